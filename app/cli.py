@@ -1,0 +1,56 @@
+"""The command line: one sub-command per module in app.commands.
+
+Each command module exposes ``NAME``, ``HELP``, ``add_arguments(parser)`` and ``run(args) -> int``.
+Headless commands import no Qt. With no command at all, the window opens on the bundled sample.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# Module names under app.commands, in the order --help lists them.
+COMMANDS = ["gui", "track", "eval", "train", "export", "import_"]
+
+
+class CommandError(Exception):
+    """A user error a command reports as one clear line and exit status 2."""
+
+
+def _load(name: str):
+    return importlib.import_module(f"app.commands.{name}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="main.py", description="MemTrack video annotation assistant")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = _load(name)
+        except ModuleNotFoundError as e:
+            if e.name == f"app.commands.{name}":
+                continue  # command not built in this checkout
+            raise
+        p = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+        module.add_arguments(p)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if not argv:
+        argv = ["gui"]
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args._run(args) or 0)
+    except CommandError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

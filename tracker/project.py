@@ -1,0 +1,263 @@
+"""The annotation project: objects, their boxes per frame, and the JSON file that stores them.
+
+Qt-free, so the GUI, the exporters, the importers and the trainer all share it.
+
+File layout (schema version 1)::
+
+    {"schema": "memtrack-project", "version": 1,
+     "video": {"path": "clip.mp4", "frame_count": 150, "width": 320, "height": 240, "fps": 25.0},
+     "labels": ["object", "car"],
+     "objects": [{"track_id": 1, "label": "car", "color": "#e6194b",
+                  "frames": [[0, [x, y, w, h], "keyframe", null], [5, null, "absent", null], ...]}]}
+
+Each frame row is ``[frame_index, box or null, provenance, score or null]``. Boxes are 0-based
+float pixels ``x, y, w, h``. ``video.path`` is stored relative to the project file when it can be.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any, Iterator
+
+from .atomic import atomic_write_text
+from .types import Box, BoxError
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "BoxEntry",
+    "Project",
+    "ProjectError",
+    "Provenance",
+    "TrackObject",
+    "VideoRef",
+    "load_project",
+    "save_project",
+    "DEFAULT_COLORS",
+]
+
+SCHEMA_NAME = "memtrack-project"
+SCHEMA_VERSION = 1
+
+# A qualitative palette that stays distinguishable on video (Sasha Trubetskoy's 20 colours, first 12).
+DEFAULT_COLORS = (
+    "#e6194b", "#3cb44b", "#ffe119", "#4363d8", "#f58231", "#911eb4",
+    "#46f0f0", "#f032e6", "#bcf60c", "#fabebe", "#008080", "#e6beff",
+)
+
+
+class ProjectError(Exception):
+    """A project file that cannot be read or written; the message names the file and the problem."""
+
+
+class Provenance(str, Enum):
+    KEYFRAME = "keyframe"  # drawn or corrected by the user
+    TRACKED = "tracked"  # produced by the tracker
+    INTERPOLATED = "interpolated"  # linear interpolation between two keyframes
+    IMPORTED = "imported"  # read from another tool's file
+    ABSENT = "absent"  # the user marked the object as not visible on this frame
+
+
+@dataclass(frozen=True)
+class BoxEntry:
+    box: Box | None
+    provenance: Provenance
+    score: float | None = None
+
+    def __post_init__(self) -> None:
+        if (self.box is None) != (self.provenance is Provenance.ABSENT):
+            raise ValueError("an entry has a box unless it marks the object absent")
+
+    @property
+    def absent(self) -> bool:
+        return self.box is None
+
+    @property
+    def is_keyframe(self) -> bool:
+        # An absent mark is set by the user, so it pins the frame like a keyframe.
+        return self.provenance in (Provenance.KEYFRAME, Provenance.ABSENT)
+
+
+@dataclass
+class TrackObject:
+    track_id: int
+    label: str
+    color: str
+    entries: dict[int, BoxEntry] = field(default_factory=dict)
+
+    def keyframes(self) -> list[int]:
+        return sorted(i for i, e in self.entries.items() if e.is_keyframe)
+
+    def box_at(self, frame: int) -> Box | None:
+        entry = self.entries.get(frame)
+        return entry.box if entry else None
+
+
+@dataclass(frozen=True)
+class VideoRef:
+    path: str
+    frame_count: int
+    width: int
+    height: int
+    fps: float
+
+
+@dataclass
+class Project:
+    video: VideoRef
+    labels: list[str] = field(default_factory=lambda: ["object"])
+    objects: dict[int, TrackObject] = field(default_factory=dict)
+
+    def new_object(self, label: str | None = None) -> TrackObject:
+        track_id = max(self.objects, default=0) + 1
+        label = label or (self.labels[0] if self.labels else "object")
+        if label not in self.labels:
+            self.labels.append(label)
+        obj = TrackObject(track_id, label, DEFAULT_COLORS[(track_id - 1) % len(DEFAULT_COLORS)])
+        self.objects[track_id] = obj
+        return obj
+
+    def iter_entries(self) -> Iterator[tuple[TrackObject, int, BoxEntry]]:
+        for track_id in sorted(self.objects):
+            obj = self.objects[track_id]
+            for frame in sorted(obj.entries):
+                yield obj, frame, obj.entries[frame]
+
+    def video_path(self, project_file: str | os.PathLike | None = None) -> Path:
+        """The video's absolute path; a relative one is taken from the project file's folder."""
+        p = Path(self.video.path)
+        if not p.is_absolute() and project_file is not None:
+            p = Path(project_file).resolve().parent / p
+        return p
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+def project_to_dict(project: Project, project_file: str | os.PathLike | None = None) -> dict[str, Any]:
+    video_path = project.video.path
+    if project_file is not None and Path(video_path).is_absolute():
+        try:
+            video_path = os.path.relpath(video_path, Path(project_file).resolve().parent)
+        except ValueError:  # another drive on Windows
+            pass
+    objects = []
+    for track_id in sorted(project.objects):
+        obj = project.objects[track_id]
+        rows = []
+        for frame in sorted(obj.entries):
+            e = obj.entries[frame]
+            box = None if e.box is None else [round(v, 3) for v in e.box.as_tuple()]
+            score = None if e.score is None else round(float(e.score), 4)
+            rows.append([frame, box, e.provenance.value, score])
+        objects.append({"track_id": obj.track_id, "label": obj.label, "color": obj.color, "frames": rows})
+    v = project.video
+    return {
+        "schema": SCHEMA_NAME,
+        "version": SCHEMA_VERSION,
+        "video": {"path": video_path, "frame_count": v.frame_count, "width": v.width,
+                  "height": v.height, "fps": v.fps},
+        "labels": list(project.labels),
+        "objects": objects,
+    }
+
+
+def save_project(path: str | os.PathLike, project: Project) -> None:
+    """Write the project atomically; raises ProjectError naming the file on failure."""
+    try:
+        text = json.dumps(project_to_dict(project, path), indent=1)
+        atomic_write_text(path, text + "\n")
+    except OSError as e:
+        raise ProjectError(f"{path}: cannot write project file: {e.strerror or e}") from e
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def _need(cond: bool, path: Any, where: str, problem: str) -> None:
+    if not cond:
+        raise ProjectError(f"{path}: {where}: {problem}")
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def project_from_dict(data: Any, path: Any = "<project>") -> Project:
+    _need(isinstance(data, dict), path, "top level", "expected a JSON object")
+    _need(data.get("schema") == SCHEMA_NAME, path, "schema", f"not a {SCHEMA_NAME} file")
+    version = data.get("version")
+    _need(isinstance(version, int), path, "version", "missing or not an integer")
+    _need(version <= SCHEMA_VERSION, path, "version",
+          f"file version {version} is newer than this program understands ({SCHEMA_VERSION})")
+    v = data.get("video")
+    _need(isinstance(v, dict), path, "video", "missing or not an object")
+    _need(isinstance(v.get("path"), str), path, "video.path", "missing or not a string")
+    for key in ("frame_count", "width", "height"):
+        _need(isinstance(v.get(key), int) and v[key] >= 0, path, f"video.{key}", "must be an integer >= 0")
+    _need(_number(v.get("fps")) and v["fps"] > 0, path, "video.fps", "must be a positive number")
+    video = VideoRef(v["path"], v["frame_count"], v["width"], v["height"], float(v["fps"]))
+    labels = data.get("labels", [])
+    _need(isinstance(labels, list) and all(isinstance(x, str) for x in labels), path, "labels",
+          "must be a list of strings")
+    project = Project(video=video, labels=list(labels))
+    objs = data.get("objects", [])
+    _need(isinstance(objs, list), path, "objects", "must be a list")
+    for n, o in enumerate(objs):
+        where = f"objects[{n}]"
+        _need(isinstance(o, dict), path, where, "must be an object")
+        tid = o.get("track_id")
+        _need(isinstance(tid, int) and tid > 0, path, f"{where}.track_id", "must be a positive integer")
+        _need(tid not in project.objects, path, f"{where}.track_id", f"duplicate track id {tid}")
+        _need(isinstance(o.get("label"), str), path, f"{where}.label", "missing or not a string")
+        color = o.get("color", DEFAULT_COLORS[(tid - 1) % len(DEFAULT_COLORS)])
+        _need(isinstance(color, str), path, f"{where}.color", "must be a string")
+        obj = TrackObject(tid, o["label"], color)
+        if obj.label not in project.labels:
+            project.labels.append(obj.label)
+        rows = o.get("frames", [])
+        _need(isinstance(rows, list), path, f"{where}.frames", "must be a list")
+        for k, row in enumerate(rows):
+            rw = f"{where}.frames[{k}]"
+            _need(isinstance(row, list) and len(row) == 4, path, rw, "must be [frame, box, provenance, score]")
+            frame, box, prov, score = row
+            _need(isinstance(frame, int) and frame >= 0, path, rw, f"frame index {frame!r} is not an integer >= 0")
+            _need(video.frame_count == 0 or frame < video.frame_count, path, rw,
+                  f"frame {frame} is past the video's last frame {video.frame_count - 1}")
+            try:
+                provenance = Provenance(prov)
+            except ValueError:
+                raise ProjectError(f"{path}: {rw}: unknown provenance {prov!r}") from None
+            _need(score is None or _number(score), path, rw, f"score {score!r} is not a number")
+            if box is None:
+                _need(provenance is Provenance.ABSENT, path, rw, "a box is missing")
+                parsed = None
+            else:
+                _need(isinstance(box, list) and len(box) == 4 and all(_number(x) for x in box), path, rw,
+                      "box must be four numbers x, y, w, h")
+                _need(provenance is not Provenance.ABSENT, path, rw, "an absent mark cannot carry a box")
+                try:
+                    parsed = Box(*(float(x) for x in box))
+                except BoxError as e:
+                    raise ProjectError(f"{path}: {rw}: {e}") from None
+            obj.entries[frame] = BoxEntry(parsed, provenance, None if score is None else float(score))
+        project.objects[tid] = obj
+    return project
+
+
+def load_project(path: str | os.PathLike) -> Project:
+    """Read a project file; raises ProjectError naming the file and what is wrong with it."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as e:
+        raise ProjectError(f"{path}: cannot read project file: {e.strerror or e}") from e
+    except UnicodeDecodeError as e:
+        raise ProjectError(f"{path}: not a text file ({e.reason})") from e
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ProjectError(f"{path}: line {e.lineno}: not valid JSON ({e.msg})") from e
+    return project_from_dict(data, path)

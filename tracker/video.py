@@ -1,0 +1,171 @@
+"""Frame sources: a video file or a folder of images, read by exact frame index as RGB uint8.
+
+OpenCV's seek (CAP_PROP_POS_FRAMES) is not frame-exact for every codec, so a video file is
+indexed once on open: the decoder's presentation timestamps of all frames are recorded in one
+sequential pass (grab() without decoding pixels, cheap), and a random access seeks to the nearest
+earlier position and then grabs forward until the timestamp matches. Sequential reads never seek.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+__all__ = ["FrameSource", "VideoError", "open_source", "IMAGE_EXTENSIONS", "VIDEO_EXTENSIONS"]
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".mov", ".m4v", ".webm", ".mpg", ".mpeg", ".wmv")
+
+
+class VideoError(Exception):
+    """A source that cannot be opened or a frame that cannot be decoded; names the file."""
+
+
+def _natural_key(name: str) -> list:
+    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", name)]
+
+
+class FrameSource:
+    """Common interface: ``len(src)``, ``src.read(i)`` -> (H, W, 3) uint8 RGB, ``width``, ``height``, ``fps``."""
+
+    path: Path
+    width: int
+    height: int
+    fps: float
+
+    def __len__(self) -> int:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def read(self, index: int) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> "FrameSource":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _check_index(self, index: int) -> None:
+        if not 0 <= index < len(self):
+            raise IndexError(f"{self.path}: frame {index} out of range 0..{len(self) - 1}")
+
+
+class ImageFolderSource(FrameSource):
+    def __init__(self, folder: Path, fps: float = 30.0):
+        self.path = folder
+        files = [p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file()]
+        if not files:
+            raise VideoError(f"{folder}: folder holds no images ({', '.join(IMAGE_EXTENSIONS)})")
+        self.files = sorted(files, key=lambda p: _natural_key(p.name))
+        self.fps = fps
+        first = self.read(0)
+        self.height, self.width = first.shape[:2]
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def read(self, index: int) -> np.ndarray:
+        self._check_index(index)
+        path = self.files[index]
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None:
+            raise VideoError(f"{path}: cannot decode image")
+        return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+class VideoFileSource(FrameSource):
+    def __init__(self, path: Path):
+        self.path = path
+        self._cap = cv2.VideoCapture(str(path))
+        if not self._cap.isOpened():
+            raise VideoError(f"{path}: cannot open video (unknown format or broken file)")
+        self.fps = float(self._cap.get(cv2.CAP_PROP_FPS)) or 30.0
+        self._timestamps = self._index_frames()
+        if not self._timestamps:
+            raise VideoError(f"{path}: video holds no decodable frames")
+        # Timestamps let a seek verify where it landed; without strictly increasing ones we
+        # cannot, and every backward jump rewinds and grabs forward (slow but exact).
+        self._can_seek = all(b > a for a, b in zip(self._timestamps, self._timestamps[1:]))
+        self._cap.release()
+        self._cap = cv2.VideoCapture(str(path))
+        self._next = 0  # index of the frame the next read() of the capture returns
+        first = self.read(0)
+        self.height, self.width = first.shape[:2]
+
+    def _index_frames(self) -> list[float]:
+        stamps = []
+        while self._cap.grab():
+            stamps.append(float(self._cap.get(cv2.CAP_PROP_POS_MSEC)))
+        return stamps
+
+    def __len__(self) -> int:
+        return len(self._timestamps)
+
+    def read(self, index: int) -> np.ndarray:
+        self._check_index(index)
+        if index != self._next:
+            self._seek(index)
+        ok, frame = self._cap.read()
+        if not ok or frame is None:
+            raise VideoError(f"{self.path}: cannot decode frame {index}")
+        self._next = index + 1
+        return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+
+    def _seek(self, index: int) -> None:
+        if index > self._next and index - self._next <= 32:
+            # short forward jump: grabbing is cheaper and exact
+            for _ in range(index - self._next):
+                self._cap.grab()
+            self._next = index
+            return
+        # Seek a little before the target, then grab forward until the timestamps line up.
+        start = max(0, index - 16)
+        if self._can_seek:
+            self._cap.set(cv2.CAP_PROP_POS_FRAMES, start)
+        target = self._timestamps[index]
+        landed = self._locate_after_seek(start) if self._can_seek else None
+        if landed is None or landed > index:
+            # the container refused an exact seek: rewind and grab from the start
+            self._cap.release()
+            self._cap = cv2.VideoCapture(str(self.path))
+            landed = 0
+        for _ in range(index - landed):
+            if not self._cap.grab():
+                raise VideoError(f"{self.path}: cannot decode frame {index}")
+        self._next = index
+        if self._timestamps[index] != target:  # pragma: no cover - internal consistency
+            raise VideoError(f"{self.path}: frame index lost while seeking to {index}")
+
+    def _locate_after_seek(self, start: int) -> int | None:
+        # Grab one frame to learn where the decoder landed, then report the index of the
+        # frame the *next* grab will return.
+        if not self._cap.grab():
+            return None
+        stamp = float(self._cap.get(cv2.CAP_PROP_POS_MSEC))
+        try:
+            here = self._timestamps.index(stamp)
+        except ValueError:
+            return None
+        return here + 1
+
+    def close(self) -> None:
+        self._cap.release()
+
+
+def open_source(path: str | os.PathLike, fps: float = 30.0) -> FrameSource:
+    """Open a video file or a folder of images (sorted by name, numbers in natural order).
+
+    Raises VideoError naming the path for a missing, empty or undecodable source.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise VideoError(f"{p}: no such file or folder")
+    if p.is_dir():
+        return ImageFolderSource(p, fps)
+    return VideoFileSource(p)
