@@ -1,0 +1,40 @@
+"""MemTrack engine: the public API used by the GUI, the command line, evaluation and training.
+
+    from tracker import load_tracker, Box
+    trk = load_tracker()                      # default weights in resources/, CUDA when present
+    trk.initialize(frame, Box(x, y, w, h))    # frame: (H, W, 3) uint8 RGB
+    result = trk.track(next_frame)            # TrackResult(box, score, diagnostics)
+
+Never imports Qt.
+"""
+from __future__ import annotations
+
+import os
+
+from .checkpoint import DEFAULT_WEIGHTS, CheckpointError, load_checkpoint, save_checkpoint
+from .config import ConfigError, ModelConfig, TrackerConfig, TrackingConfig
+from .engine import RESEED_MODES, MemTracker, TrackerSnapshot, resolve_device
+from .result import Diagnostics, TrackResult
+from .types import Box, BoxError
+from .video import FrameSource, VideoError, open_source
+
+__all__ = [
+    "Box", "BoxError", "CheckpointError", "ConfigError", "DEFAULT_WEIGHTS", "Diagnostics", "FrameSource",
+    "MemTracker", "ModelConfig", "RESEED_MODES", "TrackResult", "TrackerConfig", "TrackerSnapshot",
+    "TrackingConfig", "VideoError", "load_checkpoint", "load_tracker", "open_source", "resolve_device",
+    "save_checkpoint",
+]
+
+
+def load_tracker(weights: str | os.PathLike | None = None, device: str = "auto", diagnostics: bool = True,
+                 tracking: TrackingConfig | None = None) -> MemTracker:
+    """Build a MemTracker from a checkpoint (the default one in resources/ when ``weights`` is None).
+
+    ``tracking`` overrides the checkpoint's tracking parameters (window, scale step, ...).
+    Raises CheckpointError naming the file when it is missing, corrupt or does not match its model.
+    """
+    net, config, _ = load_checkpoint(weights)
+    if tracking is not None:
+        config = TrackerConfig(model=config.model, tracking=tracking)
+    name = "MemTrack"
+    return MemTracker(net, config, device=device, diagnostics=diagnostics, name=name)

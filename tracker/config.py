@@ -1,0 +1,102 @@
+"""Configuration: frozen dataclasses with the paper's defaults. Unknown keys are errors.
+
+``TrackerConfig`` is stored inside every checkpoint, so a checkpoint rebuilds its own model.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field, fields
+from typing import Any, TypeVar
+
+__all__ = ["ConfigError", "ModelConfig", "TrackingConfig", "TrackerConfig", "from_dict", "to_dict"]
+
+BACKBONES = ("alexnet", "mobilenetv2")
+
+
+class ConfigError(ValueError):
+    """A config with an unknown key, a wrong type or an impossible value."""
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    backbone: str = "mobilenetv2"  # "alexnet" (spec section 2) or "mobilenetv2" (ImageNet-pretrained, stride 8)
+    memory_slots: int = 8  # N
+    attention_dim: int = 256  # hidden size of the attention MLP (W_f, W_h)
+    lstm_units: int = 512  # controller hidden and cell size
+    lstm_keep_prob: float = 0.8  # recurrent dropout keep probability on g, training only
+    usage_decay: float = 0.99  # lambda
+    # Initial bias of the residual gate r = sigmoid(.): very negative makes an untrained memory
+    # contribute nothing, so the tracker starts as a plain Siamese tracker.
+    residual_gate_bias: float = -4.6  # r = 0.01
+
+    def __post_init__(self) -> None:
+        if self.backbone not in BACKBONES:
+            raise ConfigError(f"model.backbone must be one of {BACKBONES}, not {self.backbone!r}")
+        if self.memory_slots < 2:
+            raise ConfigError("model.memory_slots must be at least 2")
+        if not 0 < self.lstm_keep_prob <= 1:
+            raise ConfigError("model.lstm_keep_prob must be in (0, 1]")
+
+
+@dataclass(frozen=True)
+class TrackingConfig:
+    exemplar_size: int = 127
+    search_size: int = 255
+    context_amount: float = 0.5
+    num_scales: int = 3
+    scale_step: float = 1.05
+    scale_penalty: float = 0.97  # multiplies the whole map of a non-centre scale
+    scale_damping: float = 0.6  # weight on the new size
+    window_influence: float = 0.15
+    upscale: int = 16  # response upsampling factor (bicubic, align-corners)
+    # True copies the reference code's displacement arithmetic (1/16 cell per upsampled pixel and
+    # centre 136 for a 17x17 map); False maps peaks with exact geometry.
+    legacy_displacement: bool = False
+    min_size: float = 4.0  # px; the box is never allowed to collapse below this
+    # Half precision for the backbone on CUDA (accuracy checked in tests on a GPU machine).
+    cuda_half: bool = True
+
+    def __post_init__(self) -> None:
+        if self.num_scales < 1 or self.num_scales % 2 == 0:
+            raise ConfigError("tracking.num_scales must be a positive odd number")
+        if not 0 <= self.window_influence <= 1:
+            raise ConfigError("tracking.window_influence must be in [0, 1]")
+        if not 0 < self.scale_damping <= 1:
+            raise ConfigError("tracking.scale_damping must be in (0, 1]")
+
+
+@dataclass(frozen=True)
+class TrackerConfig:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
+
+
+T = TypeVar("T")
+
+
+def from_dict(cls: type[T], data: Any, where: str = "config") -> T:
+    """Build a (nested) frozen config dataclass from a dict; unknown keys and wrong types raise."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: expected a mapping, got {type(data).__name__}")
+    known = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}")
+    kwargs = {}
+    for name, value in data.items():
+        f = known[name]
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+        if dataclasses.is_dataclass(default):
+            kwargs[name] = from_dict(type(default), value, f"{where}.{name}")
+            continue
+        expected = type(default)
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise ConfigError(f"{where}.{name}: expected {expected.__name__}, got {value!r}")
+        kwargs[name] = value
+    return cls(**kwargs)
+
+
+def to_dict(config: Any) -> dict:
+    return dataclasses.asdict(config)

@@ -1,0 +1,442 @@
+"""MemTracker: the tracking loop around MemTrackNet (spec section 3), for one or many targets.
+
+All targets of a frame go through the network in one batch: K scales per target, each scale forking
+the target's memory state, and only the chosen scale's state survives (spec 3, step 12).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .backbone import fuse_conv_bn
+from .config import TrackerConfig
+from .geometry import context_side, cosine_window, crop_cpu, crop_torch, peak_displacement
+from .memory import MemoryState
+from .model import MemTrackNet, NetState
+from .result import Diagnostics, TrackResult
+from .types import Box, BoxError
+
+__all__ = ["MemTracker", "TrackerSnapshot", "RESEED_MODES", "resolve_device"]
+
+RESEED_MODES = ("reset", "update", "retemplate")
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """``auto`` picks CUDA when present, else the CPU; ``cuda`` without a GPU is an error."""
+    if str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("device 'cuda' requested but no CUDA GPU is available")
+    return dev
+
+
+@dataclass
+class _Target:
+    """One target's geometry (host floats) and memory-network state (device tensors, batch 1)."""
+
+    cx: float
+    cy: float
+    w: float
+    h: float
+    state: NetState
+    pending: torch.Tensor  # (1, C, K, K) template of the last frame, written at the next step
+    pending_crop: np.ndarray | None = None  # (127, 127, 3) uint8 image of that template, for diagnostics
+    slot_sources: list = field(default_factory=list)  # per slot: (frame index, crop) last written, or None
+    writes_frozen: bool = False
+    frame_index: int = 0
+
+    @property
+    def box(self) -> Box:
+        return Box.from_center(self.cx, self.cy, self.w, self.h)
+
+
+@dataclass(frozen=True)
+class TrackerSnapshot:
+    """Complete tracker state at one moment; ``MemTracker.restore`` resumes from it bit-exactly."""
+
+    targets: tuple  # ((target_id, _Target copy), ...)
+
+    @property
+    def nbytes(self) -> int:
+        total = 0
+        for _, t in self.targets:
+            total += sum(v.numel() * v.element_size() for v in t.state.tensors().values())
+            total += t.pending.numel() * t.pending.element_size()
+        return total
+
+
+def _copy_target(t: _Target) -> _Target:
+    return _Target(t.cx, t.cy, t.w, t.h, t.state.map(torch.clone), t.pending.clone(), t.pending_crop,
+                   list(t.slot_sources), t.writes_frozen, t.frame_index)
+
+
+class MemTracker:
+    """Tracks targets through a video with MemTrack.
+
+    Frames are (H, W, 3) uint8 RGB numpy arrays; boxes are ``Box`` (0-based float pixels).
+    """
+
+    def __init__(self, net: MemTrackNet, config: TrackerConfig, device: str | torch.device = "auto",
+                 diagnostics: bool = True, name: str = "MemTrack") -> None:
+        self.config = config
+        self.device = resolve_device(device)
+        self.diagnostics = diagnostics
+        self.name = name
+        self.net = net.to(self.device).eval()
+        for p in self.net.parameters():
+            p.requires_grad_(False)
+        tc = config.tracking
+        self._half = self.device.type == "cuda" and tc.cuda_half
+        backbone = fuse_conv_bn(self.net.backbone)
+        if self.device.type == "cpu":
+            backbone = backbone.to(memory_format=torch.channels_last)
+        self._backbone = backbone.half() if self._half else backbone
+        bb = self.net.backbone
+        self._stride = bb.stride
+        self._template_cells = bb.template_cells
+        self._template_offset = bb.template_offset
+        # response geometry: zero displacement where the template centre meets the search centre
+        feat = (tc.search_size - tc.exemplar_size) / bb.stride  # cells between the two crop centres / 2
+        self._zero_cell = bb.template_offset + feat / 2
+        with torch.inference_mode():
+            probe = torch.zeros(1, 3, tc.search_size, tc.search_size, device=self.device)
+            hx = self._features(probe).shape[-1]
+        self._cells = hx - bb.template_cells + 1
+        self._window = torch.from_numpy(cosine_window(self._cells, tc.upscale, self._zero_cell)).to(self.device)
+        k = tc.num_scales // 2
+        self._scale_exponents = list(range(-k, k + 1))
+        penalties = [1.0 if e == 0 else tc.scale_penalty for e in self._scale_exponents]
+        self._penalty = torch.tensor(penalties, device=self.device)
+        self._targets: dict[int, _Target] = {}
+
+    # ------------------------------------------------------------------ public API
+
+    @property
+    def target_ids(self) -> list[int]:
+        return list(self._targets)
+
+    def describe(self) -> str:
+        return f"{self.name} {self.config.model.backbone} on {self.device.type}"
+
+    @torch.inference_mode()
+    def initialize(self, frame: np.ndarray, box: Box, target_id: int = 0, frame_index: int = 0) -> None:
+        """Start tracking ``box`` on ``frame`` (adds the target, or starts it over)."""
+        frame = self._check_frame(frame)
+        box.check_inside(frame.shape[1], frame.shape[0])
+        cx, cy = box.center
+        template, crop = self._exemplars(frame, [(cx, cy, box.w, box.h)])
+        state = self.net.init_state(template)
+        target = _Target(cx, cy, box.w, box.h, state, template, crop[0] if crop is not None else None,
+                         [None] * self.config.model.memory_slots, frame_index=frame_index)
+        self._targets[target_id] = target
+
+    def remove(self, target_id: int) -> None:
+        self._target(target_id)
+        del self._targets[target_id]
+
+    def track(self, frame: np.ndarray, frame_index: int | None = None) -> TrackResult:
+        """Track the single target; raises if there is not exactly one."""
+        if len(self._targets) != 1:
+            raise RuntimeError(f"track() needs exactly one target, there are {len(self._targets)}; use track_all()")
+        return next(iter(self.track_all(frame, frame_index).values()))
+
+    @torch.inference_mode()
+    def track_all(self, frame: np.ndarray, frame_index: int | None = None) -> dict[int, TrackResult]:
+        """One tracking step for every target, batched. Returns {target_id: TrackResult}."""
+        if not self._targets:
+            raise RuntimeError("no target: call initialize() first")
+        frame = self._check_frame(frame)
+        ids = list(self._targets)
+        targets = [self._targets[i] for i in ids]
+        tc = self.config.tracking
+        s = len(self._scale_exponents)
+        # search sides per scale, rounded to integer pixels (spec 3, step 1)
+        sides = []
+        for t in targets:
+            x = context_side(t.w, t.h, tc.context_amount) * tc.search_size / tc.exemplar_size
+            sides.append([float(round(x * tc.scale_step**e)) for e in self._scale_exponents])
+        # search crops centred on the previous position, all scales of all targets in one batch
+        centers = [(t.cx, t.cy) for t in targets for _ in range(s)]
+        flat_sides = [v for row in sides for v in row]
+        search = self._features(self._crop(frame, centers, flat_sides, tc.search_size))  # (T*S, C, Hx, Wx)
+        # fork each target's state over its scales and run the memory network
+        before = _cat_states([t.state for t in targets])
+        frozen = torch.tensor([t.writes_frozen for t in targets], device=self.device)  # (T,)
+        applied = _effective_write(before.memory, frozen)  # (T, N) what this step writes into each slot
+        state = before.map(lambda v: v.repeat_interleave(s, dim=0))
+        pending = torch.cat([t.pending for t in targets]).repeat_interleave(s, dim=0)  # (T*S, C, K, K)
+        state, out = self._step(state, pending, search, frozen.repeat_interleave(s))
+        picked, packed = self._choose(out, state, search, applied, len(targets), s)
+        rows = packed.cpu().numpy()  # the one host transfer of the frame
+        # keep only the chosen scale's state for each target (spec 3, step 12)
+        state = state.map(lambda v: v.index_select(0, picked))
+        results = {}
+        new_geometry = []
+        for n, (tid, t) in enumerate(zip(ids, targets)):
+            row = rows[n]
+            k_idx, u, v, score = int(row[0]), float(row[1]), float(row[2]), float(row[3])
+            exponent = self._scale_exponents[k_idx]
+            side = sides[n][k_idx]
+            dx, dy = peak_displacement(u, v, self._cells, tc.upscale, self._zero_cell, self._stride,
+                                       tc.legacy_displacement)
+            # move by the peak offset, rescaled from crop to frame pixels; damp the size change
+            cx = t.cx + dx * side / tc.search_size
+            cy = t.cy + dy * side / tc.search_size
+            factor = (1 - tc.scale_damping) + tc.scale_damping * tc.scale_step**exponent
+            w, h = self._clamp_size(t.w * factor, t.h * factor, frame)
+            cx = min(max(cx, 0.0), float(frame.shape[1]))
+            cy = min(max(cy, 0.0), float(frame.shape[0]))
+            new_geometry.append((cx, cy, w, h))
+            search_box = Box.from_center(t.cx, t.cy, side, side)
+            diag = self._diagnostics(row, exponent, search_box) if self.diagnostics else None
+            results[tid] = TrackResult(Box.from_center(cx, cy, w, h), max(0.0, min(1.0, score)), diag)
+        # this frame's templates at the new boxes: the writes of the next step
+        templates, crops = self._exemplars(frame, new_geometry)
+        index = (targets[0].frame_index + 1) if frame_index is None else frame_index
+        n_slots = self.config.model.memory_slots
+        for n, t in enumerate(targets):
+            # remember which frame's appearance each slot now holds (for the memory views)
+            for j in np.flatnonzero(rows[n, 4 : 4 + n_slots] >= 0.5):
+                t.slot_sources[j] = (t.frame_index, t.pending_crop)
+            t.cx, t.cy, t.w, t.h = new_geometry[n]
+            t.state = state.map(lambda v, n=n: v[n : n + 1])
+            t.pending = templates[n : n + 1]
+            t.pending_crop = crops[n] if crops is not None else None
+            t.frame_index = index
+        return results
+
+    @torch.inference_mode()
+    def reseed(self, frame: np.ndarray, box: Box, mode: str = "update", target_id: int = 0,
+               frame_index: int | None = None) -> None:
+        """Apply a user correction on ``frame``.
+
+        - ``reset``: start over from ``box`` (new initial template, empty memory, fresh controller).
+        - ``update``: move the target to ``box`` and keep the initial template, the memory contents
+          and the controller state; the corrected appearance is written in full into the least-used
+          slot at the next step (allocation gate 1), so later reads can match it.
+        - ``retemplate``: like ``update``, and the corrected appearance also replaces the initial
+          template T0 (the part of the final template the memory cannot gate away).
+        """
+        if mode not in RESEED_MODES:
+            raise ValueError(f"reseed mode must be one of {RESEED_MODES}, not {mode!r}")
+        if mode == "reset" or target_id not in self._targets:
+            index = 0 if frame_index is None else frame_index
+            self.initialize(frame, box, target_id, index)
+            return
+        frame = self._check_frame(frame)
+        box.check_inside(frame.shape[1], frame.shape[0])
+        t = self._targets[target_id]
+        cx, cy = box.center
+        template, crops = self._exemplars(frame, [(cx, cy, box.w, box.h)])
+        mem = t.state.memory
+        usage = mem.usage.masked_fill(mem.pinned, float("inf"))  # (1, N)
+        alloc = F.one_hot(usage.argmin(-1), usage.shape[-1]).to(usage.dtype)  # (1, N)
+        gates = torch.tensor([[0.0, 0.0, 1.0]], device=self.device, dtype=usage.dtype)  # (1, 3)
+        mem = mem.replace(write_weights=alloc, gates=gates)
+        template0 = template if mode == "retemplate" else t.state.template0
+        t.state = NetState(template0, t.state.h, t.state.c, mem)
+        t.cx, t.cy, t.w, t.h = cx, cy, box.w, box.h
+        t.pending = template
+        t.pending_crop = crops[0] if crops is not None else None
+        if frame_index is not None:
+            t.frame_index = frame_index
+
+    def snapshot(self) -> TrackerSnapshot:
+        """A copy of the complete state (all targets); cheap, stays on the tracker's device."""
+        return TrackerSnapshot(tuple((tid, _copy_target(t)) for tid, t in self._targets.items()))
+
+    def restore(self, snapshot: TrackerSnapshot) -> None:
+        self._targets = {tid: _copy_target(t) for tid, t in snapshot.targets}
+
+    # ------------------------------------------------------------------ memory editing
+
+    def memory_slots(self, target_id: int = 0) -> list[dict]:
+        """Per slot: usage, pinned flag, and the frame index and image crop last written into it."""
+        t = self._target(target_id)
+        usage = t.state.memory.usage[0].float().cpu().numpy()
+        pinned = t.state.memory.pinned[0].cpu().numpy()
+        out = []
+        for j in range(len(usage)):
+            src = t.slot_sources[j]
+            out.append({"usage": float(usage[j]), "pinned": bool(pinned[j]),
+                        "frame": None if src is None else src[0], "crop": None if src is None else src[1]})
+        return out
+
+    def pin_slot(self, slot: int, pinned: bool = True, target_id: int = 0) -> None:
+        """A pinned slot is never overwritten nor chosen for allocation; it is still read."""
+        t = self._target(target_id)
+        self._check_slot(slot)
+        flags = t.state.memory.pinned.clone()
+        flags[0, slot] = pinned
+        t.state = NetState(t.state.template0, t.state.h, t.state.c, t.state.memory.replace(pinned=flags))
+
+    def evict_slot(self, slot: int, target_id: int = 0) -> None:
+        """Empty a slot (zero template, zero usage): it is the next to be allocated."""
+        t = self._target(target_id)
+        self._check_slot(slot)
+        mem = t.state.memory
+        memory = mem.memory.clone()
+        memory[0, slot] = 0
+        usage = mem.usage.clone()
+        usage[0, slot] = 0
+        pinned = mem.pinned.clone()
+        pinned[0, slot] = False
+        t.state = NetState(t.state.template0, t.state.h, t.state.c,
+                           mem.replace(memory=memory, usage=usage, pinned=pinned))
+        t.slot_sources[slot] = None
+
+    def set_writes_frozen(self, frozen: bool, target_id: int = 0) -> None:
+        """While frozen, no memory write happens (e.g. during an occlusion); reads go on."""
+        self._target(target_id).writes_frozen = frozen
+
+    # ------------------------------------------------------------------ internals
+
+    def _target(self, target_id: int) -> _Target:
+        try:
+            return self._targets[target_id]
+        except KeyError:
+            raise KeyError(f"no target with id {target_id}") from None
+
+    def _check_slot(self, slot: int) -> None:
+        if not 0 <= slot < self.config.model.memory_slots:
+            raise IndexError(f"slot {slot} out of range 0..{self.config.model.memory_slots - 1}")
+
+    @staticmethod
+    def _check_frame(frame: np.ndarray) -> np.ndarray:
+        if not isinstance(frame, np.ndarray) or frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
+            raise ValueError("a frame must be an (H, W, 3) uint8 RGB array")
+        if frame.shape[0] < 2 or frame.shape[1] < 2:
+            raise ValueError(f"frame of {frame.shape[1]}x{frame.shape[0]} pixels is too small")
+        return frame
+
+    def _clamp_size(self, w: float, h: float, frame: np.ndarray) -> tuple[float, float]:
+        lo = self.config.tracking.min_size
+        return (min(max(w, lo), 4.0 * frame.shape[1]), min(max(h, lo), 4.0 * frame.shape[0]))
+
+    def _crop(self, frame: np.ndarray, centers, sides, out: int) -> torch.Tensor:
+        if self.device.type == "cpu":
+            return torch.from_numpy(crop_cpu(frame, centers, sides, out)).contiguous(
+                memory_format=torch.channels_last)
+        gpu = torch.from_numpy(frame).to(self.device, non_blocking=True)
+        image = gpu.permute(2, 0, 1).float().div_(255.0)  # (3, H, W)
+        c = torch.tensor(centers, device=self.device, dtype=torch.float32)  # (K, 2)
+        sz = torch.tensor(sides, device=self.device, dtype=torch.float32)  # (K,)
+        return crop_torch(image, c, sz, out)
+
+    def _features(self, crops: torch.Tensor) -> torch.Tensor:
+        x = crops.half() if self._half else crops
+        return self._backbone(x).float()  # (B, C, H, W)
+
+    def _exemplars(self, frame: np.ndarray, boxes) -> tuple[torch.Tensor, np.ndarray | None]:
+        tc = self.config.tracking
+        centers = [(cx, cy) for cx, cy, _, _ in boxes]
+        sides = [context_side(w, h, tc.context_amount) for _, _, w, h in boxes]
+        crops = self._crop(frame, centers, sides, tc.exemplar_size)  # (T, 3, 127, 127)
+        feats = self._features(crops)  # (T, C, Hz, Wz)
+        o, k = self._template_offset, self._template_cells
+        templates = feats[:, :, o : o + k, o : o + k].contiguous()  # (T, C, K, K)
+        images = None
+        if self.diagnostics:
+            small = F.interpolate(crops.float(), size=(64, 64), mode="bilinear", align_corners=False)
+            images = (small.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()  # (T, 64, 64, 3)
+        return templates, images
+
+    def _step(self, state: NetState, pending: torch.Tensor, search: torch.Tensor, frozen: torch.Tensor):
+        if bool(frozen.any()):
+            # frozen targets skip the write: zero write weights for this step only
+            mem = state.memory
+            ww = mem.write_weights.masked_fill(frozen[:, None], 0.0)
+            state = NetState(state.template0, state.h, state.c, mem.replace(write_weights=ww))
+        return self.net.step(state, pending, search)
+
+    def _choose(self, out, state: NetState, search: torch.Tensor, applied: torch.Tensor, n_targets: int, s: int):
+        """Scale choice, windowing and peak (spec 3, steps 6-9), batched on the device.
+
+        Returns (flat index of each target's chosen scale (T,), packed per-target rows (T, D)); the
+        row layout is [scale index, u, v, score, applied write (N), then diagnostics, see _unpack].
+        """
+        tc = self.config.tracking
+        n_up = self._cells * tc.upscale
+        up = F.interpolate(out.response[:, None], size=(n_up, n_up), mode="bicubic", align_corners=True)
+        up = up.view(n_targets, s, n_up, n_up)  # (T, S, U, U)
+        peaks = (up * self._penalty[None, :, None, None]).flatten(2).amax(-1)  # (T, S)
+        best = peaks.argmax(dim=1)  # (T,) ties go to the earlier scale
+        picked = torch.arange(n_targets, device=self.device) * s + best  # (T,)
+        r = up.flatten(0, 1).index_select(0, picked)  # (T, U, U) unpenalised map of the chosen scale
+        r = r - r.amin(dim=(-2, -1), keepdim=True)
+        r = r / r.sum(dim=(-2, -1), keepdim=True).clamp_min(1e-12)
+        r = (1 - tc.window_influence) * r + tc.window_influence * self._window  # (T, U, U)
+        flat = r.flatten(1).argmax(dim=1)  # (T,)
+        v, u = flat // n_up, flat % n_up  # (T,), (T,)
+        score = self._peak_cosine(out, search, picked, u, v)  # (T,)
+        cols = [best.float()[:, None], u.float()[:, None], v.float()[:, None], score[:, None], applied.float()]
+        if self.diagnostics:
+            sel = lambda t: t.index_select(0, picked).float().flatten(1)  # noqa: E731
+            ctl = out.controls
+            cols += [sel(ctl.gates), sel(ctl.residual).mean(1, keepdim=True), sel(ctl.strength),
+                     sel(out.read_weights), sel(state.memory.write_weights), sel(state.memory.usage),
+                     sel(out.attention), sel(out.raw_response)]
+        return picked, torch.cat(cols, dim=1)
+
+    def _peak_cosine(self, out, search: torch.Tensor, picked: torch.Tensor, u: torch.Tensor, v: torch.Tensor):
+        """Confidence: cosine similarity between T^final and the search window under the peak cell."""
+        n_up = self._cells * self.config.tracking.upscale
+        cell_scale = (self._cells - 1) / (n_up - 1)
+        j = (u.float() * cell_scale).round().long().clamp(0, self._cells - 1)  # (T,) column cell
+        i = (v.float() * cell_scale).round().long().clamp(0, self._cells - 1)  # (T,) row cell
+        raw = out.raw_response.index_select(0, picked)  # (T, Hr, Wr)
+        x = search.index_select(0, picked)  # (T, C, Hx, Wx)
+        k = self._template_cells
+        energy = F.avg_pool2d((x * x).sum(1, keepdim=True), k, stride=1)[:, 0] * (k * k)  # (T, Hr, Wr)
+        tmpl = out.template.index_select(0, picked)  # (T, C, K, K)
+        ar = torch.arange(len(picked), device=self.device)
+        norm = energy[ar, i, j].clamp_min(1e-12).sqrt() * tmpl.flatten(1).norm(dim=1).clamp_min(1e-12)  # (T,)
+        return raw[ar, i, j] / norm  # (T,)
+
+    def _diagnostics(self, row: np.ndarray, exponent: int, search_box: Box) -> Diagnostics:
+        n = self.config.model.memory_slots
+        c = self._cells
+        parts, o = {}, 4 + n
+        for name, size in (("gates", 3), ("residual", 1), ("strength", 1), ("read", n), ("write", n),
+                           ("usage", n), ("attention", c * c), ("response", c * c)):
+            parts[name] = row[o : o + size]
+            o += size
+        return Diagnostics(
+            attention=_readonly(parts["attention"].reshape(c, c)),
+            response=_readonly(parts["response"].reshape(c, c)),
+            read_weights=_readonly(parts["read"]),
+            write_weights=_readonly(parts["write"]),
+            usage=_readonly(parts["usage"]),
+            gates=_readonly(parts["gates"]),
+            residual_gate=float(parts["residual"][0]),
+            read_strength=float(parts["strength"][0]),
+            scale=exponent,
+            search_box=search_box,
+        )
+
+
+def _effective_write(mem: MemoryState, frozen: torch.Tensor) -> torch.Tensor:
+    """Per slot, the fraction of the pending template the next write puts in (spec 6.2): w^w(j) e."""
+    erase = mem.decay * mem.gates[:, 1:2] + mem.gates[:, 2:3]  # (T, 1)
+    w = (mem.write_weights * erase).masked_fill(mem.pinned, 0.0)  # (T, N)
+    return w.masked_fill(frozen[:, None], 0.0)  # (T, N)
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a = np.array(a, dtype=np.float32)
+    a.setflags(write=False)
+    return a
+
+
+def _cat_states(states: list[NetState]) -> NetState:
+    if len(states) == 1:
+        return states[0]
+    mem_fields = {name: torch.cat([getattr(s.memory, name) for s in states]) for name in
+                  ("memory", "read_weights", "write_weights", "gates", "decay", "usage", "pinned")}
+    return NetState(torch.cat([s.template0 for s in states]), torch.cat([s.h for s in states]),
+                    torch.cat([s.c for s in states]), MemoryState(**mem_fields))

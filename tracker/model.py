@@ -1,0 +1,125 @@
+"""MemTrackNet: backbone + attention + LSTM controller + external memory + response head.
+
+``init_state`` / ``step`` run one frame at a time (tracking); ``forward_clip`` runs a whole training
+clip with back-propagation through time (spec sections 3 to 8).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import torch
+import torch.nn as nn
+
+from .backbone import build_backbone, pad_free_template, xcorr
+from .config import ModelConfig
+from .controller import Attention, ControlHeads, Controls, InitialState, LayerNormLSTMCell
+from .memory import MemoryState, address_next_write, initial_memory, read, write
+
+__all__ = ["MemTrackNet", "NetState", "StepOutput"]
+
+
+@dataclass(frozen=True)
+class NetState:
+    template0: torch.Tensor  # (B, C, K, K) T0, fixed
+    h: torch.Tensor  # (B, U)
+    c: torch.Tensor  # (B, U)
+    memory: MemoryState
+
+    def map(self, fn) -> "NetState":
+        return NetState(fn(self.template0), fn(self.h), fn(self.c), self.memory.map(fn))
+
+    def tensors(self) -> dict[str, torch.Tensor]:
+        out = {"template0": self.template0, "h": self.h, "c": self.c}
+        out.update({f"memory.{f.name}": getattr(self.memory, f.name) for f in fields(self.memory)})
+        return out
+
+
+@dataclass(frozen=True)
+class StepOutput:
+    response: torch.Tensor  # (B, Hr, Wr) after bn_response
+    raw_response: torch.Tensor  # (B, Hr, Wr) before bn_response
+    attention: torch.Tensor  # (B, Hr, Wr) alpha
+    controls: Controls
+    read_weights: torch.Tensor  # (B, N)
+    template: torch.Tensor  # (B, C, K, K) T^final
+
+
+class MemTrackNet(nn.Module):
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.backbone = build_backbone(config.backbone)
+        c = self.backbone.out_channels
+        k = self.backbone.template_cells
+        self.attention = Attention(c, config.attention_dim, config.lstm_units, k)
+        self.lstm = LayerNormLSTMCell(c, config.lstm_units, config.lstm_keep_prob)
+        self.initial_state = InitialState(c, config.lstm_units)
+        self.heads = ControlHeads(config.lstm_units, c, config.residual_gate_bias)
+        self.bn_response = nn.BatchNorm2d(1, eps=1e-3, momentum=0.01)
+
+    # ------------------------------------------------------------------ features
+
+    @property
+    def template_shape(self) -> tuple[int, int, int]:
+        k = self.backbone.template_cells
+        return (self.backbone.out_channels, k, k)
+
+    def embed_exemplar(self, z: torch.Tensor) -> torch.Tensor:
+        # z: (B, 3, 127, 127) in [0, 1] -> (B, C, K, K)
+        f = self.backbone(z)  # (B, C, Hz, Wz)
+        return pad_free_template(f, self.backbone.template_cells, self.backbone.template_offset)
+
+    def embed_search(self, x: torch.Tensor) -> torch.Tensor:
+        # x: (B, 3, 255, 255) in [0, 1] -> (B, C, Hx, Wx)
+        return self.backbone(x)
+
+    # ------------------------------------------------------------------ recurrent step
+
+    def init_state(self, template0: torch.Tensor) -> NetState:
+        """S0 from T0 (spec 5 initial state, 6.5 initial memory). template0: (B, C, K, K)."""
+        h, c = self.initial_state(template0)  # (B, U), (B, U)
+        mem = initial_memory(template0.shape[0], self.config.memory_slots, self.template_shape,
+                             template0.device, template0.dtype)
+        return NetState(template0, h, c, mem)
+
+    def step(self, state: NetState, new_template: torch.Tensor, search: torch.Tensor,
+             write_enabled: bool = True) -> tuple[NetState, StepOutput]:
+        """One memory-network step (spec 3, step 4) and the response (step 5).
+
+        new_template: (B, C, K, K) T^new of the previous frame; search: (B, C, Hx, Wx).
+        """
+        # deferred write of the previous frame's template with the stored write weights
+        mem = write(state.memory, new_template) if write_enabled else state.memory
+        # attention over pooled search features, queried by h_{t-1}
+        attended, alpha = self.attention(search, state.h)  # (B, C), (B, Hr, Wr)
+        # controller step and control heads
+        h, c = self.lstm(attended, state.h, state.c)  # (B, U), (B, U)
+        ctl = self.heads(h)
+        # read the memory and form the gated residual template
+        retrieved, read_w = read(mem, ctl.key, ctl.strength)  # (B, C, K, K), (B, N)
+        final = state.template0 + ctl.residual[:, :, None, None] * retrieved  # (B, C, K, K)
+        # next write weights (applied to this frame's template next step) and usage
+        mem = address_next_write(mem, read_w, ctl.gates, ctl.decay, self.config.usage_decay)
+        raw = xcorr(search, final)  # (B, 1, Hr, Wr)
+        resp = self.bn_response(raw)  # (B, 1, Hr, Wr)
+        out = StepOutput(resp[:, 0], raw[:, 0], alpha, ctl, read_w, final)
+        return NetState(state.template0, h, c, mem), out
+
+    # ------------------------------------------------------------------ training
+
+    def forward_clip(self, exemplars: torch.Tensor, searches: torch.Tensor) -> torch.Tensor:
+        """Teacher-forced clip: step t writes exemplar t and scores search t (spec 8.2 step 5).
+
+        exemplars: (B, T, 3, 127, 127), searches: (B, T, 3, 255, 255) -> responses (B, T, Hr, Wr).
+        Exemplar 0 is T0 and also the first write.
+        """
+        b, t = exemplars.shape[:2]
+        # separate backbone calls so each batch normalises with its own statistics (spec 8.4)
+        z = self.embed_exemplar(exemplars.flatten(0, 1)).unflatten(0, (b, t))  # (B, T, C, K, K)
+        x = self.embed_search(searches.flatten(0, 1)).unflatten(0, (b, t))  # (B, T, C, Hx, Wx)
+        state = self.init_state(z[:, 0])
+        responses = []
+        for step in range(t):
+            state, out = self.step(state, z[:, step], x[:, step])
+            responses.append(out.response)  # (B, Hr, Wr)
+        return torch.stack(responses, dim=1)  # (B, T, Hr, Wr)
