@@ -1,0 +1,145 @@
+"""`main.py eval DATASET`: benchmark MemTrack and OpenCV baselines the way tracking papers do.
+
+Writes ``OUT/results.json``, ``OUT/success.png``, ``OUT/precision.png`` and ``OUT/<tracker>/<sequence>.txt``
+(0-based x,y,w,h per frame) and prints a table. See tracker/evaluation for the conventions.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from app.cli import CommandError
+
+NAME = "eval"
+HELP = "evaluate trackers on an OTB / GOT-10k / LaSOT dataset (success, precision, fps, plots)"
+
+ALL_TRACKERS = ("memtrack", "csrt", "kcf", "mil", "nano", "vit")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("dataset", help="dataset folder (or one sequence folder)")
+    parser.add_argument("--format", default="auto", choices=["auto", "otb", "got10k", "lasot"],
+                        help="dataset layout (default: detected)")
+    parser.add_argument("--trackers", default=",".join(ALL_TRACKERS),
+                        help=f"comma-separated trackers among {', '.join(ALL_TRACKERS)} (default: all)")
+    parser.add_argument("--weights", metavar="FILE", help="MemTrack checkpoint (default: the bundled one)")
+    parser.add_argument("--device", default="auto", help="MemTrack device: auto, cpu, cuda (default: auto)")
+    parser.add_argument("--sequences", metavar="A,B", help="evaluate only these sequences")
+    parser.add_argument("--restart", action="store_true",
+                        help="re-initialise 5 frames after a failure (IoU 0) and count failures, as VOT")
+    parser.add_argument("--out", default="eval-results", metavar="DIR",
+                        help="output folder (default: eval-results)")
+    parser.add_argument("--nano-dir", metavar="DIR",
+                        help="folder with nanotrack_backbone_sim.onnx and nanotrack_head_sim.onnx "
+                             "(default: ../shared/models/nanotrack_v2)")
+    parser.add_argument("--vit-model", metavar="FILE",
+                        help="ViTTrack model vitTracker.onnx (default: ../shared/models/vittrack/vitTracker.onnx)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="also print a row per sequence")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def _names(text: str, what: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise CommandError(f"--{what} names nothing")
+    if len(set(names)) != len(names):
+        raise CommandError(f"--{what} names something twice: {text}")
+    return names
+
+
+def _memtrack(args: argparse.Namespace):
+    from tracker.evaluation import TrackerUnavailable
+
+    try:
+        from tracker import load_tracker
+    except ImportError as e:
+        raise TrackerUnavailable(f"memtrack: the tracking engine is not available ({e})") from e
+    try:
+        return load_tracker(weights=args.weights, device=args.device)
+    except Exception as e:  # report and go on with the other trackers
+        raise TrackerUnavailable(f"memtrack: cannot load the tracker: {e}") from e
+
+
+def _build_trackers(args: argparse.Namespace, names: list[str]) -> tuple[dict, list[str]]:
+    from tracker.evaluation import TrackerUnavailable, make_baseline
+
+    trackers, skipped = {}, []
+    for name in names:
+        try:
+            if name == "memtrack":
+                trackers[name] = _memtrack(args)
+            else:
+                trackers[name] = make_baseline(name, nano_dir=args.nano_dir, vit_model=args.vit_model)
+        except TrackerUnavailable as e:
+            skipped.append(f"{e}; skipped")
+    return trackers, skipped
+
+
+def run(args: argparse.Namespace) -> int:
+    from tracker.evaluation import (
+        DatasetError,
+        evaluate,
+        format_table,
+        load_dataset,
+        write_results_json,
+        write_sequence_files,
+    )
+
+    names = _names(args.trackers, "trackers")
+    unknown = [n for n in names if n not in ALL_TRACKERS]
+    if unknown:
+        raise CommandError(f"unknown tracker {', '.join(unknown)}; choose among {', '.join(ALL_TRACKERS)}")
+    if args.weights and not Path(args.weights).is_file():
+        raise CommandError(f"{args.weights}: no such weights file")
+    wanted = _names(args.sequences, "sequences") if args.sequences else None
+    try:
+        sequences, problems = load_dataset(args.dataset, args.format, wanted)
+    except DatasetError as e:
+        raise CommandError(str(e)) from None
+    for p in problems:
+        print(f"warning: {p}; sequence skipped", file=sys.stderr)
+    for s in sequences:
+        if s.note:
+            print(f"note: {s.name}: {s.note}", file=sys.stderr)
+    if not sequences:
+        raise CommandError(f"{args.dataset}: no sequence could be loaded")
+
+    trackers, skipped = _build_trackers(args, names)
+    for line in skipped:
+        print(f"warning: {line}", file=sys.stderr)
+    if not trackers:
+        raise CommandError("no tracker could be built")
+    for name, t in trackers.items():
+        describe = getattr(t, "describe", None)
+        print(f"{name}: {describe() if describe else type(t).__name__}", file=sys.stderr)
+
+    out = Path(args.out)
+    finished: list[str] = []
+
+    def on_sequence(result) -> None:
+        write_sequence_files(out, result)
+        finished.append(result.sequence.name)
+
+    try:
+        evaluation = evaluate(sequences, trackers, restart=args.restart, progress=not args.no_progress,
+                              on_sequence=on_sequence)
+    except KeyboardInterrupt:
+        print(
+            f"interrupted after {len(finished)} of {len(sequences)} sequences: their box files are in "
+            f"{out}/<tracker>/; results.json and the plots were not written",
+            file=sys.stderr,
+        )
+        return 130
+    for p in evaluation.problems:
+        print(f"warning: {p}", file=sys.stderr)
+    if not evaluation.results:
+        raise CommandError("no sequence was evaluated")
+
+    print(format_table(evaluation, verbose=args.verbose))
+    written = [write_results_json(out, evaluation)]
+    from app.plots import write_evaluation_plots
+
+    written.extend(write_evaluation_plots(out, evaluation))
+    print(f"wrote {', '.join(str(p) for p in written)} and {out}/<tracker>/<sequence>.txt")
+    return 0
