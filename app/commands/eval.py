@@ -56,7 +56,8 @@ def _memtrack(args: argparse.Namespace):
     except ImportError as e:
         raise TrackerUnavailable(f"memtrack: the tracking engine is not available ({e})") from e
     try:
-        return load_tracker(weights=args.weights, device=args.device)
+        # No diagnostics: the evaluation reads only the boxes, and the maps cost time.
+        return load_tracker(weights=args.weights, device=args.device, diagnostics=False)
     except Exception as e:  # report and go on with the other trackers
         raise TrackerUnavailable(f"memtrack: cannot load the tracker: {e}") from e
 
