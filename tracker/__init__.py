@@ -27,14 +27,14 @@ __all__ = [
 
 
 def load_tracker(weights: str | os.PathLike | None = None, device: str = "auto", diagnostics: bool = True,
-                 tracking: TrackingConfig | None = None) -> MemTracker:
+                 tracking: TrackingConfig | None = None, profile: bool = False) -> MemTracker:
     """Build a MemTracker from a checkpoint (the default one in resources/ when ``weights`` is None).
 
-    ``tracking`` overrides the checkpoint's tracking parameters (window, scale step, ...).
+    ``tracking`` overrides the checkpoint's tracking parameters (window, scale step, ...);
+    ``profile`` makes the tracker accumulate seconds per stage in ``stage_seconds`` (benchmarks).
     Raises CheckpointError naming the file when it is missing, corrupt or does not match its model.
     """
     net, config, _ = load_checkpoint(weights)
     if tracking is not None:
         config = TrackerConfig(model=config.model, tracking=tracking)
-    name = "MemTrack"
-    return MemTracker(net, config, device=device, diagnostics=diagnostics, name=name)
+    return MemTracker(net, config, device=device, diagnostics=diagnostics, profile=profile)

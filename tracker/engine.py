@@ -5,7 +5,10 @@ the target's memory state, and only the chosen scale's state survives (spec 3, s
 """
 from __future__ import annotations
 
-import math
+import contextlib
+import time
+import warnings
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -82,8 +85,12 @@ class MemTracker:
     """
 
     def __init__(self, net: MemTrackNet, config: TrackerConfig, device: str | torch.device = "auto",
-                 diagnostics: bool = True, name: str = "MemTrack") -> None:
+                 diagnostics: bool = True, name: str = "MemTrack", profile: bool = False) -> None:
         self.config = config
+        # profile=True accumulates seconds per stage in self.stage_seconds (synchronising CUDA at
+        # each stage boundary, so only for benchmarks)
+        self.profile = profile
+        self.stage_seconds: dict[str, float] = defaultdict(float)
         self.device = resolve_device(device)
         self.diagnostics = diagnostics
         self.name = name
@@ -92,10 +99,7 @@ class MemTracker:
             p.requires_grad_(False)
         tc = config.tracking
         self._half = self.device.type == "cuda" and tc.cuda_half
-        backbone = fuse_conv_bn(self.net.backbone)
-        if self.device.type == "cpu":
-            backbone = backbone.to(memory_format=torch.channels_last)
-        self._backbone = backbone.half() if self._half else backbone
+        self._backbone = self._inference_backbone(tc)
         bb = self.net.backbone
         self._stride = bb.stride
         self._template_cells = bb.template_cells
@@ -163,18 +167,23 @@ class MemTracker:
         # search crops centred on the previous position, all scales of all targets in one batch
         centers = [(t.cx, t.cy) for t in targets for _ in range(s)]
         flat_sides = [v for row in sides for v in row]
-        search = self._features(self._crop(frame, centers, flat_sides, tc.search_size))  # (T*S, C, Hx, Wx)
+        with self._stage("crop"):
+            crops = self._crop(frame, centers, flat_sides, tc.search_size)  # (T*S, 3, 255, 255)
+        with self._stage("backbone"):
+            search = self._features(crops)  # (T*S, C, Hx, Wx)
         # fork each target's state over its scales and run the memory network
-        before = _cat_states([t.state for t in targets])
-        frozen = torch.tensor([t.writes_frozen for t in targets], device=self.device)  # (T,)
-        applied = _effective_write(before.memory, frozen)  # (T, N) what this step writes into each slot
-        state = before.map(lambda v: v.repeat_interleave(s, dim=0))
-        pending = torch.cat([t.pending for t in targets]).repeat_interleave(s, dim=0)  # (T*S, C, K, K)
-        state, out = self._step(state, pending, search, frozen.repeat_interleave(s))
-        picked, packed = self._choose(out, state, search, applied, len(targets), s)
-        rows = packed.cpu().numpy()  # the one host transfer of the frame
-        # keep only the chosen scale's state for each target (spec 3, step 12)
-        state = state.map(lambda v: v.index_select(0, picked))
+        with self._stage("memory"):
+            before = _cat_states([t.state for t in targets])
+            frozen = torch.tensor([t.writes_frozen for t in targets], device=self.device)  # (T,)
+            applied = _effective_write(before.memory, frozen)  # (T, N) what this step writes into each slot
+            state = before.map(lambda v: v.repeat_interleave(s, dim=0))
+            pending = torch.cat([t.pending for t in targets]).repeat_interleave(s, dim=0)  # (T*S, C, K, K)
+            state, out = self._step(state, pending, search, frozen.repeat_interleave(s))
+        with self._stage("post"):
+            picked, packed = self._choose(out, state, search, applied, len(targets), s)
+            rows = packed.cpu().numpy()  # the one host transfer of the frame
+            # keep only the chosen scale's state for each target (spec 3, step 12)
+            state = state.map(lambda v: v.index_select(0, picked))
         results = {}
         new_geometry = []
         for n, (tid, t) in enumerate(zip(ids, targets)):
@@ -296,6 +305,37 @@ class MemTracker:
 
     # ------------------------------------------------------------------ internals
 
+    def _inference_backbone(self, tc) -> torch.nn.Module:
+        """BN folded into the convolutions; on the CPU also channels-last, traced, frozen and
+        optimised for oneDNN (about 20 % faster); on CUDA half precision when configured."""
+        backbone = fuse_conv_bn(self.net.backbone).to(self.device)
+        if self.device.type != "cpu":
+            return backbone.half() if self._half else backbone
+        backbone = backbone.to(memory_format=torch.channels_last)
+        example = torch.zeros(1, 3, tc.search_size, tc.search_size).contiguous(memory_format=torch.channels_last)
+        try:
+            with torch.inference_mode(False), torch.no_grad(), warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                traced = torch.jit.trace(backbone, example, check_trace=False)
+                return torch.jit.optimize_for_inference(torch.jit.freeze(traced))
+        except Exception:  # noqa: BLE001 - TorchScript is an optimisation; eager mode is always correct
+            return backbone
+
+    @contextlib.contextmanager
+    def _stage(self, name: str):
+        if not self.profile:
+            yield
+            return
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            if self.device.type == "cuda":
+                torch.cuda.synchronize(self.device)
+            self.stage_seconds[name] += time.perf_counter() - start
+
     def _target(self, target_id: int) -> _Target:
         try:
             return self._targets[target_id]
@@ -336,8 +376,10 @@ class MemTracker:
         tc = self.config.tracking
         centers = [(cx, cy) for cx, cy, _, _ in boxes]
         sides = [context_side(w, h, tc.context_amount) for _, _, w, h in boxes]
-        crops = self._crop(frame, centers, sides, tc.exemplar_size)  # (T, 3, 127, 127)
-        feats = self._features(crops)  # (T, C, Hz, Wz)
+        with self._stage("crop"):
+            crops = self._crop(frame, centers, sides, tc.exemplar_size)  # (T, 3, 127, 127)
+        with self._stage("backbone"):
+            feats = self._features(crops)  # (T, C, Hz, Wz)
         o, k = self._template_offset, self._template_cells
         templates = feats[:, :, o : o + k, o : o + k].contiguous()  # (T, C, K, K)
         images = None

@@ -40,13 +40,16 @@ class Diagnostics:
     search_box: Box
 
     def to_json(self) -> dict:
+        def rounded(a: np.ndarray, digits: int) -> list:
+            return np.round(np.asarray(a, dtype=np.float64), digits).tolist()
+
         return {
-            "attention": np.round(self.attention, 5).tolist(),
-            "response": np.round(self.response, 4).tolist(),
-            "read_weights": np.round(self.read_weights, 5).tolist(),
-            "write_weights": np.round(self.write_weights, 5).tolist(),
-            "usage": np.round(self.usage, 4).tolist(),
-            "gates": np.round(self.gates, 5).tolist(),
+            "attention": rounded(self.attention, 6),
+            "response": rounded(self.response, 4),
+            "read_weights": rounded(self.read_weights, 5),
+            "write_weights": rounded(self.write_weights, 5),
+            "usage": rounded(self.usage, 4),
+            "gates": rounded(self.gates, 5),
             "residual_gate": round(self.residual_gate, 6),
             "read_strength": round(self.read_strength, 5),
             "scale": self.scale,

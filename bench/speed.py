@@ -1,0 +1,139 @@
+"""Tracking speed: MemTrack per-frame time split into crop / backbone / memory network / post-processing,
+next to OpenCV's CSRT and NanoTrack v2 run in the same process on the same (pre-decoded) frames, and
+multi-target throughput. Prints absolute figures and ratios (ratios are what compare across machines).
+
+    python bench/speed.py [--device auto|cpu|cuda] [--frames 150] [--targets 16] [--threads N]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tracker import Box, load_tracker, open_source  # noqa: E402
+
+SEQUENCES = REPO.parent / "shared" / "data" / "sequences"
+NANO = REPO.parent / "shared" / "models" / "nanotrack_v2"
+
+
+def load_frames(limit: int) -> tuple[str, list[np.ndarray], Box]:
+    """The first shared sequence with enough frames, else the bundled sample clip."""
+    if SEQUENCES.is_dir():
+        for seq in sorted(p for p in SEQUENCES.iterdir() if p.is_dir()):
+            src = open_source(seq / "img")
+            first = open(seq / "groundtruth_rect.txt").readline().replace("\t", ",").split(",")
+            x, y, w, h = (float(v) for v in first[:4])
+            frames = [src.read(i) for i in range(min(limit, len(src)))]
+            return seq.name, frames, Box(x - 1, y - 1, w, h)  # OTB is 1-based
+    src = open_source(REPO / "resources" / "sample" / "sample.mp4")
+    x, y, w, h = (float(v) for v in open(REPO / "resources" / "sample" / "sample_groundtruth.txt").readline().split(","))
+    return "sample", [src.read(i) for i in range(min(limit, len(src)))], Box(x, y, w, h)
+
+
+def time_opencv(make, frames: list[np.ndarray], box: Box) -> float:
+    bgr = [cv2.cvtColor(f, cv2.COLOR_RGB2BGR) for f in frames]
+    tracker = make()
+    tracker.init(bgr[0], tuple(int(round(v)) for v in box.as_tuple()))
+    start = time.perf_counter()
+    for f in bgr[1:]:
+        tracker.update(f)
+    return (len(bgr) - 1) / (time.perf_counter() - start)
+
+
+def make_nano():
+    params = cv2.TrackerNano_Params()
+    params.backbone = str(NANO / "nanotrack_backbone_sim.onnx")
+    params.neckhead = str(NANO / "nanotrack_head_sim.onnx")
+    return cv2.TrackerNano_create(params)
+
+
+def time_memtrack(frames, boxes: list[Box], device: str) -> tuple[float, dict[str, float], str]:
+    trk = load_tracker(device=device, diagnostics=False, profile=True)
+    for n, b in enumerate(boxes):
+        trk.initialize(frames[0], b, target_id=n)
+    trk.track_all(frames[1])  # warm-up
+    trk.stage_seconds.clear()
+    if trk.device.type == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    for f in frames[2:]:
+        trk.track_all(f)
+    elapsed = time.perf_counter() - start
+    n = len(frames) - 2
+    stages = {k: 1000 * v / n for k, v in trk.stage_seconds.items()}
+    return n / elapsed, stages, trk.device.type
+
+
+def time_memtrack_unprofiled(frames, boxes, device: str) -> float:
+    trk = load_tracker(device=device, diagnostics=False)
+    for n, b in enumerate(boxes):
+        trk.initialize(frames[0], b, target_id=n)
+    trk.track_all(frames[1])
+    if trk.device.type == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    for f in frames[2:]:
+        trk.track_all(f)
+    if trk.device.type == "cuda":
+        torch.cuda.synchronize()
+    return (len(frames) - 2) / (time.perf_counter() - start)
+
+
+def jittered(box: Box, n: int, frame_shape) -> list[Box]:
+    rng = np.random.default_rng(0)
+    h, w = frame_shape[:2]
+    out = [box]
+    while len(out) < n:
+        cx = rng.uniform(0.2, 0.8) * w
+        cy = rng.uniform(0.2, 0.8) * h
+        out.append(Box.from_center(cx, cy, box.w, box.h))
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--frames", type=int, default=120)
+    ap.add_argument("--targets", type=int, default=16)
+    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch default)")
+    args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    name, frames, box = load_frames(args.frames)
+    h, w = frames[0].shape[:2]
+    print(f"frames: {name}, {len(frames)} x {w}x{h}; torch {torch.__version__}, {torch.get_num_threads()} threads")
+
+    fps1, stages, dev = time_memtrack(frames, [box], args.device)
+    fps1_clean = time_memtrack_unprofiled(frames, [box], args.device)
+    print(f"\nMemTrack, 1 target on {dev}: {fps1_clean:.1f} fps ({1000 / fps1_clean:.1f} ms/frame)")
+    total = sum(stages.values())
+    for k in ("crop", "backbone", "memory", "post"):
+        print(f"  {k:<9} {stages.get(k, 0):6.2f} ms  ({100 * stages.get(k, 0) / total:4.1f} %)")
+
+    baselines = {"csrt": lambda: cv2.TrackerCSRT_create()}
+    if (NANO / "nanotrack_backbone_sim.onnx").is_file():
+        baselines["nanotrack_v2"] = make_nano
+    else:
+        print("  (NanoTrack models not found in ../shared/models: skipped)")
+    print()
+    for bname, make in baselines.items():
+        fps = time_opencv(make, frames, box)
+        print(f"{bname:<13} {fps:7.1f} fps   MemTrack / {bname} = {fps1_clean / fps:5.2f}x")
+
+    boxes = jittered(box, args.targets, frames[0].shape)
+    fpsn = time_memtrack_unprofiled(frames, boxes, args.device)
+    print(f"\nMemTrack, {args.targets} targets batched: {fpsn:.1f} frames/s = {fpsn * args.targets:.0f} "
+          f"target-frames/s ({fpsn * args.targets / fps1_clean:.2f}x the single-target rate)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
