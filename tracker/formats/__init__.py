@@ -1,0 +1,177 @@
+"""Import and export of annotations in the formats detection and tracking pipelines use.
+
+The whole API (the GUI's File > Export / Import and the ``export`` / ``import`` commands use it)::
+
+    from tracker.formats import EXPORT_FORMATS, IMPORT_FORMATS, FormatError, export_project, import_annotations
+
+    EXPORT_FORMATS   # {"mot": "MOTChallenge: ...", "cvat": ..., ...}: name -> one-line description
+    IMPORT_FORMATS   # the same for the formats that can be read back
+    paths = export_project(project, "mot", "out/clip_mot", video_path="clip.mp4",
+                           write_frames=False, progress=lambda done, total: ...)
+    project = import_annotations("gt/gt.txt", "mot", "clip.mp4")
+
+Every format's coordinate convention is in :mod:`tracker.formats.coords`; each format's module
+docstring describes its layout and what it keeps (confidence, provenance, absent marks).
+
+Guarantees:
+
+* Atomic: single-file formats are written to a temporary file and renamed; folder formats are
+  written into a private folder beside the target and renamed into place when complete. An export
+  that fails midway leaves no partial output (and an overwritten target keeps its old content).
+* Nothing dropped silently: every exporter counts the boxes it wrote and the export fails unless
+  that equals the project's box count; per-frame formats write a file or line for every frame; a
+  box that a clipping format cannot hold (entirely outside the frame) is an error naming it.
+* Bad input raises :class:`FormatError` naming the file and the line (text), element and line
+  (XML) or JSON path, as one line of text.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from types import ModuleType
+from typing import Callable
+
+from ..atomic import atomic_write_bytes
+from ..project import Project, ProjectError, project_from_dict, project_to_dict
+from . import coco, csv_table, cvat, got10k, labelstudio, mot, otb, project_file, video_overlay, voc, yolo
+from .common import ExportContext, StagedDir, box_count, check_target, publish_mode
+from .errors import FormatError
+
+__all__ = [
+    "EXPORT_FORMATS",
+    "IMPORT_FORMATS",
+    "FRAME_FORMATS",
+    "FOLDER_FORMATS",
+    "FormatError",
+    "export_project",
+    "import_annotations",
+]
+
+_EXPORTERS: dict[str, ModuleType] = {
+    "mot": mot, "cvat": cvat, "coco": coco, "yolo": yolo, "voc": voc, "otb": otb, "got10k": got10k,
+    "labelstudio": labelstudio, "csv": csv_table, "project": project_file, "video": video_overlay,
+}
+_IMPORTERS: dict[str, ModuleType] = {
+    "mot": mot, "cvat": cvat, "coco": coco, "otb": otb, "got10k": got10k, "project": project_file,
+}
+
+#: Export format name -> one-line description.
+EXPORT_FORMATS: dict[str, str] = {name: m.DESCRIPTION for name, m in _EXPORTERS.items()}
+#: Import format name -> one-line description.
+IMPORT_FORMATS: dict[str, str] = {name: m.DESCRIPTION for name, m in _IMPORTERS.items()}
+#: Formats that can write the video's frames as images next to the labels (``write_frames``).
+FRAME_FORMATS = ("mot", "yolo", "voc", "otb")
+#: Formats whose output is a folder (the others write one file).
+FOLDER_FORMATS = tuple(name for name, m in _EXPORTERS.items() if m.KIND == "dir")
+
+ProgressFn = Callable[[int, int], None]
+
+
+def _exporter(fmt: str) -> ModuleType:
+    if fmt not in _EXPORTERS:
+        raise FormatError(f"unknown export format {fmt!r} (known: {', '.join(EXPORT_FORMATS)})")
+    return _EXPORTERS[fmt]
+
+
+def _validate(project: Project, fmt: str) -> None:
+    n = project.video.frame_count
+    for obj, frame, _ in project.iter_entries():
+        if frame < 0 or (n and frame >= n):
+            raise FormatError(f"object {obj.track_id} ({obj.label}) has an entry on frame {frame}, outside "
+                              f"the video's {n} frames: cannot export {fmt}")
+
+
+def export_project(
+    project: Project,
+    fmt: str,
+    out_path: str | os.PathLike,
+    *,
+    video_path: str | os.PathLike | None = None,
+    write_frames: bool = False,
+    progress: ProgressFn | None = None,
+    track_ids: bool = False,
+    overwrite: bool = False,
+) -> list[Path]:
+    """Write ``project`` in format ``fmt`` (a key of EXPORT_FORMATS) to ``out_path``.
+
+    ``out_path`` is a folder for the FOLDER_FORMATS and a file for the others. An existing target
+    is an error unless ``overwrite`` (an existing empty folder is fine). ``video_path`` is the
+    video to read frames from (``write_frames``, ``video``); by default the project's own
+    ``video.path``. ``write_frames`` writes the frames as JPEG images next to the labels
+    (FRAME_FORMATS only). ``track_ids`` adds the track id as a sixth column to YOLO labels.
+    ``progress(done, total)`` is called as the work advances.
+
+    Returns the paths written (for folder formats, every file inside the folder). Raises
+    FormatError with a one-line message; on any error nothing is left at ``out_path``.
+    """
+    module = _exporter(fmt)
+    out = Path(out_path)
+    if write_frames and fmt not in FRAME_FORMATS:
+        raise FormatError(f"{fmt} cannot write frames (formats that can: {', '.join(FRAME_FORMATS)})")
+    if track_ids and fmt != "yolo":
+        raise FormatError(f"the track id column is a YOLO option, not one of {fmt}")
+    _validate(project, fmt)
+    ctx = ExportContext(project, out, Path(video_path) if video_path is not None else None,
+                        write_frames, track_ids, progress)
+    expected = box_count(project)
+    kind = module.KIND
+    check_target(out, "dir" if kind == "dir" else "file", overwrite)
+
+    def check_count(written: int) -> None:
+        if written != expected:  # an exporter bug must never pass as a valid export
+            raise FormatError(f"{out}: {fmt} export wrote {written} boxes but the project has {expected}; "
+                              "nothing was written")
+
+    if kind == "dir":
+        with StagedDir(out, overwrite) as stage:
+            rel, written = module.export(ctx, stage.path)
+            check_count(written)
+            stage.commit()
+        return [out / r for r in rel]
+    if kind == "file":
+        data, written = module.export(ctx)
+        check_count(written)
+        try:
+            atomic_write_bytes(out, data)
+            publish_mode(out)
+        except OSError as e:
+            raise FormatError(f"{out}: cannot write: {e.strerror or e}") from e
+        return [out]
+    # a video: OpenCV writes a real file, so write it under a temporary name beside the target
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=f".partial{out.suffix or '.mp4'}", dir=out.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        _, written = module.export(ctx, tmp)
+        check_count(written)
+        publish_mode(tmp)
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return [out]
+
+
+def import_annotations(
+    path: str | os.PathLike, fmt: str, video_path: str | os.PathLike | None = None
+) -> Project:
+    """Read annotations in format ``fmt`` (a key of IMPORT_FORMATS) into a new Project.
+
+    ``video_path`` is the video (or image folder) the annotations belong to: it gives the
+    project's VideoRef (frame count, size, fps), and the file is checked against it (frames past
+    the end, a different frame size). It is required except for ``project``, where it re-points
+    the project at another copy of its video. Imported boxes get provenance ``imported`` unless
+    the file records ours. Raises FormatError naming the file and the line / element.
+    """
+    if fmt not in _IMPORTERS:
+        raise FormatError(f"unknown import format {fmt!r} (known: {', '.join(IMPORT_FORMATS)})")
+    project = _IMPORTERS[fmt].load(Path(path), video_path)
+    if not project.labels:
+        project.labels = ["object"]
+    try:  # the imported project must be one the program can save and open again
+        project_from_dict(project_to_dict(project), path)
+    except ProjectError as e:
+        raise FormatError(str(e)) from None
+    return project

@@ -1,0 +1,233 @@
+"""COCO JSON for video with track ids, as COCO-VID (mmtracking) and TAO write it.
+
+Export::
+
+    {"info": {...}, "licenses": [],
+     "videos": [{"id": 1, "name": "clip", "width": W, "height": H, "fps": 25.0, "frame_count": N}],
+     "images": [{"id": frame + 1, "video_id": 1, "frame_id": frame, "frame_index": frame,
+                 "file_name": "clip/000000.jpg", "width": W, "height": H}, ...],   # every frame
+     "annotations": [{"id": 1, "image_id": ..., "video_id": 1, "category_id": c,
+                      "bbox": [x, y, w, h], "area": w * h, "iscrowd": 0, "segmentation": [],
+                      "track_id": t, "instance_id": t, "provenance": "tracked", "score": s}, ...],
+     "categories": [{"id": 1, "name": "car", "supercategory": ""}, ...],
+     "tracks": [{"id": t, "category_id": c, "video_id": 1, "name": "car 3", "color": "#...",
+                 "absent_frames": [..]}]}
+
+``frame_id`` (COCO-VID) and ``frame_index`` (TAO) are 0-based; ``bbox`` is COCO's 0-based
+``[x, y, w, h]``, not clipped. ``score`` is left out for boxes without one (COCO readers expect a number). Absent marks have no
+annotation (COCO has none); they are listed in the track's ``absent_frames`` so our import
+restores them. Categories follow the project's label order, ids from 1.
+
+Import reads ``track_id`` or ``instance_id``, ``frame_id`` or ``frame_index``; with several
+videos in the file it takes the one whose ``name`` matches the video's file name or stem.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from ..project import BoxEntry, Project, Provenance
+from . import coords
+from .common import (
+    ExportContext,
+    FormatError,
+    add_object,
+    check_frame,
+    make_box,
+    majority,
+    new_project,
+    parse_provenance,
+    read_json,
+    track_id_map,
+    video_ref,
+)
+
+KIND = "file"
+DESCRIPTION = "COCO JSON with videos, frame ids and track ids (COCO-VID / TAO), score and provenance keys"
+
+
+def _r(v: float) -> float:
+    return round(float(v), 3)
+
+
+def export(ctx: ExportContext) -> tuple[bytes, int]:
+    project = ctx.project
+    width, height = ctx.frame_size("COCO")
+    n_frames = ctx.frame_count
+    classes = ctx.label_index()
+    name = Path(project.video.path).stem or "video"
+    images = [
+        {"id": f + 1, "video_id": 1, "frame_id": f, "frame_index": f, "file_name": f"{name}/{f:06d}.jpg",
+         "width": width, "height": height}
+        for f in range(n_frames)
+    ]
+    annotations = []
+    by_frame = ctx.boxes_by_frame()
+    for frame in sorted(by_frame):
+        for obj, entry in by_frame[frame]:
+            bbox = [_r(v) for v in coords.to_coco(entry.box)]
+            ann = {
+                "id": len(annotations) + 1, "image_id": frame + 1, "video_id": 1,
+                "category_id": classes[obj.label] + 1, "bbox": bbox, "area": _r(bbox[2] * bbox[3]),
+                "iscrowd": 0, "segmentation": [], "track_id": obj.track_id, "instance_id": obj.track_id,
+                "provenance": entry.provenance.value,
+            }
+            if entry.score is not None:  # readers expect a number when the key is there
+                ann["score"] = round(float(entry.score), 4)
+            annotations.append(ann)
+    tracks = [
+        {"id": obj.track_id, "category_id": classes[obj.label] + 1, "video_id": 1,
+         "name": f"{obj.label} {obj.track_id}", "color": obj.color,
+         "absent_frames": sorted(f for f, e in obj.entries.items() if e.box is None)}
+        for obj in ctx.objects()
+    ]
+    data = {
+        "info": {"description": f"{name}: exported by memtrack-annotator", "version": "1.0"},
+        "licenses": [],
+        "videos": [{"id": 1, "name": name, "file_name": Path(project.video.path).name, "width": width,
+                    "height": height, "fps": project.video.fps, "frame_count": n_frames}],
+        "images": images,
+        "annotations": annotations,
+        "categories": [{"id": i + 1, "name": n, "supercategory": ""} for n, i in classes.items()],
+        "tracks": tracks,
+    }
+    ctx.report(1, 1)
+    return (json.dumps(data, indent=1) + "\n").encode("utf-8"), len(annotations)
+
+
+# ----------------------------------------------------------------------------- import
+
+
+def _list(data: dict, key: str, path: Path, required: bool = True) -> list:
+    value = data.get(key)
+    if value is None and not required:
+        return []
+    if not isinstance(value, list):
+        raise FormatError(f"{path}: {key}: missing or not a list")
+    return value
+
+
+def _int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _pick_video(videos: list, path: Path, video_file: str) -> int | None:
+    if not videos:
+        return None
+    for k, v in enumerate(videos):
+        if not isinstance(v, dict) or not _int(v.get("id")):
+            raise FormatError(f"{path}: videos[{k}]: must be an object with an integer id")
+    if len(videos) == 1:
+        return videos[0]["id"]
+    p = Path(video_file)
+    for v in videos:
+        names = {str(v.get("name", "")), str(v.get("file_name", ""))}
+        if p.name in names or p.stem in names or any(n and Path(n).stem == p.stem for n in names):
+            return v["id"]
+    listed = ", ".join(str(v.get("name")) for v in videos[:8])
+    raise FormatError(f"{path}: holds {len(videos)} videos ({listed}...) and none is named like {p.name}")
+
+
+def load(path: Path, video_path) -> Project:
+    path = Path(path)
+    data = read_json(path)
+    if not isinstance(data, dict):
+        raise FormatError(f"{path}: top level: expected a JSON object")
+    video = video_ref(video_path, "COCO")
+    images = _list(data, "images", path)
+    annotations = _list(data, "annotations", path)
+    categories = _list(data, "categories", path)
+    videos = _list(data, "videos", path, required=False)
+    video_id = _pick_video(videos, path, video.path)
+    for k, v in enumerate(videos):
+        if v["id"] == video_id:
+            for key, actual in (("width", video.width), ("height", video.height)):
+                if _int(v.get(key)) and v[key] != actual:
+                    raise FormatError(f"{path}: videos[{k}].{key} is {v[key]} but the video has {actual}: "
+                                      "wrong --video?")
+    cat_names: dict[int, str] = {}
+    for k, c in enumerate(categories):
+        if not isinstance(c, dict) or not _int(c.get("id")) or not isinstance(c.get("name"), str):
+            raise FormatError(f"{path}: categories[{k}]: needs an integer id and a string name")
+        cat_names[c["id"]] = c["name"]
+    frames: dict[int, int] = {}
+    for k, im in enumerate(images):
+        where = f"{path}: images[{k}]"
+        if not isinstance(im, dict) or not _int(im.get("id")):
+            raise FormatError(f"{where}: must be an object with an integer id")
+        if video_id is not None and im.get("video_id", video_id) != video_id:
+            continue
+        frame = im.get("frame_id", im.get("frame_index"))
+        if not _int(frame):
+            raise FormatError(f"{where}: no integer frame_id or frame_index: not a video (COCO-VID/TAO) file")
+        check_frame(where, frame, video)
+        for key, actual in (("width", video.width), ("height", video.height)):
+            if _int(im.get(key)) and im[key] != actual:
+                raise FormatError(f"{where}.{key} is {im[key]} but the video has {actual}: wrong --video?")
+        frames[im["id"]] = frame
+    tracks: dict[int, dict[int, BoxEntry]] = {}
+    track_cats: dict[int, list[str]] = {}
+    colors: dict[int, str] = {}
+    for k, a in enumerate(annotations):
+        where = f"{path}: annotations[{k}]"
+        if not isinstance(a, dict):
+            raise FormatError(f"{where}: must be an object")
+        image_id = a.get("image_id")
+        if image_id not in frames:
+            if any(_int(im.get("id")) and im["id"] == image_id for im in images if isinstance(im, dict)):
+                continue  # an image of another video in the file
+            raise FormatError(f"{where}.image_id: no image with id {image_id!r}")
+        tid = a.get("track_id", a.get("instance_id"))
+        if not _int(tid):
+            raise FormatError(f"{where}: no integer track_id or instance_id: not a tracking file")
+        bbox = a.get("bbox")
+        if not (isinstance(bbox, list) and len(bbox) == 4 and all(_number(v) for v in bbox)):
+            raise FormatError(f"{where}.bbox: must be four numbers [x, y, w, h]")
+        box = make_box(f"{where}.bbox", bbox, convert=coords.from_coco)
+        cat = a.get("category_id")
+        if cat not in cat_names:
+            raise FormatError(f"{where}.category_id: no category with id {cat!r}")
+        score = a.get("score")
+        if score is not None and not _number(score):
+            raise FormatError(f"{where}.score: {score!r} is not a number")
+        prov = parse_provenance(f"{where}.provenance", a.get("provenance"), Provenance.IMPORTED)
+        if prov is Provenance.ABSENT:
+            raise FormatError(f"{where}.provenance: an annotation with a box cannot be 'absent'")
+        frame = frames[image_id]
+        entries = tracks.setdefault(tid, {})
+        if frame in entries:
+            raise FormatError(f"{where}: track {tid} already has a box on frame {frame}")
+        entries[frame] = BoxEntry(box, prov, None if score is None else float(score))
+        track_cats.setdefault(tid, []).append(cat_names[cat])
+    for k, t in enumerate(_list(data, "tracks", path, required=False)):
+        where = f"{path}: tracks[{k}]"
+        if not isinstance(t, dict) or not _int(t.get("id")):
+            raise FormatError(f"{where}: must be an object with an integer id")
+        if video_id is not None and t.get("video_id", video_id) != video_id:
+            continue
+        if t.get("category_id") in cat_names:
+            track_cats.setdefault(t["id"], []).insert(0, cat_names[t["category_id"]])
+        if isinstance(t.get("color"), str) and t["color"].startswith("#"):
+            colors[t["id"]] = t["color"]
+        absent = t.get("absent_frames", [])
+        if not isinstance(absent, list) or not all(_int(f) for f in absent):
+            raise FormatError(f"{where}.absent_frames: must be a list of frame numbers")
+        entries = tracks.setdefault(t["id"], {})
+        for f in absent:
+            check_frame(f"{where}.absent_frames", f, video)
+            if f in entries:
+                raise FormatError(f"{where}.absent_frames: frame {f} also has a box")
+            entries[f] = BoxEntry(None, Provenance.ABSENT)
+    project = new_project(video, [cat_names[c] for c in sorted(cat_names)])
+    ids = track_id_map(list(tracks))
+    for tid in sorted(tracks):
+        obj = add_object(project, ids[tid], majority(track_cats.get(tid, []), "object"))
+        obj.entries = dict(sorted(tracks[tid].items()))
+        obj.color = colors.get(tid, obj.color)
+    return project

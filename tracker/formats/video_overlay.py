@@ -1,0 +1,64 @@
+"""A copy of the video with every object's box drawn on it (MP4, ``mp4v``), for review.
+
+Keyframes are drawn with a thick line, tracked/interpolated/imported boxes with a thin one, each in
+the object's colour with ``<track id> <label>`` above it. Needs the video (``video_path`` or the
+project's own). The file is written beside the target under a temporary name and renamed when
+complete.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+
+from ..project import Provenance
+from ..video import VideoError
+from .common import ExportContext, FormatError
+
+KIND = "video"
+DESCRIPTION = "MP4 video with the boxes drawn on it (for review; needs the video)"
+
+
+def _bgr(color: str) -> tuple[int, int, int]:
+    c = color.lstrip("#")
+    try:
+        r, g, b = (int(c[i:i + 2], 16) for i in (0, 2, 4))
+    except ValueError:
+        r, g, b = 255, 255, 0
+    return (b, g, r)
+
+
+def export(ctx: ExportContext, target: Path) -> tuple[list[Path], int]:
+    """Write the video to ``target`` (a temporary path beside the final one)."""
+    reader = ctx.frame_reader()
+    source = reader.source
+    n_frames = ctx.frame_count
+    fps = ctx.project.video.fps or source.fps or 30.0
+    writer = cv2.VideoWriter(str(target), cv2.VideoWriter_fourcc(*"mp4v"), fps, (source.width, source.height))
+    if not writer.isOpened():
+        reader.close()
+        raise FormatError(f"{ctx.out_path}: OpenCV cannot write an MP4 video here")
+    by_frame = ctx.boxes_by_frame()
+    count = 0
+    try:
+        for frame in range(n_frames):
+            try:
+                image = cv2.cvtColor(source.read(frame), cv2.COLOR_RGB2BGR)
+            except VideoError as e:
+                raise FormatError(str(e)) from e
+            for obj, entry in by_frame.get(frame, []):
+                b = entry.box
+                color = _bgr(obj.color)
+                thick = 3 if entry.provenance is Provenance.KEYFRAME else 1
+                p1 = (int(round(b.x)), int(round(b.y)))
+                p2 = (int(round(b.x + b.w)), int(round(b.y + b.h)))
+                cv2.rectangle(image, p1, p2, color, thick, cv2.LINE_AA)
+                cv2.putText(image, f"{obj.track_id} {obj.label}", (p1[0], max(p1[1] - 4, 12)),
+                            cv2.FONT_HERSHEY_SIMPLEX, 0.45, color, 1, cv2.LINE_AA)
+                count += 1
+            writer.write(image)
+            ctx.report(frame + 1, n_frames)
+    finally:
+        writer.release()
+        reader.close()
+    return [], count

@@ -1,0 +1,118 @@
+"""Pascal VOC detection XML, one file per frame.
+
+Export layout::
+
+    OUT/Annotations/000000.xml      one per video frame (no <object> when the frame has no box)
+    OUT/ImageSets/Main/default.txt  the frame names, one a line
+    OUT/labelmap.txt                label:color_rgb:parts:actions (Datumaro / CVAT label map)
+    OUT/JPEGImages/000000.jpg       the frames, with write_frames
+
+Boxes use VOC's convention: ``xmin ymin xmax ymax`` are 1-based inclusive pixel indices, whole
+numbers, clipped to the image (``1..W``, ``1..H``); ``truncated`` is 1 when the box had to be
+clipped. The track id, provenance and score go into Datumaro-style
+``<attributes><attribute><name/><value/></attribute></attributes>``. File names are 0-based frame
+numbers. A box entirely outside the frame is an error. Export only.
+"""
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from . import coords
+from .common import ExportContext, FormatError, format_context_error, num
+
+KIND = "dir"
+XML_DECL = b'<?xml version="1.0" encoding="utf-8"?>\n'
+DESCRIPTION = "Pascal VOC: Annotations/NNNNNN.xml per frame (1-based whole-pixel corners), ImageSets, labelmap"
+
+
+def _sub(parent: ET.Element, tag: str, text: str | None = None) -> ET.Element:
+    el = ET.SubElement(parent, tag)
+    if text is not None:
+        el.text = text
+    return el
+
+
+def _rgb(color: str) -> str:
+    c = color.lstrip("#")
+    try:
+        return ",".join(str(int(c[i:i + 2], 16)) for i in (0, 2, 4))
+    except ValueError:
+        return "0,0,0"
+
+
+def export(ctx: ExportContext, stage: Path) -> tuple[list[Path], int]:
+    width, height = ctx.frame_size("VOC")
+    n_frames = ctx.frame_count
+    classes = ctx.label_index()
+    colors = {}
+    for obj in ctx.objects():
+        colors.setdefault(obj.label, obj.color)
+    labelmap = "# label:color_rgb:parts:actions\nbackground:0,0,0::\n" + "".join(
+        f"{name}:{_rgb(colors.get(name, '#808080'))}::\n" for name in classes if name != "background"
+    )
+    (stage / "labelmap.txt").write_text(labelmap, encoding="utf-8")
+    (stage / "Annotations").mkdir()
+    (stage / "ImageSets" / "Main").mkdir(parents=True)
+    written = [Path("labelmap.txt")]
+    by_frame = ctx.boxes_by_frame()
+    video_name = Path(ctx.project.video.path).name
+    reader = ctx.frame_reader() if ctx.write_frames else None
+    count = 0
+    names = []
+    try:
+        for frame in range(n_frames):
+            name = f"{frame:06d}"
+            names.append(name)
+            root = ET.Element("annotation")
+            _sub(root, "folder", "JPEGImages")
+            _sub(root, "filename", f"{name}.jpg")
+            source = _sub(root, "source")
+            _sub(source, "database", "memtrack-annotator")
+            _sub(source, "annotation", f"{video_name} frame {frame}")
+            size = _sub(root, "size")
+            _sub(size, "width", str(width))
+            _sub(size, "height", str(height))
+            _sub(size, "depth", "3")
+            _sub(root, "segmented", "0")
+            for obj, entry in by_frame.get(frame, []):
+                box = entry.box
+                try:
+                    xmin, ymin, xmax, ymax = coords.to_voc(box, width, height)
+                except coords.OutsideFrame as e:
+                    raise FormatError(format_context_error(str(ctx.out_path), obj, frame, f"{e}; VOC cannot store it")) from None
+                truncated = box.x < 0 or box.y < 0 or box.x + box.w > width or box.y + box.h > height
+                o = _sub(root, "object")
+                _sub(o, "name", obj.label)
+                _sub(o, "pose", "Unspecified")
+                _sub(o, "truncated", "1" if truncated else "0")
+                _sub(o, "difficult", "0")
+                _sub(o, "occluded", "0")
+                bb = _sub(o, "bndbox")
+                for tag, v in (("xmin", xmin), ("ymin", ymin), ("xmax", xmax), ("ymax", ymax)):
+                    _sub(bb, tag, str(v))
+                attrs = _sub(o, "attributes")
+                values = [("track_id", str(obj.track_id)), ("provenance", entry.provenance.value)]
+                if entry.score is not None:
+                    values.append(("score", num(float(entry.score), 4)))
+                for key, value in values:
+                    a = _sub(attrs, "attribute")
+                    _sub(a, "name", key)
+                    _sub(a, "value", value)
+                count += 1
+            ET.indent(root, "  ")
+            rel = Path("Annotations") / f"{name}.xml"
+            (stage / rel).write_bytes(XML_DECL + ET.tostring(root, encoding="unicode").encode("utf-8") + b"\n")
+            written.append(rel)
+            if reader is not None:
+                img = Path("JPEGImages") / f"{name}.jpg"
+                reader.write(frame, stage / img)
+                written.append(img)
+            ctx.report(frame + 1, n_frames)
+    finally:
+        if reader is not None:
+            reader.close()
+    subset = Path("ImageSets") / "Main" / "default.txt"
+    (stage / subset).write_text("".join(n + "\n" for n in names), encoding="utf-8")
+    written.append(subset)
+    return written, count

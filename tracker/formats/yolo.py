@@ -1,0 +1,71 @@
+"""YOLO (Ultralytics layout): one label file per frame, normalised centre boxes.
+
+Export layout::
+
+    OUT/data.yaml            path: ., train: images, val: images, names: {0: car, ...}
+    OUT/classes.txt          class names, one a line (line n = class n - 1: the darknet "classes file")
+    OUT/labels/000000.txt    "class cx cy w h" per box (plus " track_id" with track_ids=True)
+    OUT/images/000000.jpg    the frames, with write_frames
+
+One label file per video frame, empty when the frame has no box, so no frame is lost. File names
+are 0-based frame numbers. Values are normalised by the frame size and clipped to the frame
+(YOLO values must lie in [0, 1]); six decimals, never exponents. A box entirely outside the frame
+is an error (it cannot be written and is not silently dropped). Confidence and provenance have no
+column in YOLO training labels. Export only.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import coords
+from .common import ExportContext, FormatError, format_context_error
+
+KIND = "dir"
+DESCRIPTION = "YOLO: labels/NNNNNN.txt per frame (class cx cy w h, normalised), data.yaml, classes.txt"
+
+
+def _yaml_str(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def export(ctx: ExportContext, stage: Path) -> tuple[list[Path], int]:
+    width, height = ctx.frame_size("YOLO")
+    n_frames = ctx.frame_count
+    classes = ctx.label_index()
+    names = "".join(f"  {i}: {_yaml_str(n)}\n" for n, i in classes.items())
+    files = {
+        Path("data.yaml"): f"path: .\ntrain: images\nval: images\nnc: {len(classes)}\nnames:\n{names}",
+        Path("classes.txt"): "".join(n + "\n" for n in classes),
+    }
+    for rel, text in files.items():
+        (stage / rel).write_text(text, encoding="utf-8")
+    written = list(files)
+    (stage / "labels").mkdir()
+    by_frame = ctx.boxes_by_frame()
+    reader = ctx.frame_reader() if ctx.write_frames else None
+    count = 0
+    try:
+        for frame in range(n_frames):
+            lines = []
+            for obj, entry in by_frame.get(frame, []):
+                try:
+                    cx, cy, w, h = coords.to_yolo(entry.box, width, height)
+                except coords.OutsideFrame as e:
+                    raise FormatError(format_context_error(str(ctx.out_path), obj, frame, f"{e}; YOLO cannot store it")) from None
+                line = f"{classes[obj.label]} {cx:.6f} {cy:.6f} {w:.6f} {h:.6f}"
+                if ctx.track_ids:
+                    line += f" {obj.track_id}"
+                lines.append(line + "\n")
+            rel = Path("labels") / f"{frame:06d}.txt"
+            (stage / rel).write_text("".join(lines), encoding="utf-8")
+            written.append(rel)
+            count += len(lines)
+            if reader is not None:
+                img = Path("images") / f"{frame:06d}.jpg"
+                reader.write(frame, stage / img)
+                written.append(img)
+            ctx.report(frame + 1, n_frames)
+    finally:
+        if reader is not None:
+            reader.close()
+    return written, count
