@@ -1,0 +1,1 @@
+"""Training MemTrack: data pipeline (``tracker.training.data``), losses, configuration and the trainer."""

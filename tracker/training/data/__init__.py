@@ -1,0 +1,47 @@
+"""Training data: labelled sequences from dataset layouts, clip sampling and cropping (spec 8.1, 8.2),
+and a synthetic clip generator built from photographs."""
+from .clips import (
+    Clip,
+    ClipConfig,
+    ClipDataset,
+    ValidationClipDataset,
+    clip_loader,
+    context_side,
+    evenly_spaced_indices,
+    make_clip,
+    sample_clip,
+    sample_frame_indices,
+    sample_validation_clip,
+)
+from .sequences import (
+    DatasetError,
+    Sequence,
+    VideoReader,
+    got10k_sequences,
+    lasot_sequences,
+    otb_sequences,
+    project_sequences,
+    vid_sequences,
+)
+
+__all__ = [
+    "Clip",
+    "ClipConfig",
+    "ClipDataset",
+    "DatasetError",
+    "Sequence",
+    "ValidationClipDataset",
+    "VideoReader",
+    "clip_loader",
+    "context_side",
+    "evenly_spaced_indices",
+    "got10k_sequences",
+    "lasot_sequences",
+    "make_clip",
+    "otb_sequences",
+    "project_sequences",
+    "sample_clip",
+    "sample_frame_indices",
+    "sample_validation_clip",
+    "vid_sequences",
+]
