@@ -23,8 +23,26 @@ from .sequences import (
     project_sequences,
     vid_sequences,
 )
+from .synthetic import (
+    DEFAULT_IMAGE_DIRS,
+    DEFAULT_VIDEO_FILES,
+    PhotoPool,
+    SyntheticConfig,
+    SyntheticVideo,
+    VideoPool,
+    find_images,
+    synthetic_sequences,
+)
 
 __all__ = [
+    "DEFAULT_IMAGE_DIRS",
+    "DEFAULT_VIDEO_FILES",
+    "PhotoPool",
+    "SyntheticConfig",
+    "SyntheticVideo",
+    "VideoPool",
+    "find_images",
+    "synthetic_sequences",
     "Clip",
     "ClipConfig",
     "ClipDataset",
