@@ -9,10 +9,10 @@ from dataclasses import replace
 import pytest
 
 from formats_support import (
-    HEIGHT, N_FRAMES, WIDTH, A, I, K, M, T, assert_same_tracks, clip, clipped, count_boxes, project,  # noqa: F401
+    HEIGHT, N_FRAMES, WIDTH, A, I, M, assert_same_tracks, clip, clipped, count_boxes, project,  # noqa: F401
 )
 from tracker.formats import FOLDER_FORMATS, IMPORT_FORMATS, export_project, import_annotations
-from tracker.project import BoxEntry, Project, Provenance
+from tracker.project import BoxEntry, Project
 from tracker.types import Box
 
 SUFFIX = {"cvat": ".xml", "coco": ".json", "project": ".json"}

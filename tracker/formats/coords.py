@@ -158,16 +158,21 @@ def from_cvat(xtl: float, ytl: float, xbr: float, ybr: float) -> Box:
 
 def to_voc(box: Box, width: int, height: int) -> tuple[int, int, int, int]:
     """Pascal VOC ``xmin, ymin, xmax, ymax``: 1-based inclusive pixel indices, whole pixels,
-    clipped to ``1..W`` and ``1..H``.
+    clipped to ``1..W`` and ``1..H``; edges are rounded to the nearest whole pixel, halves up.
 
     A box over 0-based pixels ``x .. x + w - 1`` covers 1-based pixels ``x + 1 .. x + w``.
     """
     c = clip_box(box, width, height)
-    xmin = min(max(int(round(c.x)) + 1, 1), width)
-    ymin = min(max(int(round(c.y)) + 1, 1), height)
-    xmax = min(max(int(round(c.x + c.w)), xmin), width)
-    ymax = min(max(int(round(c.y + c.h)), ymin), height)
+    xmin = min(max(_half_up(c.x) + 1, 1), width)
+    ymin = min(max(_half_up(c.y) + 1, 1), height)
+    xmax = min(max(_half_up(c.x + c.w), xmin), width)
+    ymax = min(max(_half_up(c.y + c.h), ymin), height)
     return (xmin, ymin, xmax, ymax)
+
+
+def _half_up(v: float) -> int:
+    """Nearest whole pixel edge, halves up (Python's round() would round halves to even)."""
+    return int(math.floor(v + 0.5))
 
 
 def from_voc(xmin: float, ymin: float, xmax: float, ymax: float) -> Box:

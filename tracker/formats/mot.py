@@ -99,6 +99,8 @@ def export(ctx: ExportContext, stage: Path) -> tuple[list[Path], int]:
                 ctx.report(frame + 1, n_frames)
         finally:
             reader.close()
+    else:
+        ctx.report(1, 1)
     return written, len(rows)
 
 
