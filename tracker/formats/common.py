@@ -190,7 +190,15 @@ class StagedDir:
 
 
 def current_umask() -> int:
-    mask = os.umask(0o022)
+    """The process umask, read without changing it where the OS allows (a GUI exports in a worker
+    thread; os.umask() would briefly change it for every thread)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # pragma: no cover - not Linux
     os.umask(mask)
     return mask
 

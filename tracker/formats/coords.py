@@ -201,7 +201,3 @@ def to_labelstudio(box: Box, width: int, height: int) -> tuple[float, float, flo
 def from_labelstudio(x: float, y: float, w: float, h: float, width: int, height: int) -> Box:
     return Box(x * width / 100.0, y * height / 100.0, w * width / 100.0, h * height / 100.0)
 
-
-def finite(*values: float) -> bool:
-    """True when every value is a finite number (NaN marks an absent frame in OTB/GOT-10k)."""
-    return all(math.isfinite(v) for v in values)
