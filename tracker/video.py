@@ -45,6 +45,14 @@ class FrameSource:
     def close(self) -> None:
         pass
 
+    def clone(self) -> "FrameSource":
+        """An independent source on the same frames (its own decoder) for use in another thread.
+
+        OpenCV captures must not be shared between threads; a clone reuses the frame index, so
+        it opens without another indexing pass over the video.
+        """
+        return open_source(self.path, self.fps)
+
     def __enter__(self) -> "FrameSource":
         return self
 
@@ -97,6 +105,17 @@ class VideoFileSource(FrameSource):
         self._next = 0  # index of the frame the next read() of the capture returns
         first = self.read(0)
         self.height, self.width = first.shape[:2]
+
+    def clone(self) -> "VideoFileSource":
+        twin = object.__new__(VideoFileSource)
+        twin.path, twin.fps = self.path, self.fps
+        twin._timestamps, twin._can_seek = self._timestamps, self._can_seek  # read-only after open
+        twin.width, twin.height = self.width, self.height
+        twin._cap = cv2.VideoCapture(str(self.path))
+        if not twin._cap.isOpened():
+            raise VideoError(f"{self.path}: cannot open video (unknown format or broken file)")
+        twin._next = 0
+        return twin
 
     def _index_frames(self) -> list[float]:
         stamps = []

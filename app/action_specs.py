@@ -1,0 +1,81 @@
+"""Every command of the window with its menu, text and default shortcut (Qt-free data).
+
+The shortcuts are exactly those the annotation-window issue asks for; every other command is
+reached through the menus, the panels or the toolbar. Users can override any shortcut in
+Settings (stored as AppSettings.shortcuts). New panels add their own specs to this table.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["ActionSpec", "ACTIONS", "MENUS", "spec", "shortcut_sheet"]
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    id: str
+    menu: str
+    text: str
+    shortcut: str = ""  # Qt key sequence text, "" for none
+    tip: str = ""
+    checkable: bool = False
+
+
+MENUS = ("File", "Edit", "View", "Navigate", "Track", "Help")
+
+ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec("open", "File", "&Open video or project\u2026", tip="Open a video, a folder of frames or a project"),
+    ActionSpec("open_folder", "File", "Open &folder of frames\u2026"),
+    ActionSpec("save", "File", "&Save project", "Ctrl+S", "Save the project (atomic write)"),
+    ActionSpec("save_as", "File", "Save project &as\u2026"),
+    ActionSpec("import", "File", "&Import annotations\u2026", tip="Read annotations from another tool's file"),
+    ActionSpec("export", "File", "&Export annotations\u2026", tip="Write the annotations in another format"),
+    ActionSpec("recover", "File", "&Recover unsaved work\u2026"),
+    ActionSpec("settings", "File", "Se&ttings\u2026"),
+    ActionSpec("quit", "File", "&Quit"),
+    ActionSpec("undo", "Edit", "&Undo", "Ctrl+Z"),
+    ActionSpec("redo", "Edit", "&Redo", "Ctrl+Shift+Z"),
+    ActionSpec("delete_box", "Edit", "&Delete box", "Delete", "Delete the selected object's box on this frame"),
+    ActionSpec("mark_absent", "Edit", "Mark &absent on this frame", tip="The selected object is not visible here"),
+    ActionSpec("new_object", "Edit", "&New object", tip="Add an object; then drag on the frame to draw it"),
+    ActionSpec("delete_track", "Edit", "Delete &track", tip="Delete the selected objects with all their boxes"),
+    ActionSpec("edit_labels", "Edit", "Edit &labels\u2026"),
+    ActionSpec("fit", "View", "&Fit frame to window", tip="Double-click the frame does the same"),
+    ActionSpec("zoom_in", "View", "Zoom &in"),
+    ActionSpec("zoom_out", "View", "Zoom &out"),
+    ActionSpec("play", "Navigate", "&Play / pause", "Space"),
+    ActionSpec("prev", "Navigate", "Previous frame", "Left"),
+    ActionSpec("next", "Navigate", "Next frame", "Right"),
+    ActionSpec("back10", "Navigate", "Back 10 frames", "Shift+Left"),
+    ActionSpec("fwd10", "Navigate", "Forward 10 frames", "Shift+Right"),
+    ActionSpec("first", "Navigate", "First frame", "Home"),
+    ActionSpec("last", "Navigate", "Last frame", "End"),
+    ActionSpec("track_forward", "Track", "Track &forward", "T", "Track from this frame onwards"),
+    ActionSpec("track_backward", "Track", "Track &backward", "Shift+T", "Track from this frame back"),
+    ActionSpec("retrack", "Track", "&Re-track from here",
+               tip="Recompute the selected objects from this frame up to their next keyframe"),
+    ActionSpec("interpolate", "Track", "&Interpolate between keyframes",
+               tip="Linear boxes between the keyframes around this frame, instead of tracking"),
+    ActionSpec("cancel", "Track", "&Cancel tracking", "Esc"),
+    ActionSpec("follow", "Track", "Follow tracked frames", checkable=True),
+    ActionSpec("shortcuts", "Help", "&Keyboard shortcuts"),
+    ActionSpec("about", "Help", "&About"),
+)
+
+
+def spec(action_id: str) -> ActionSpec:
+    for s in ACTIONS:
+        if s.id == action_id:
+            return s
+    raise KeyError(f"no action {action_id!r}")
+
+
+def shortcut_sheet(overrides: dict[str, str] | None = None) -> list[tuple[str, str, str]]:
+    """(menu, command, key) for every action that has a key, in menu order."""
+    overrides = overrides or {}
+    rows = []
+    for s in ACTIONS:
+        key = overrides.get(s.id, s.shortcut)
+        if key:
+            rows.append((s.menu, s.text.replace("&", "").rstrip("\u2026"), key))
+    return rows

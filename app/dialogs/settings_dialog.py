@@ -1,0 +1,105 @@
+"""File > Settings: tracking thresholds, device, checkpoint, frame cache and shortcuts."""
+from __future__ import annotations
+
+from PySide6 import QtGui, QtWidgets
+
+from ..action_specs import ACTIONS
+from ..settings import DEVICES, AppSettings
+
+__all__ = ["SettingsDialog"]
+
+
+class SettingsDialog(QtWidgets.QDialog):
+    """`result_settings()` gives the edited AppSettings after exec() returned Accepted."""
+
+    def __init__(self, settings: AppSettings, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self._settings = settings
+        self.threshold = QtWidgets.QDoubleSpinBox()
+        self.threshold.setRange(0.0, 1.0)
+        self.threshold.setSingleStep(0.05)
+        self.threshold.setValue(settings.confidence_threshold)
+        self.auto_pause = QtWidgets.QCheckBox("Pause a run when confidence falls below the threshold")
+        self.auto_pause.setChecked(settings.auto_pause)
+        self.moved_iou = QtWidgets.QDoubleSpinBox()
+        self.moved_iou.setRange(0.05, 1.0)
+        self.moved_iou.setSingleStep(0.05)
+        self.moved_iou.setValue(settings.moved_iou)
+        self.device = QtWidgets.QComboBox()
+        self.device.addItems(DEVICES)
+        self.device.setCurrentText(settings.device)
+        self.weights = QtWidgets.QLineEdit(settings.weights)
+        self.weights.setPlaceholderText("bundled default checkpoint")
+        browse = QtWidgets.QPushButton("Browse\u2026")
+        browse.clicked.connect(self._browse)
+        weights_row = QtWidgets.QHBoxLayout()
+        weights_row.addWidget(self.weights, 1)
+        weights_row.addWidget(browse)
+        self.cache = QtWidgets.QSpinBox()
+        self.cache.setRange(16, 65536)
+        self.cache.setSuffix(" MB")
+        self.cache.setValue(settings.cache_mb)
+        form = QtWidgets.QFormLayout()
+        form.addRow("Confidence threshold:", self.threshold)
+        form.addRow("", self.auto_pause)
+        form.addRow("Re-track: moved if IoU <", self.moved_iou)
+        form.addRow("Tracker device:", self.device)
+        form.addRow("Tracker checkpoint:", weights_row)
+        form.addRow("Frame cache:", self.cache)
+        self.keys: dict[str, QtWidgets.QKeySequenceEdit] = {}
+        keys_form = QtWidgets.QFormLayout()
+        for spec in ACTIONS:
+            if spec.checkable:
+                continue
+            edit = QtWidgets.QKeySequenceEdit(QtGui.QKeySequence(settings.shortcuts.get(spec.id, spec.shortcut)))
+            self.keys[spec.id] = edit
+            keys_form.addRow(spec.text.replace("&", "").rstrip("\u2026") + ":", edit)
+        keys_widget = QtWidgets.QWidget()
+        keys_widget.setLayout(keys_form)
+        scroll = QtWidgets.QScrollArea()
+        scroll.setWidget(keys_widget)
+        scroll.setWidgetResizable(True)
+        tabs = QtWidgets.QTabWidget()
+        general = QtWidgets.QWidget()
+        general.setLayout(form)
+        tabs.addTab(general, "General")
+        tabs.addTab(scroll, "Shortcuts")
+        self.note = QtWidgets.QLabel("Device and checkpoint changes apply to the next tracker load "
+                                     "(restart the window).")
+        self.note.setWordWrap(True)
+        buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Ok
+                                             | QtWidgets.QDialogButtonBox.StandardButton.Cancel
+                                             | QtWidgets.QDialogButtonBox.StandardButton.RestoreDefaults)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        buttons.button(QtWidgets.QDialogButtonBox.StandardButton.RestoreDefaults).clicked.connect(
+            self._restore_keys)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addWidget(tabs)
+        layout.addWidget(self.note)
+        layout.addWidget(buttons)
+        self.resize(520, 560)
+
+    def _browse(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Tracker checkpoint", self.weights.text(),
+                                                        "Checkpoints (*.safetensors *.pt *.pth);;All files (*)")
+        if path:
+            self.weights.setText(path)
+
+    def _restore_keys(self) -> None:
+        for spec in ACTIONS:
+            if spec.id in self.keys:
+                self.keys[spec.id].setKeySequence(QtGui.QKeySequence(spec.shortcut))
+
+    def result_settings(self) -> AppSettings:
+        defaults = {s.id: s.shortcut for s in ACTIONS}
+        overrides = {}
+        for action_id, edit in self.keys.items():
+            key = edit.keySequence().toString()
+            if key != defaults[action_id]:
+                overrides[action_id] = key
+        return self._settings.with_changes(
+            confidence_threshold=round(self.threshold.value(), 2), auto_pause=self.auto_pause.isChecked(),
+            moved_iou=round(self.moved_iou.value(), 2), device=self.device.currentText(),
+            weights=self.weights.text().strip(), cache_mb=self.cache.value(), shortcuts=overrides)

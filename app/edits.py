@@ -1,0 +1,160 @@
+"""Builders for the undoable edits: each reads the project and returns a `Command` (Qt-free).
+
+Nothing here mutates the project; `AnnotationStore.execute` applies what these return.
+"""
+from __future__ import annotations
+
+from tracker.project import DEFAULT_COLORS, BoxEntry, Project, Provenance
+from tracker.result import TrackResult
+from tracker.types import Box
+
+from .interpolation import interpolate_boxes
+from .store import Command, EntryChange, LabelsChange, ObjectChange, ObjectMeta, StoreError
+
+__all__ = [
+    "add_object",
+    "delete_box",
+    "delete_track",
+    "interpolate",
+    "mark_absent",
+    "next_track_id",
+    "set_keyframe",
+    "set_labels",
+    "set_object_meta",
+    "tracked_change",
+]
+
+
+def _entry(project: Project, track_id: int, frame: int) -> BoxEntry | None:
+    obj = project.objects.get(track_id)
+    if obj is None:
+        raise StoreError(f"no object with track id {track_id}")
+    return obj.entries.get(frame)
+
+
+def _label_changes(project: Project, label: str) -> tuple[LabelsChange, ...]:
+    if label in project.labels:
+        return ()
+    return (LabelsChange(tuple(project.labels), tuple(project.labels) + (label,)),)
+
+
+def next_track_id(project: Project) -> int:
+    return max(project.objects, default=0) + 1
+
+
+def add_object(project: Project, label: str | None = None, frame: int | None = None,
+               box: Box | None = None) -> tuple[Command, int]:
+    """A new object (next free track id, palette colour), optionally with a keyframe box.
+
+    Returns the command and the new track id.
+    """
+    track_id = next_track_id(project)
+    label = label or (project.labels[0] if project.labels else "object")
+    color = DEFAULT_COLORS[(track_id - 1) % len(DEFAULT_COLORS)]
+    changes: list = list(_label_changes(project, label))
+    changes.append(ObjectChange(track_id, None, ObjectMeta(track_id, label, color)))
+    if box is not None and frame is not None:
+        changes.append(EntryChange(track_id, frame, None, BoxEntry(box, Provenance.KEYFRAME)))
+    return Command(f"New object #{track_id}", tuple(changes)), track_id
+
+
+def set_keyframe(project: Project, track_id: int, frame: int, box: Box) -> Command:
+    """Draw or correct a box: the frame becomes a user keyframe."""
+    before = _entry(project, track_id, frame)
+    after = BoxEntry(box, Provenance.KEYFRAME)
+    if before == after:
+        return Command("Set box", ())
+    verb = "Correct box" if before is not None and before.box is not None else "Set box"
+    return Command(f"{verb} #{track_id} on frame {frame}", (EntryChange(track_id, frame, before, after),))
+
+
+def mark_absent(project: Project, track_id: int, frame: int) -> Command:
+    before = _entry(project, track_id, frame)
+    after = BoxEntry(None, Provenance.ABSENT)
+    if before == after:
+        return Command("Mark absent", ())
+    return Command(f"Mark #{track_id} absent on frame {frame}", (EntryChange(track_id, frame, before, after),))
+
+
+def delete_box(project: Project, track_id: int, frame: int) -> Command:
+    before = _entry(project, track_id, frame)
+    if before is None:
+        return Command("Delete box", ())
+    return Command(f"Delete box #{track_id} on frame {frame}", (EntryChange(track_id, frame, before, None),))
+
+
+def delete_track(project: Project, track_id: int) -> Command:
+    """Remove an object with all its boxes (undo brings both back)."""
+    obj = project.objects.get(track_id)
+    if obj is None:
+        raise StoreError(f"no object with track id {track_id}")
+    changes: list = [EntryChange(track_id, f, obj.entries[f], None) for f in sorted(obj.entries)]
+    changes.append(ObjectChange(track_id, ObjectMeta(track_id, obj.label, obj.color), None))
+    return Command(f"Delete track #{track_id}", tuple(changes))
+
+
+def set_object_meta(project: Project, track_id: int, label: str | None = None,
+                    color: str | None = None) -> Command:
+    obj = project.objects.get(track_id)
+    if obj is None:
+        raise StoreError(f"no object with track id {track_id}")
+    before = ObjectMeta(track_id, obj.label, obj.color)
+    after = ObjectMeta(track_id, label if label is not None else obj.label,
+                       color if color is not None else obj.color)
+    if before == after:
+        return Command("Edit object", ())
+    changes: list = list(_label_changes(project, after.label))
+    changes.append(ObjectChange(track_id, before, after))
+    return Command(f"Edit object #{track_id}", tuple(changes))
+
+
+def set_labels(project: Project, labels: list[str]) -> Command:
+    """Replace the label list; labels still used by an object are kept."""
+    used = [o.label for o in project.objects.values()]
+    cleaned: list[str] = []
+    for label in list(labels) + used:
+        label = label.strip()
+        if label and label not in cleaned:
+            cleaned.append(label)
+    if tuple(cleaned) == tuple(project.labels):
+        return Command("Edit labels", ())
+    return Command("Edit labels", (LabelsChange(tuple(project.labels), tuple(cleaned)),))
+
+
+def interpolate(project: Project, track_id: int, first: int, last: int) -> Command:
+    """Fill the frames strictly between two keyframes with linearly interpolated boxes.
+
+    Raises StoreError unless both ends are keyframes with a box. Tracked or interpolated
+    entries between them are replaced; user keyframes between them are kept and split the
+    span into pieces, each interpolated between its own ends.
+    """
+    obj = project.objects.get(track_id)
+    if obj is None:
+        raise StoreError(f"no object with track id {track_id}")
+    a, b = sorted((first, last))
+    ends = [f for f in obj.keyframes() if a <= f <= b]
+    for f in (a, b):
+        e = obj.entries.get(f)
+        if e is None or not e.is_keyframe or e.box is None:
+            raise StoreError(f"object #{track_id} needs a keyframe box on frame {f} to interpolate")
+    changes: list = []
+    for lo, hi in zip(ends, ends[1:]):
+        lo_box, hi_box = obj.entries[lo].box, obj.entries[hi].box
+        if lo_box is None or hi_box is None:
+            continue  # never interpolate across a frame where the object is absent
+        for frame, box in interpolate_boxes(lo, lo_box, hi, hi_box).items():
+            before = obj.entries.get(frame)
+            after = BoxEntry(box, Provenance.INTERPOLATED)
+            if before != after:
+                changes.append(EntryChange(track_id, frame, before, after))
+    return Command(f"Interpolate #{track_id} frames {a}-{b}", tuple(changes))
+
+
+def tracked_change(project: Project, track_id: int, frame: int, result: TrackResult) -> EntryChange | None:
+    """The change a tracker result makes, or None on a user keyframe (never overwritten)."""
+    before = _entry(project, track_id, frame)
+    if before is not None and before.is_keyframe:
+        return None
+    after = BoxEntry(result.box, Provenance.TRACKED, float(result.score))
+    return None if before == after else EntryChange(track_id, frame, before, after)
+

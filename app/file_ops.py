@@ -1,0 +1,265 @@
+"""Opening, saving, autosave and recovery. The rule throughout: nothing the user made is
+overwritten without being asked. A damaged project file is reported and left as it is; a missing
+video is located by the user and the project file changes only when they save; autosave writes
+only recovery files; a recovery file is deleted only after a clean save or an explicit discard.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tracker.project import ProjectError, save_project
+from tracker.video import VideoError
+
+from .document import (Document, default_project_path, is_project_file, load_project_document, new_project,
+                       video_mismatch)
+from .qt_frames import FrameLoader
+from .recovery import RecoveryInfo
+from .store import AnnotationStore
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+__all__ = ["FileOps"]
+
+
+class FileOps:
+    def __init__(self, window: "MainWindow"):
+        self.w = window
+        a = window.actions
+        a["open"].triggered.connect(self.open_dialog)
+        a["open_folder"].triggered.connect(self.open_folder_dialog)
+        a["save"].triggered.connect(self.save)
+        a["save_as"].triggered.connect(self.save_as)
+        a["recover"].triggered.connect(lambda: self.offer_recoveries(only_other=False))
+
+    # ------------------------------------------------------------------ opening
+    def _start_dir(self) -> str:
+        return self.w.settings.last_folder or str(Path.home())
+
+    def open_dialog(self) -> bool:
+        path = self.w.prompts.open_path(self._start_dir())
+        return self.open_path(path) if path else False
+
+    def open_folder_dialog(self) -> bool:
+        path = self.w.prompts.open_folder(self._start_dir())
+        return self.open_path(path) if path else False
+
+    def open_path(self, path: str | Path) -> bool:
+        """Open a project file, a video or a folder of frames; False if it was not opened."""
+        if not self.maybe_close():
+            return False
+        path = Path(path)
+        if not path.exists():
+            self.w.prompts.error("Cannot open", f"{path}: no such file or folder.")
+            return False
+        fresh = False
+        if is_project_file(path):
+            doc = self._load_project(path)
+        else:
+            doc = None
+            existing = default_project_path(path)
+            if existing.exists():
+                # a damaged project beside the video is reported and left alone; the video opens
+                # with a new project, and Save As will not suggest the damaged file's name
+                doc = self._load_project(existing)
+                if doc is not None:
+                    doc.video_path = path.resolve()
+            if doc is None:
+                doc = Document(new_project(path, 0, 0, 0, 25.0), None, path.resolve())
+                fresh = True
+        if doc is None:
+            return False
+        source = self._open_video(doc)
+        if source is None:
+            return False
+        doc.video_path = Path(source.path).resolve()
+        relocated = False
+        if fresh:  # a new project learns its video's geometry
+            doc.project = new_project(doc.video_path, len(source), source.width, source.height, source.fps)
+        elif Path(doc.project.video.path).resolve() != doc.video_path:
+            relocated = True  # the project file keeps the old path until the user saves
+            doc.project.video = dataclasses.replace(doc.project.video, path=str(doc.video_path))
+        recovered = self._offer_recovery_for(doc)
+        if recovered is None:
+            source.close()
+            return False
+        self._install(doc, source, dirty=relocated or recovered)
+        self.w.update_settings(last_folder=str(path.resolve().parent))
+        return True
+
+    def _load_project(self, path: Path) -> Document | None:
+        try:
+            return load_project_document(path)
+        except ProjectError as e:
+            self.w.prompts.error("Cannot open project",
+                                 f"The project file could not be read, so it was not opened:\n\n{e}\n\n"
+                                 "The file has not been changed.")
+            return None
+
+    def _open_video(self, doc: Document) -> Any:
+        """The document's frame source; asks the user to locate a missing, moved or broken video."""
+        start = str((doc.project_path or doc.video_path).parent)
+        path = doc.video_path
+        while True:
+            if not path.exists():
+                path = self.w.prompts.locate_video(path, start)
+                if path is None:
+                    return None
+            try:
+                source = self.w.open_source(path)
+            except VideoError as e:
+                self.w.prompts.error("Cannot open video", str(e))
+                if doc.project_path is None:
+                    return None
+                path = self.w.prompts.locate_video(path, start)
+                if path is None:
+                    return None
+                continue
+            problem = video_mismatch(doc.project, len(source), source.width, source.height)
+            if problem and not self.w.prompts.confirm(
+                    "Video does not match", f"{path.name} has {problem}.\n\nUse it anyway?"):
+                source.close()
+                return None
+            return source
+
+    def _offer_recovery_for(self, doc: Document) -> bool | None:
+        """True: recovered work was loaded into doc; False: nothing to recover or discarded;
+        None: the user cancelled opening."""
+        info = self.w.recovery.find(doc.project_path, doc.video_path)
+        if info is None or not info.newer_than_project():
+            return False
+        answer = self.w.prompts.ask_recover(info.describe, other_document=False)
+        if answer == "cancel":
+            return None
+        if answer == "discard":
+            self.w.recovery.discard(doc.project_path, doc.video_path)
+            return False
+        try:
+            project = self.w.recovery.load(info)
+        except ProjectError as e:
+            self.w.prompts.error("Cannot recover", f"{e}\n\nThe recovery file is kept.")
+            return None
+        project.video = dataclasses.replace(project.video, path=str(doc.video_path))
+        doc.project = project
+        return True
+
+    def _install(self, doc: Document, source: Any, dirty: bool) -> None:
+        store = AnnotationStore(doc.project)
+        if dirty:
+            store.mark_unsaved()  # recovered work or a relocated video: not in the project file yet
+        store.committed.append(self.autosave)
+        loader = FrameLoader(source, self.w.settings.cache_mb << 20)
+        self.w.set_document(doc, store, loader, source)
+        source.close()
+        if dirty:
+            self.autosave()
+
+    # ------------------------------------------------------------------ recovery after a crash
+    def offer_recoveries(self, only_other: bool = True) -> bool:
+        """Offer the newest recovery file of a document other than the open one."""
+        current = None
+        if self.w.doc is not None:
+            current = self.w.recovery.path_for(self.w.doc.project_path, self.w.doc.video_path)
+        infos = [i for i in self.w.recovery.all() if i.path != current and i.newer_than_project()]
+        if not infos:
+            if not only_other:
+                self.w.prompts.info("Recover", "There is no unsaved work to recover.")
+            return False
+        info = infos[0]
+        answer = self.w.prompts.ask_recover(info.describe, other_document=True)
+        if answer == "discard":
+            info.path.unlink(missing_ok=True)
+            return False
+        if answer != "recover":
+            return False
+        return self.open_recovery(info)
+
+    def open_recovery(self, info: RecoveryInfo) -> bool:
+        if not self.maybe_close():
+            return False
+        try:
+            project = self.w.recovery.load(info)
+        except ProjectError as e:
+            self.w.prompts.error("Cannot recover", f"{e}\n\nThe recovery file is kept.")
+            return False
+        doc = Document(project, info.project_path, info.video_path)
+        source = self._open_video(doc)
+        if source is None:
+            return False
+        doc.video_path = source.path.resolve()
+        project.video = dataclasses.replace(project.video, path=str(doc.video_path))
+        self._install(doc, source, dirty=True)
+        return True
+
+    # ------------------------------------------------------------------ saving
+    def autosave(self) -> None:
+        """After every committed edit and run: write the recovery file (never the project)."""
+        w = self.w
+        if w.doc is None or w.store is None:
+            return
+        try:
+            if w.store.dirty:
+                w.recovery.write(w.store.project, w.doc.project_path, w.doc.video_path)
+            else:
+                w.recovery.discard(w.doc.project_path, w.doc.video_path)
+        except OSError as e:
+            w.show_message(f"Autosave failed: {e}")
+
+    def save(self) -> bool:
+        w = self.w
+        if w.doc is None or w.store is None or w.controller.running:
+            return False
+        if w.doc.project_path is None:
+            return self.save_as()
+        return self._write(w.doc.project_path)
+
+    def save_as(self) -> bool:
+        w = self.w
+        if w.doc is None or w.store is None or w.controller.running:
+            return False
+        suggested = w.doc.project_path or default_project_path(w.doc.video_path)
+        n = 2
+        while w.doc.project_path is None and suggested.exists():  # never suggest someone's file
+            suggested = suggested.with_name(f"{w.doc.video_path.name}.memtrack-{n}.json")
+            n += 1
+        path = w.prompts.save_path(suggested)
+        if path is None:
+            return False
+        if path.suffix.lower() != ".json":
+            path = path.with_name(path.name + ".json")
+        return self._write(path)
+
+    def _write(self, path: Path) -> bool:
+        w = self.w
+        try:
+            save_project(path, w.store.project)
+        except ProjectError as e:
+            w.prompts.error("Cannot save", f"{e}\n\nYour work is still open and autosaved for recovery.")
+            return False
+        old_key = (w.doc.project_path, w.doc.video_path)
+        w.doc.project_path = path.resolve()
+        w.store.mark_saved()
+        w.recovery.discard(*old_key)
+        w.recovery.discard(w.doc.project_path, w.doc.video_path)
+        w.show_message(f"Saved {path}")
+        w.refresh()
+        return True
+
+    def maybe_close(self) -> bool:
+        """Before replacing or closing the document: stop tracking, offer to save. False: stay."""
+        w = self.w
+        if w.store is None:
+            return True
+        if w.controller.busy:
+            w.controller.shutdown(5000)
+        if not w.store.dirty:
+            return True
+        answer = w.prompts.ask_save_changes(w.doc.name)
+        if answer == "cancel":
+            return False
+        if answer == "save":
+            return self.save()
+        w.recovery.discard(w.doc.project_path, w.doc.video_path)
+        return True

@@ -1,0 +1,209 @@
+"""Runs tracking jobs off the GUI thread: a worker QObject moved to a QThread, and the controller
+that owns the thread, the worker and the engine (one job at a time).
+
+Concurrency rules:
+- The worker never touches a widget, the store or QSettings; it talks only through signals whose
+  payloads (`FrameOutcome`, str) it never touches again.
+- Cancelling sets a `threading.Event` directly (a queued slot would not run while the worker is
+  busy in its loop). The controller also stops forwarding results at once, so the window sees no
+  frame after Esc even while the engine finishes its current step.
+- The engine object is used by one thread at a time: the worker while a job runs, nobody else.
+- Shutdown cancels, quits and waits; it never terminates a thread (that can leave locks held).
+"""
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from typing import Any, Callable
+
+from PySide6 import QtCore
+
+from .tracking_job import FrameOutcome, JobRunner, StopReason, TrackerState, TrackingJob
+
+__all__ = ["TrackingController", "TrackingWorker"]
+
+TrackerFactory = Callable[[], Any]
+SourceFactory = Callable[[str], Any]
+
+
+class TrackingWorker(QtCore.QObject):
+    """Runs one `TrackingJob`.
+
+    Signals
+    -------
+    tracker_ready(object)        the engine, after it was created in this thread (first run only)
+    frame_tracked(FrameOutcome)  once per frame, in processing order
+    failed(str)                  a traceback, before finished('failed')
+    finished(str, object)        'completed' | 'cancelled' | 'paused' | 'failed' and the engine's
+                                 TrackerState (or None); always emitted last
+    """
+
+    tracker_ready = QtCore.Signal(object)
+    frame_tracked = QtCore.Signal(object)
+    failed = QtCore.Signal(str)
+    finished = QtCore.Signal(str, object)
+
+    def __init__(self, job: TrackingJob, tracker: Any, tracker_factory: TrackerFactory,
+                 open_source: SourceFactory, resume: TrackerState | None):
+        super().__init__()
+        self.job, self.tracker, self._factory = job, tracker, tracker_factory
+        self._open_source, self._resume = open_source, resume
+        self.cancel_event = threading.Event()
+
+    def request_cancel(self) -> None:
+        """Thread-safe; called directly from the GUI thread."""
+        self.cancel_event.set()
+
+    @QtCore.Slot()
+    def run(self) -> None:
+        reason, state = "failed", None
+        source = None
+        try:
+            if self.tracker is None:
+                self.tracker = self._factory()
+                self.tracker_ready.emit(self.tracker)
+            source = self._open_source(self.job.video_path)
+            runner = JobRunner(self.job, self.tracker, source, self.cancel_event, self._resume)
+            for outcome in runner:
+                self.frame_tracked.emit(outcome)
+            reason, state = runner.reason.value, runner.state
+        except Exception:  # all errors end the job cleanly; the window shows the traceback
+            self.failed.emit(traceback.format_exc())
+        finally:
+            if source is not None:
+                source.close()
+            self.finished.emit(reason, state)
+
+
+class TrackingController(QtCore.QObject):
+    """Owns the engine and the one running job.
+
+    Signals
+    -------
+    run_started(TrackingJob)
+    frame_tracked(FrameOutcome)         forwarded until the run ends or is cancelled
+    run_finished(str reason, str text)  reason as TrackingWorker.finished; text a traceback on failure
+    tracker_ready(str)                  the engine's describe() text
+    """
+
+    run_started = QtCore.Signal(object)
+    frame_tracked = QtCore.Signal(object)
+    run_finished = QtCore.Signal(str, str)
+    tracker_ready = QtCore.Signal(str)
+
+    def __init__(self, tracker_factory: TrackerFactory, open_source: SourceFactory, parent=None):
+        super().__init__(parent)
+        self._factory = tracker_factory
+        self._open_source = open_source
+        self.tracker: Any = None
+        self.state: TrackerState | None = None  # engine memory position, for continuing runs
+        self.job: TrackingJob | None = None
+        self._thread: QtCore.QThread | None = None
+        self._worker: TrackingWorker | None = None
+        self._forwarding = False
+        self._error = ""
+        self.fps = 0.0  # frames per second of the current/last run
+        self._t0 = 0.0
+        self._frames = 0
+
+    @property
+    def busy(self) -> bool:
+        """A thread exists (it may be winding down after a cancel)."""
+        return self._thread is not None
+
+    @property
+    def running(self) -> bool:
+        """A job is running and its results are being applied."""
+        return self._forwarding
+
+    def drop_tracker(self) -> None:
+        """Release the engine (settings changed); the next run creates a new one."""
+        if not self.busy:
+            self.tracker, self.state = None, None
+
+    def forget_state(self) -> None:
+        """The document changed: the engine's memory no longer matches it."""
+        self.state = None
+
+    def start(self, job: TrackingJob) -> bool:
+        if self.busy:
+            return False
+        thread = QtCore.QThread()
+        thread.setObjectName("tracking")
+        worker = TrackingWorker(job, self.tracker, self._factory, self._open_source, self.state)
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.tracker_ready.connect(self._on_tracker_ready)
+        worker.frame_tracked.connect(self._on_frame_tracked)
+        worker.failed.connect(self._on_failed)
+        worker.finished.connect(self._on_finished)
+        worker.finished.connect(thread.quit)
+        thread.finished.connect(self._on_thread_finished)
+        self._thread, self._worker, self.job = thread, worker, job
+        self.state = None  # the engine's memory moves on; only the finished run says where
+        self._forwarding, self._error = True, ""
+        self._t0, self._frames, self.fps = time.perf_counter(), 0, 0.0
+        self.run_started.emit(job)
+        thread.start()
+        return True
+
+    def cancel(self) -> None:
+        """Stop at once: no further results reach the window; the worker stops after its step."""
+        if self._worker is not None:
+            self._worker.request_cancel()
+        if self._forwarding:
+            self._forwarding = False
+            self.run_finished.emit(StopReason.CANCELLED.value, "")
+
+    def wait(self, ms: int = 5000) -> bool:
+        """Block until the worker thread has ended (tests and shutdown). False on timeout."""
+        deadline = time.perf_counter() + ms / 1000
+        while self._thread is not None:
+            if time.perf_counter() > deadline:
+                return False
+            self._thread.wait(20)
+            QtCore.QCoreApplication.processEvents()
+        return True
+
+    def shutdown(self, ms: int = 5000) -> bool:
+        self.cancel()
+        return self.wait(ms)
+
+    # ------------------------------------------------------------------ worker signals (GUI thread)
+    def _on_tracker_ready(self, tracker: Any) -> None:
+        self.tracker = tracker
+        self.tracker_ready.emit(describe(tracker))
+
+    def _on_frame_tracked(self, outcome: FrameOutcome) -> None:
+        if not self._forwarding:
+            return
+        self._frames += 1
+        elapsed = time.perf_counter() - self._t0
+        self.fps = self._frames / elapsed if elapsed > 0 else 0.0
+        self.frame_tracked.emit(outcome)
+
+    def _on_failed(self, text: str) -> None:
+        self._error = text
+
+    def _on_finished(self, reason: str, state: Any) -> None:
+        if self._forwarding:  # not yet reported (a cancel reports itself at once)
+            self._forwarding = False
+            ok = reason in (StopReason.COMPLETED.value, StopReason.PAUSED.value)
+            self.state = state if ok else None
+            self.run_finished.emit(reason, self._error)
+
+    def _on_thread_finished(self) -> None:
+        thread, worker = self._thread, self._worker
+        self._thread, self._worker = None, None
+        if worker is not None:
+            worker.deleteLater()
+        if thread is not None:
+            thread.deleteLater()
+
+
+def describe(tracker: Any) -> str:
+    try:
+        return str(tracker.describe())
+    except Exception:  # a tracker without describe() still tracks
+        return type(tracker).__name__

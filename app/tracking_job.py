@@ -1,0 +1,265 @@
+"""Tracking runs without Qt: what to track (`TrackingJob`, planned from the project on the GUI
+thread) and the frame loop that runs it (`JobRunner`, run in the worker thread).
+
+The job is an immutable snapshot: the worker never reads the live project, so the GUI can keep
+editing other things while a run goes on without locks.
+
+Engine calls, in order: ``initialize`` once per target on the start frame (or, when the engine's
+memory already stands on the start frame after the previous run, ``reseed(mode="update")`` with
+the user's correction instead, which keeps the memory), then ``track_all`` once per frame, and
+``reseed(mode="update")`` on every user keyframe the run passes.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from enum import Enum, IntEnum
+from typing import Any, Iterator, Mapping
+
+import numpy as np
+
+from tracker.project import Project
+from tracker.result import TrackResult
+from tracker.types import Box
+
+__all__ = [
+    "Direction",
+    "FrameOutcome",
+    "JobRunner",
+    "PlanError",
+    "RangeMode",
+    "StopReason",
+    "TargetPlan",
+    "TrackerState",
+    "TrackingJob",
+    "iter_frames",
+    "plan_job",
+]
+
+
+class Direction(IntEnum):
+    FORWARD = 1
+    BACKWARD = -1
+
+
+class RangeMode(str, Enum):
+    TO_END = "end"  # to the last (first) frame of the video
+    TO_NEXT_KEYFRAME = "next_keyframe"  # up to, not including, each object's next keyframe
+    FRAMES = "frames"  # N frames
+
+
+class StopReason(str, Enum):
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    PAUSED = "paused"  # confidence fell below the threshold
+
+
+class PlanError(Exception):
+    """A run that cannot start; the message says what the user must do."""
+
+
+@dataclass(frozen=True)
+class TargetPlan:
+    """One object in a run: its box on the start frame, the last frame it is tracked on
+    (inclusive, in the run's direction) and the user keyframes inside its range."""
+
+    track_id: int
+    start_box: Box
+    stop: int
+    keyframes: Mapping[int, Box] = field(default_factory=dict)
+
+    def covers(self, frame: int, start: int, direction: int) -> bool:
+        return 0 < (frame - start) * direction <= (self.stop - start) * direction
+
+
+@dataclass(frozen=True)
+class TrackingJob:
+    video_path: str
+    start: int
+    direction: Direction
+    targets: tuple[TargetPlan, ...]
+    pause_below: float | None = None  # auto-pause threshold; None never pauses
+    text: str = "Track"
+
+    @property
+    def stop(self) -> int:
+        stops = [t.stop for t in self.targets]
+        return max(stops) if self.direction is Direction.FORWARD else min(stops)
+
+    @property
+    def total(self) -> int:
+        """Frames the run will track (the start frame is the seed, not counted)."""
+        return abs(self.stop - self.start)
+
+    @property
+    def track_ids(self) -> tuple[int, ...]:
+        return tuple(t.track_id for t in self.targets)
+
+
+def plan_job(project: Project, *, video_path: str, frame_count: int, start: int, direction: Direction,
+             track_ids: list[int], mode: RangeMode, n_frames: int = 50, pause_below: float | None = None,
+             text: str = "Track") -> TrackingJob:
+    """Snapshot what a run needs from the project. Raises PlanError with a user-facing reason."""
+    if not track_ids:
+        raise PlanError("select an object to track (or choose 'all objects')")
+    if not 0 <= start < frame_count:
+        raise PlanError(f"frame {start} is outside the video (0..{frame_count - 1})")
+    d = int(direction)
+    limit = frame_count - 1 if d > 0 else 0
+    if mode is RangeMode.FRAMES:
+        if n_frames < 1:
+            raise PlanError("the number of frames to track must be at least 1")
+        limit = min(limit, start + n_frames) if d > 0 else max(limit, start - n_frames)
+    targets: list[TargetPlan] = []
+    problems: list[str] = []
+    for tid in track_ids:
+        obj = project.objects.get(tid)
+        if obj is None:
+            raise PlanError(f"object #{tid} no longer exists")
+        entry = obj.entries.get(start)
+        if entry is None or entry.box is None:
+            problems.append(f"#{tid} has no box on frame {start}")
+            continue
+        stop = limit
+        keyframes: dict[int, Box] = {}
+        for f in sorted(obj.entries, reverse=d < 0):
+            if (f - start) * d <= 0 or (f - stop) * d > 0:
+                continue
+            e = obj.entries[f]
+            if not e.is_keyframe:
+                continue
+            if e.box is None or mode is RangeMode.TO_NEXT_KEYFRAME:
+                stop = f - d  # stop before an absent mark, or before the next keyframe
+                break
+            keyframes[f] = e.box
+        if stop != start:
+            targets.append(TargetPlan(tid, entry.box, stop, keyframes))
+    if not targets:
+        reason = "; ".join(problems) if problems else (
+            f"nothing to track {'after' if d > 0 else 'before'} frame {start}")
+        raise PlanError(reason)
+    return TrackingJob(video_path, start, direction, tuple(targets), pause_below, text)
+
+
+@dataclass(frozen=True)
+class FrameOutcome:
+    """One tracked frame. ``results`` holds the targets tracked on it; targets re-seeded from a
+    user keyframe on it are listed in ``reseeded`` instead. ``image`` is read-only."""
+
+    frame: int
+    results: Mapping[int, TrackResult]
+    reseeded: tuple[int, ...]
+    image: np.ndarray
+    seconds: float
+    low_confidence: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class TrackerState:
+    """Where the engine's memory stands after a run: the last frame it processed and the box
+    it holds for each target there."""
+
+    frame: int
+    direction: Direction
+    boxes: Mapping[int, Box]
+
+
+def iter_frames(source: Any, start: int, stop: int, step: int,
+                block_bytes: int = 64 << 20) -> Iterator[tuple[int, np.ndarray]]:
+    """Frames ``start..stop`` inclusive. Backward runs decode blocks forward and hand them out in
+    reverse: a compressed video seeks once per block instead of once per frame."""
+    if step > 0:
+        for f in range(start, stop + 1):
+            yield f, source.read(f)
+        return
+    block = max(1, min(64, block_bytes // max(1, source.width * source.height * 3)))
+    hi = start
+    while hi >= stop:
+        lo = max(stop, hi - block + 1)
+        images = [source.read(f) for f in range(lo, hi + 1)]
+        for f in range(hi, lo - 1, -1):
+            yield f, images[f - lo]
+        hi = lo - 1
+
+
+class JobRunner:
+    """Runs one job frame by frame; iterate it to get `FrameOutcome`s.
+
+    The cancel event is checked before and after every frame, so a cancelled run yields no
+    further results. After iteration ``reason`` says why it stopped and ``state`` holds the
+    engine's position when the memory is still valid for a continuing run (None otherwise).
+    """
+
+    def __init__(self, job: TrackingJob, tracker: Any, source: Any, cancel: threading.Event,
+                 resume: TrackerState | None = None):
+        self.job, self.tracker, self.source, self.cancel = job, tracker, source, cancel
+        self.resume = resume
+        self.reason: StopReason | None = None
+        self.state: TrackerState | None = None
+
+    def _can_resume(self) -> bool:
+        r = self.resume
+        return (r is not None and r.frame == self.job.start and r.direction == self.job.direction
+                and all(t in r.boxes and t in self.tracker.target_ids for t in self.job.track_ids))
+
+    def _seed(self, image: np.ndarray) -> dict[int, Box]:
+        trk, job = self.tracker, self.job
+        start = job.start
+        resume = self._can_resume()
+        for tid in list(trk.target_ids):
+            if not resume or tid not in job.track_ids:
+                trk.remove(tid)
+        for t in job.targets:
+            if not resume:
+                trk.initialize(image, t.start_box, target_id=t.track_id, frame_index=start)
+            elif self.resume.boxes[t.track_id] != t.start_box:
+                # the user corrected the box where the run stopped: update the memory, keep it
+                trk.reseed(image, t.start_box, mode="update", target_id=t.track_id, frame_index=start)
+        return {t.track_id: t.start_box for t in job.targets}
+
+    def __iter__(self) -> Iterator[FrameOutcome]:
+        job, trk = self.job, self.tracker
+        d = int(job.direction)
+        boxes = self._seed(self.source.read(job.start))
+        active = {t.track_id: t for t in job.targets}
+        self.reason = StopReason.COMPLETED
+        last = job.start
+        frames = iter_frames(self.source, job.start + d, job.stop, d)
+        for frame, image in frames:
+            if self.cancel.is_set():
+                self.reason = StopReason.CANCELLED
+                break
+            for tid in [t for t, plan in active.items() if not plan.covers(frame, job.start, d)]:
+                trk.remove(tid)  # this object's range ended (its next keyframe or an absent mark)
+                del active[tid]
+            if not active:
+                break
+            t0 = time.perf_counter()
+            results = trk.track_all(image, frame_index=frame)
+            seconds = time.perf_counter() - t0
+            reseeded = []
+            for tid, plan in active.items():
+                box = plan.keyframes.get(frame)
+                if box is not None:
+                    trk.reseed(image, box, mode="update", target_id=tid, frame_index=frame)
+                    reseeded.append(tid)
+                    boxes[tid] = box
+            tracked = {tid: r for tid, r in results.items() if tid in active and tid not in reseeded}
+            for tid, r in tracked.items():
+                boxes[tid] = r.box
+            if self.cancel.is_set():
+                self.reason = StopReason.CANCELLED
+                break
+            threshold = job.pause_below
+            low = tuple(t for t, r in tracked.items() if threshold is not None and r.score < threshold)
+            image.flags.writeable = False
+            last = frame
+            yield FrameOutcome(frame, tracked, tuple(reseeded), image, seconds, low)
+            if low:
+                self.reason = StopReason.PAUSED
+                break
+        if self.reason is StopReason.CANCELLED:
+            self.state = None
+        else:
+            self.state = TrackerState(last, job.direction, {t: boxes[t] for t in active})

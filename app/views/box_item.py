@@ -1,0 +1,114 @@
+"""One object's box on the frame view: a pyqtgraph ROI with resize handles and a label."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui
+
+from tracker.project import Provenance
+from tracker.types import Box, BoxError
+
+__all__ = ["BoxDisplay", "BoxItem"]
+
+# Corner and edge handles; each scales about the opposite side.
+_HANDLES = (
+    ((0, 0), (1, 1)), ((1, 1), (0, 0)), ((1, 0), (0, 1)), ((0, 1), (1, 0)),
+    ((0.5, 0), (0.5, 1)), ((0.5, 1), (0.5, 0)), ((0, 0.5), (1, 0.5)), ((1, 0.5), (0, 0.5)),
+)
+
+
+@dataclass(frozen=True)
+class BoxDisplay:
+    """What the view needs to draw one object on the current frame."""
+
+    track_id: int
+    label: str
+    color: str
+    box: Box
+    provenance: Provenance
+    score: float | None = None
+    selected: bool = False
+    low_confidence: bool = False
+    moved_from: Box | None = None  # the box before the last re-track, when it moved
+
+    @property
+    def caption(self) -> str:
+        text = f"#{self.track_id} {self.label}"
+        if self.provenance is Provenance.KEYFRAME:
+            text += "  \u25c6"  # diamond: user keyframe
+        elif self.provenance is Provenance.INTERPOLATED:
+            text += "  interp."
+        if self.score is not None:
+            text += f"  {self.score:.2f}"
+        return text
+
+
+def _pen(display: BoxDisplay) -> QtGui.QPen:
+    color = QtGui.QColor(display.color)
+    width = 3 if display.provenance is Provenance.KEYFRAME else 2
+    pen = pg.mkPen(color, width=width)
+    pen.setCosmetic(True)
+    if display.provenance is Provenance.INTERPOLATED:
+        pen.setStyle(QtCore.Qt.PenStyle.DashLine)
+    elif display.provenance is Provenance.IMPORTED:
+        pen.setStyle(QtCore.Qt.PenStyle.DotLine)
+    return pen
+
+
+class BoxItem(pg.ROI):
+    """Emits ``edited(track_id, Box)`` when the user finishes a move or a resize.
+
+    Programmatic updates (`show`) never emit: only a committed drag writes to the store.
+    """
+
+    def __init__(self, display: BoxDisplay, edited_callback, clicked_callback):
+        super().__init__((display.box.x, display.box.y), (display.box.w, display.box.h),
+                         removable=False, rotatable=False, resizable=False, movable=True)
+        self.track_id = display.track_id
+        self._edited = edited_callback
+        for pos, center in _HANDLES:
+            self.addScaleHandle(pos, center)
+        self.label = pg.TextItem("", anchor=(0, 1))
+        self.label.setParentItem(self)
+        self.sigRegionChangeFinished.connect(self._on_region_change_finished)
+        self.sigClicked.connect(lambda *_: clicked_callback(self.track_id))
+        self.setAcceptedMouseButtons(QtCore.Qt.MouseButton.LeftButton)
+        self.display: BoxDisplay | None = None
+        self.show_display(display)
+
+    def show_display(self, display: BoxDisplay) -> None:
+        if display == self.display:
+            return
+        self.display = display
+        b = display.box
+        self.setPos((b.x, b.y), update=False)
+        self.setSize((b.w, b.h), update=False)
+        self.stateChanged(finish=False)
+        pen = _pen(display)
+        self.setPen(pen)
+        hover = QtGui.QPen(pen)
+        hover.setWidth(pen.width() + 1)
+        self.hoverPen = hover
+        fill = QtGui.QColor("#c0392b") if display.low_confidence else QtGui.QColor(display.color)
+        fill.setAlpha(200)
+        text_color = "#ffffff" if display.low_confidence or QtGui.QColor(display.color).lightness() < 140 \
+            else "#000000"
+        self.label.fill = pg.mkBrush(fill)
+        self.label.setColor(text_color)
+        self.label.setText(display.caption)
+        for handle in self.getHandles():
+            handle.setVisible(display.selected)
+        self.setZValue(20 if display.selected else 10)
+
+    def current_box(self) -> Box:
+        pos, size = self.pos(), self.size()
+        return Box(float(pos[0]), float(pos[1]), max(1.0, float(size[0])), max(1.0, float(size[1])))
+
+    def _on_region_change_finished(self, _roi=None) -> None:
+        try:
+            box = self.current_box()
+        except BoxError:
+            return
+        if self.display is None or box != self.display.box:
+            self._edited(self.track_id, box)

@@ -1,0 +1,197 @@
+"""The frame view: the video frame with every object's box; draw, move and resize boxes.
+
+Mouse: left-drag on the image draws a box; drag a box to move it, its handles to resize it;
+Ctrl+left-drag or middle-drag pans; the wheel or right-drag zooms; double-click fits.
+
+The image and the boxes always belong to one frame index (`frame`), so a box on screen is the
+box stored for the frame on screen. Overlays (attention maps and the like) can be added with
+`add_overlay`; they live in image pixel coordinates.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from tracker.types import Box, BoxError
+
+from .box_item import BoxDisplay, BoxItem
+
+__all__ = ["FrameView"]
+
+MIN_DRAWN_SIZE = 4.0  # pixels; a smaller drag is a click, not a box
+
+
+class _DrawViewBox(pg.ViewBox):
+    """A ViewBox whose plain left-drag draws a rectangle instead of panning."""
+
+    def __init__(self, on_drawn, on_double_click):
+        super().__init__(lockAspect=True, invertY=True, enableMenu=False)
+        self._on_drawn = on_drawn
+        self._on_double_click = on_double_click
+        self.drawing_enabled = True
+        self.band = QtWidgets.QGraphicsRectItem()
+        pen = pg.mkPen("#ffffff", width=1, style=QtCore.Qt.PenStyle.DashLine)
+        pen.setCosmetic(True)
+        self.band.setPen(pen)
+        self.band.setBrush(pg.mkBrush(255, 255, 255, 30))
+        self.band.setZValue(100)
+        self.band.hide()
+        self.addItem(self.band, ignoreBounds=True)
+
+    def mouseDragEvent(self, ev, axis=None):
+        left = ev.button() == QtCore.Qt.MouseButton.LeftButton
+        ctrl = bool(ev.modifiers() & QtCore.Qt.KeyboardModifier.ControlModifier)
+        if not left or ctrl or not self.drawing_enabled:
+            super().mouseDragEvent(ev, axis)
+            return
+        ev.accept()
+        p0 = self.mapSceneToView(ev.buttonDownScenePos())
+        p1 = self.mapSceneToView(ev.scenePos())
+        rect = QtCore.QRectF(p0, p1).normalized()
+        if ev.isFinish():
+            self.band.hide()
+            self._on_drawn(rect)
+        else:
+            self.band.setRect(rect)
+            self.band.show()
+
+    def mouseClickEvent(self, ev):
+        if ev.double() and ev.button() == QtCore.Qt.MouseButton.LeftButton:
+            ev.accept()
+            self._on_double_click()
+            return
+        super().mouseClickEvent(ev)
+
+
+class FrameView(pg.GraphicsView):
+    """Signals:
+        box_drawn(int frame, Box): the user dragged out a new box on ``frame``.
+        box_edited(int frame, int track_id, Box): the user moved or resized a box.
+        box_clicked(int track_id): the user clicked a box (selects its object).
+    """
+
+    box_drawn = QtCore.Signal(int, object)
+    box_edited = QtCore.Signal(int, int, object)
+    box_clicked = QtCore.Signal(int)
+
+    def __init__(self, parent=None):
+        super().__init__(parent, background="#1e1f22")
+        self.vb = _DrawViewBox(self._on_band_drawn, self.fit)
+        self.setCentralItem(self.vb)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.vb.addItem(self.image)
+        self.frame: int | None = None  # the frame index whose image and boxes are shown
+        self._size: tuple[int, int] | None = None  # (width, height)
+        self._items: dict[int, BoxItem] = {}
+        self._ghosts: dict[int, QtWidgets.QGraphicsRectItem] = {}
+        self.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
+        self.setToolTip("Drag: draw a box  |  drag a box or its handles: move/resize  |  "
+                        "Ctrl+drag: pan  |  wheel: zoom  |  double-click: fit")
+
+    # ------------------------------------------------------------------ showing
+    def show_frame(self, frame: int, image: np.ndarray, boxes: list[BoxDisplay]) -> None:
+        """Show one frame and its boxes together."""
+        first = self._size is None or self._size != (image.shape[1], image.shape[0])
+        self.image.setImage(image, autoLevels=False, levels=(0, 255))
+        self.frame = frame
+        self._size = (image.shape[1], image.shape[0])
+        self.set_boxes(boxes)
+        if first:
+            self.fit()
+
+    def set_boxes(self, boxes: list[BoxDisplay]) -> None:
+        """Update the boxes of the frame on screen (reusing items, so a drag in progress is kept)."""
+        wanted = {d.track_id: d for d in boxes}
+        for tid in list(self._items):
+            if tid not in wanted:
+                self.vb.removeItem(self._items.pop(tid))
+        for tid, display in wanted.items():
+            item = self._items.get(tid)
+            if item is None:
+                item = BoxItem(display, self._on_item_edited, self.box_clicked.emit)
+                self._items[tid] = item
+                self.vb.addItem(item)
+            elif not item.isMoving:
+                item.show_display(display)
+            self._set_ghost(tid, display.moved_from)
+        for tid in list(self._ghosts):
+            if tid not in wanted:
+                self._set_ghost(tid, None)
+
+    def _set_ghost(self, tid: int, box: Box | None) -> None:
+        ghost = self._ghosts.get(tid)
+        if box is None:
+            if ghost is not None:
+                self.vb.removeItem(self._ghosts.pop(tid))
+            return
+        if ghost is None:
+            ghost = QtWidgets.QGraphicsRectItem()
+            pen = pg.mkPen("#ff9f1a", width=1.5, style=QtCore.Qt.PenStyle.DashLine)
+            pen.setCosmetic(True)
+            ghost.setPen(pen)
+            ghost.setZValue(5)
+            ghost.setToolTip("Where this box was before the last re-track")
+            self._ghosts[tid] = ghost
+            self.vb.addItem(ghost)
+        ghost.setRect(QtCore.QRectF(box.x, box.y, box.w, box.h))
+
+    def boxes_shown(self) -> dict[int, Box]:
+        return {tid: item.display.box for tid, item in self._items.items() if item.display}
+
+    def item(self, track_id: int) -> BoxItem | None:
+        return self._items.get(track_id)
+
+    def clear(self) -> None:
+        self.set_boxes([])
+        self.image.clear()
+        self.frame = None
+        self._size = None
+
+    def fit(self) -> None:
+        if self._size is not None:
+            w, h = self._size
+            self.vb.setRange(QtCore.QRectF(0, 0, w, h), padding=0.02)
+
+    def zoom(self, factor: float) -> None:
+        self.vb.scaleBy((1 / factor, 1 / factor))
+
+    def add_overlay(self, item: QtWidgets.QGraphicsItem, z: float = 15) -> None:
+        """Add an item drawn in image pixel coordinates above the frame (e.g. an attention map)."""
+        item.setZValue(z)
+        self.vb.addItem(item, ignoreBounds=True)
+
+    def set_drawing_enabled(self, enabled: bool) -> None:
+        self.vb.drawing_enabled = enabled
+
+    # ------------------------------------------------------------------ edits
+    def commit_drawn_rect(self, rect: QtCore.QRectF) -> None:
+        """The drawing path: a rectangle in image pixels becomes ``box_drawn`` (clipped to the frame)."""
+        if self.frame is None or self._size is None:
+            return
+        w, h = self._size
+        x0, y0 = max(0.0, rect.left()), max(0.0, rect.top())
+        x1, y1 = min(float(w), rect.right()), min(float(h), rect.bottom())
+        if x1 - x0 < MIN_DRAWN_SIZE or y1 - y0 < MIN_DRAWN_SIZE:
+            return
+        try:
+            box = Box(round(x0, 2), round(y0, 2), round(x1 - x0, 2), round(y1 - y0, 2))
+        except BoxError:
+            return
+        self.box_drawn.emit(self.frame, box)
+
+    def _on_band_drawn(self, rect: QtCore.QRectF) -> None:
+        self.commit_drawn_rect(rect)
+
+    def _on_item_edited(self, track_id: int, box: Box) -> None:
+        if self.frame is not None:
+            self.box_edited.emit(self.frame, track_id, box)
+
+    def map_image_to_widget(self, x: float, y: float) -> QtCore.QPoint:
+        """Widget pixel position of an image point (tests drive the mouse with it)."""
+        scene = self.vb.mapViewToScene(QtCore.QPointF(x, y))
+        return self.mapFromScene(scene)
+
+    def keyPressEvent(self, ev: QtGui.QKeyEvent) -> None:
+        # pyqtgraph's GraphicsView would eat arrow keys; leave them to the window's shortcuts.
+        ev.ignore()

@@ -1,0 +1,138 @@
+"""The object list: colour, track id, label (from the editable label list) and a summary per
+object; buttons to add an object, delete a track and edit the label list."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+__all__ = ["ObjectPanel", "ObjectRow"]
+
+
+@dataclass(frozen=True)
+class ObjectRow:
+    track_id: int
+    label: str
+    color: str
+    summary: str  # e.g. "3 keyframes, 120 tracked"
+    on_frame: str  # state on the current frame: "keyframe", "tracked 0.82", "absent", "-"
+
+
+class ObjectPanel(QtWidgets.QWidget):
+    """Signals:
+        selection_changed(list track_ids), label_changed(int, str), color_changed(int, str),
+        new_requested(), delete_requested(list track_ids), labels_requested(), absent_requested()
+    """
+
+    selection_changed = QtCore.Signal(list)
+    label_changed = QtCore.Signal(int, str)
+    color_changed = QtCore.Signal(int, str)
+    new_requested = QtCore.Signal()
+    delete_requested = QtCore.Signal(list)
+    labels_requested = QtCore.Signal()
+    absent_requested = QtCore.Signal()
+
+    COLUMNS = ("", "ID", "Label", "This frame", "Track")
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.table = QtWidgets.QTableWidget(0, len(self.COLUMNS))
+        self.table.setHorizontalHeaderLabels(self.COLUMNS)
+        self.table.verticalHeader().hide()
+        self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)  # keys stay window shortcuts
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.table.itemSelectionChanged.connect(self._on_selection)
+        self.table.cellDoubleClicked.connect(self._on_double_click)
+        self.new_button = QtWidgets.QPushButton("New object")
+        self.new_button.setToolTip("Add an object; then drag on the frame to draw its box")
+        self.delete_button = QtWidgets.QPushButton("Delete track")
+        self.absent_button = QtWidgets.QPushButton("Absent here")
+        self.absent_button.setToolTip("Mark the selected object as not visible on this frame")
+        self.labels_button = QtWidgets.QPushButton("Labels\u2026")
+        for b in (self.new_button, self.delete_button, self.absent_button, self.labels_button):
+            b.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+        self.new_button.clicked.connect(self.new_requested.emit)
+        self.delete_button.clicked.connect(lambda: self.delete_requested.emit(self.selected()))
+        self.absent_button.clicked.connect(self.absent_requested.emit)
+        self.labels_button.clicked.connect(self.labels_requested.emit)
+        buttons = QtWidgets.QGridLayout()
+        buttons.addWidget(self.new_button, 0, 0)
+        buttons.addWidget(self.delete_button, 0, 1)
+        buttons.addWidget(self.absent_button, 1, 0)
+        buttons.addWidget(self.labels_button, 1, 1)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.table)
+        layout.addLayout(buttons)
+        self._rows: list[ObjectRow] = []
+        self._labels: list[str] = []
+        self._updating = False
+
+    def selected(self) -> list[int]:
+        rows = sorted({i.row() for i in self.table.selectedIndexes()})
+        return [self._rows[r].track_id for r in rows if r < len(self._rows)]
+
+    def set_objects(self, rows: list[ObjectRow], labels: list[str], selected: list[int]) -> None:
+        structure = ([(r.track_id, r.label, r.color) for r in rows] !=
+                     [(r.track_id, r.label, r.color) for r in self._rows] or labels != self._labels)
+        self._updating = True
+        try:
+            if structure:
+                self._rebuild(rows, labels)
+            else:
+                for k, row in enumerate(rows):
+                    self.table.item(k, 3).setText(row.on_frame)
+                    self.table.item(k, 4).setText(row.summary)
+            self._rows, self._labels = list(rows), list(labels)
+            self._select(selected)
+        finally:
+            self._updating = False
+
+    def _rebuild(self, rows: list[ObjectRow], labels: list[str]) -> None:
+        self.table.setRowCount(len(rows))
+        for k, row in enumerate(rows):
+            swatch = QtWidgets.QTableWidgetItem()
+            swatch.setBackground(QtGui.QColor(row.color))
+            swatch.setToolTip("Double-click to change the colour")
+            self.table.setItem(k, 0, swatch)
+            ident = QtWidgets.QTableWidgetItem(f"#{row.track_id}")
+            self.table.setItem(k, 1, ident)
+            self.table.setItem(k, 2, QtWidgets.QTableWidgetItem(""))
+            combo = QtWidgets.QComboBox()
+            combo.addItems(labels if row.label in labels else labels + [row.label])
+            combo.setCurrentText(row.label)
+            combo.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+            combo.currentTextChanged.connect(
+                lambda text, tid=row.track_id: None if self._updating else self.label_changed.emit(tid, text))
+            self.table.setCellWidget(k, 2, combo)
+            self.table.setItem(k, 3, QtWidgets.QTableWidgetItem(row.on_frame))
+            self.table.setItem(k, 4, QtWidgets.QTableWidgetItem(row.summary))
+        self.table.setColumnWidth(0, 18)
+
+    def _select(self, selected: list[int]) -> None:
+        model = self.table.selectionModel()
+        self.table.blockSignals(True)
+        self.table.clearSelection()
+        flags = (QtCore.QItemSelectionModel.SelectionFlag.Select
+                 | QtCore.QItemSelectionModel.SelectionFlag.Rows)
+        for k, row in enumerate(self._rows):
+            if row.track_id in selected:
+                model.select(self.table.model().index(k, 0), flags)
+        self.table.blockSignals(False)
+
+    def _on_selection(self) -> None:
+        if not self._updating:
+            self.selection_changed.emit(self.selected())
+
+    def _on_double_click(self, row: int, column: int) -> None:
+        if column != 0 or row >= len(self._rows):
+            return
+        current = QtGui.QColor(self._rows[row].color)
+        color = QtWidgets.QColorDialog.getColor(current, self, "Object colour")
+        if color.isValid():
+            self.color_changed.emit(self._rows[row].track_id, color.name())

@@ -1,0 +1,152 @@
+"""Planning and running tracking jobs without Qt, on a fake engine that records its calls."""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from app.tracking_job import (Direction, JobRunner, PlanError, RangeMode, StopReason, TrackerState,
+                              iter_frames, plan_job)
+from app_fakes import FakeTracker, moving_square_frames
+from tracker.project import BoxEntry, Project, Provenance, TrackObject, VideoRef
+from tracker.types import Box
+
+
+class ListSource:
+    def __init__(self, frames):
+        self.frames = frames
+        self.reads: list[int] = []
+        self.height, self.width = frames[0].shape[:2]
+
+    def __len__(self):
+        return len(self.frames)
+
+    def read(self, i):
+        self.reads.append(i)
+        return self.frames[i].copy()
+
+    def close(self):
+        pass
+
+
+def project_with(entries: dict[int, BoxEntry], n: int = 40) -> Project:
+    p = Project(VideoRef("/v.mp4", n, 160, 120, 25.0))
+    p.objects[1] = TrackObject(1, "object", "#ff0000", dict(entries))
+    return p
+
+
+KF = Provenance.KEYFRAME
+
+
+def plan(project, start, direction=Direction.FORWARD, mode=RangeMode.TO_END, n=50, ids=(1,)):
+    return plan_job(project, video_path="/v.mp4", frame_count=40, start=start, direction=direction,
+                    track_ids=list(ids), mode=mode, n_frames=n)
+
+
+def test_plan_ranges_keyframes_and_absent_marks():
+    b = Box(10, 10, 20, 20)
+    p = project_with({5: BoxEntry(b, KF), 12: BoxEntry(Box(30, 12, 20, 20), KF),
+                      20: BoxEntry(None, Provenance.ABSENT)})
+    to_end = plan(p, 5)
+    assert to_end.targets[0].stop == 19  # stops before the absent mark
+    assert dict(to_end.targets[0].keyframes) == {12: Box(30, 12, 20, 20)}
+    assert to_end.total == 14
+    assert plan(p, 5, mode=RangeMode.TO_NEXT_KEYFRAME).targets[0].stop == 11
+    assert plan(p, 5, mode=RangeMode.FRAMES, n=3).targets[0].stop == 8
+    back = plan(p, 12, Direction.BACKWARD, RangeMode.TO_NEXT_KEYFRAME)
+    assert back.targets[0].stop == 6
+    assert plan(p, 5, Direction.BACKWARD).targets[0].stop == 0
+    with pytest.raises(PlanError, match="no box on frame 7"):
+        plan(p, 7)
+    with pytest.raises(PlanError, match="select an object"):
+        plan(p, 5, ids=())
+    q = project_with({39: BoxEntry(b, KF)})
+    with pytest.raises(PlanError, match="nothing to track after frame 39"):
+        plan(q, 39)
+
+
+def test_runner_initializes_tracks_and_reseeds_on_keyframes():
+    frames, boxes = moving_square_frames(n=20)
+    p = project_with({0: BoxEntry(Box(*boxes[0]), KF), 10: BoxEntry(Box(*boxes[10]), KF)}, n=20)
+    job = plan_job(p, video_path="/v", frame_count=20, start=0, direction=Direction.FORWARD, track_ids=[1],
+                   mode=RangeMode.TO_END)
+    trk = FakeTracker()
+    runner = JobRunner(job, trk, ListSource(frames), threading.Event())
+    outcomes = list(runner)
+    assert [o.frame for o in outcomes] == list(range(1, 20))
+    assert runner.reason is StopReason.COMPLETED
+    assert trk.calls[0][0] == "initialize" and trk.calls[0][2] == 0
+    reseeds = [c for c in trk.calls if c[0] == "reseed"]
+    assert reseeds == [("reseed", 1, 10, Box(*boxes[10]), "update")]
+    assert outcomes[9].reseeded == (1,) and 1 not in outcomes[9].results  # keyframe not overwritten
+    for o in outcomes:
+        if o.results:
+            assert o.results[1].box.iou(Box(*boxes[o.frame])) > 0.8
+        assert not o.image.flags.writeable
+    assert runner.state.frame == 19
+
+
+def test_runner_pauses_below_threshold_and_resume_reseeds_instead_of_initialize():
+    frames, boxes = moving_square_frames(n=20)
+    p = project_with({0: BoxEntry(Box(*boxes[0]), KF)}, n=20)
+    job = plan_job(p, video_path="/v", frame_count=20, start=0, direction=Direction.FORWARD, track_ids=[1],
+                   mode=RangeMode.TO_END, pause_below=0.5)
+    trk = FakeTracker(scores={6: 0.1})
+    runner = JobRunner(job, trk, ListSource(frames), threading.Event())
+    outcomes = list(runner)
+    assert runner.reason is StopReason.PAUSED and outcomes[-1].frame == 6
+    assert outcomes[-1].low_confidence == (1,)
+    # the user corrects frame 6; the next run continues from the engine's memory
+    corrected = Box(boxes[6][0] + 1, boxes[6][1], 24, 24)  # differs from what the engine holds
+    p.objects[1].entries[6] = BoxEntry(corrected, KF)
+    job2 = plan_job(p, video_path="/v", frame_count=20, start=6, direction=Direction.FORWARD, track_ids=[1],
+                    mode=RangeMode.FRAMES, n_frames=3)
+    trk.calls.clear()
+    runner2 = JobRunner(job2, trk, ListSource(frames), threading.Event(), resume=runner.state)
+    assert [o.frame for o in runner2] == [7, 8, 9]
+    assert trk.call_names()[0] == "reseed" and "initialize" not in trk.call_names()
+    # a run elsewhere starts the memory over
+    trk.calls.clear()
+    job3 = plan_job(p, video_path="/v", frame_count=20, start=0, direction=Direction.FORWARD, track_ids=[1],
+                    mode=RangeMode.FRAMES, n_frames=2)
+    list(JobRunner(job3, trk, ListSource(frames), threading.Event(), resume=runner2.state))
+    assert trk.call_names()[:2] == ["remove", "initialize"]
+
+
+def test_runner_cancel_stops_without_further_results():
+    frames, boxes = moving_square_frames(n=20)
+    p = project_with({0: BoxEntry(Box(*boxes[0]), KF)}, n=20)
+    job = plan_job(p, video_path="/v", frame_count=20, start=0, direction=Direction.FORWARD, track_ids=[1],
+                   mode=RangeMode.TO_END)
+    cancel = threading.Event()
+    runner = JobRunner(job, FakeTracker(), ListSource(frames), cancel)
+    got = []
+    for o in runner:
+        got.append(o.frame)
+        if o.frame == 4:
+            cancel.set()
+    assert got == [1, 2, 3, 4] and runner.reason is StopReason.CANCELLED and runner.state is None
+
+
+def test_two_objects_one_engine_and_ranges_end_per_object():
+    frames, boxes = moving_square_frames(n=20)
+    p = project_with({0: BoxEntry(Box(*boxes[0]), KF), 5: BoxEntry(Box(*boxes[5]), KF)}, n=20)
+    p.objects[2] = TrackObject(2, "object", "#00ff00", {0: BoxEntry(Box(100, 80, 20, 20), KF)})
+    job = plan_job(p, video_path="/v", frame_count=20, start=0, direction=Direction.FORWARD, track_ids=[1, 2],
+                   mode=RangeMode.TO_NEXT_KEYFRAME)
+    trk = FakeTracker()
+    outcomes = list(JobRunner(job, trk, ListSource(frames), threading.Event()))
+    assert [sorted(o.results) for o in outcomes[:4]] == [[1, 2]] * 4
+    assert all(sorted(o.results) == [2] for o in outcomes[4:])  # #1 stopped before its keyframe 5
+    assert ("remove", 1) in trk.calls and len(outcomes) == 19
+
+
+def test_backward_frames_are_read_in_forward_blocks():
+    frames = [np.full((10, 10, 3), i, np.uint8) for i in range(100)]
+    src = ListSource(frames)
+    got = [f for f, img in iter_frames(src, 99, 0, -1, block_bytes=300 * 40)]
+    assert got == list(range(99, -1, -1))
+    assert src.reads[:40] == list(range(60, 100))  # one forward block of 40 frames first
+    assert [int(img[0, 0, 0]) for _, img in iter_frames(ListSource(frames), 5, 2, -1)] == [5, 4, 3, 2]
+    assert TrackerState(1, Direction.FORWARD, {}).frame == 1
