@@ -105,12 +105,7 @@ class MemTracker:
         self._template_cells = bb.template_cells
         self._template_offset = bb.template_offset
         # response geometry: zero displacement where the template centre meets the search centre
-        feat = (tc.search_size - tc.exemplar_size) / bb.stride  # cells between the two crop centres / 2
-        self._zero_cell = bb.template_offset + feat / 2
-        with torch.inference_mode():
-            probe = torch.zeros(1, 3, tc.search_size, tc.search_size, device=self.device)
-            hx = self._features(probe).shape[-1]
-        self._cells = hx - bb.template_cells + 1
+        self._cells, self._zero_cell = self.net.response_geometry(tc.exemplar_size, tc.search_size)
         self._window = torch.from_numpy(cosine_window(self._cells, tc.upscale, self._zero_cell)).to(self.device)
         k = tc.num_scales // 2
         self._scale_exponents = list(range(-k, k + 1))
@@ -246,7 +241,9 @@ class MemTracker:
         usage = mem.usage.masked_fill(mem.pinned, float("inf"))  # (1, N)
         alloc = F.one_hot(usage.argmin(-1), usage.shape[-1]).to(usage.dtype)  # (1, N)
         gates = torch.tensor([[0.0, 0.0, 1.0]], device=self.device, dtype=usage.dtype)  # (1, 3)
-        mem = mem.replace(write_weights=alloc, gates=gates)
+        # count the scheduled write as usage, as every step does (spec 6.4: u += w^w_next), so the
+        # slot holding the correction is not the next one allocated and overwritten
+        mem = mem.replace(write_weights=alloc, gates=gates, usage=mem.usage + alloc)
         template0 = template if mode == "retemplate" else t.state.template0
         t.state = NetState(template0, t.state.h, t.state.c, mem)
         t.cx, t.cy, t.w, t.h = cx, cy, box.w, box.h

@@ -64,6 +64,20 @@ class MemTrackNet(nn.Module):
         k = self.backbone.template_cells
         return (self.backbone.out_channels, k, k)
 
+    @torch.no_grad()
+    def response_geometry(self, exemplar_size: int, search_size: int) -> tuple[int, float]:
+        """(cells, zero_cell): the response map's side and the cell where the template centre meets
+        the search centre (zero displacement)."""
+        bb = self.backbone
+        device = next(self.parameters()).device
+        was_training = bb.training
+        bb.eval()
+        hx = bb(torch.zeros(1, 3, search_size, search_size, device=device)).shape[-1]
+        bb.train(was_training)
+        cells = hx - bb.template_cells + 1
+        zero_cell = bb.template_offset + (search_size - exemplar_size) / (2 * bb.stride)
+        return cells, zero_cell
+
     def embed_exemplar(self, z: torch.Tensor) -> torch.Tensor:
         # z: (B, 3, 127, 127) in [0, 1] -> (B, C, K, K)
         f = self.backbone(z)  # (B, C, Hz, Wz)
@@ -83,13 +97,15 @@ class MemTrackNet(nn.Module):
         return NetState(template0, h, c, mem)
 
     def step(self, state: NetState, new_template: torch.Tensor, search: torch.Tensor,
-             write_enabled: bool = True) -> tuple[NetState, StepOutput]:
+             normalise: bool = True) -> tuple[NetState, StepOutput]:
         """One memory-network step (spec 3, step 4) and the response (step 5).
 
         new_template: (B, C, K, K) T^new of the previous frame; search: (B, C, Hx, Wx).
+        ``normalise=False`` leaves ``response`` equal to the raw map (training applies bn_response
+        once over the whole clip, spec 8.4).
         """
         # deferred write of the previous frame's template with the stored write weights
-        mem = write(state.memory, new_template) if write_enabled else state.memory
+        mem = write(state.memory, new_template)
         # attention over pooled search features, queried by h_{t-1}
         attended, alpha = self.attention(search, state.h)  # (B, C), (B, Hr, Wr)
         # controller step and control heads
@@ -101,7 +117,7 @@ class MemTrackNet(nn.Module):
         # next write weights (applied to this frame's template next step) and usage
         mem = address_next_write(mem, read_w, ctl.gates, ctl.decay, self.config.usage_decay)
         raw = xcorr(search, final)  # (B, 1, Hr, Wr)
-        resp = self.bn_response(raw)  # (B, 1, Hr, Wr)
+        resp = self.bn_response(raw) if normalise else raw  # (B, 1, Hr, Wr)
         out = StepOutput(resp[:, 0], raw[:, 0], alpha, ctl, read_w, final)
         return NetState(state.template0, h, c, mem), out
 
@@ -117,9 +133,19 @@ class MemTrackNet(nn.Module):
         # separate backbone calls so each batch normalises with its own statistics (spec 8.4)
         z = self.embed_exemplar(exemplars.flatten(0, 1)).unflatten(0, (b, t))  # (B, T, C, K, K)
         x = self.embed_search(searches.flatten(0, 1)).unflatten(0, (b, t))  # (B, T, C, Hx, Wx)
+        return self.forward_features(z, x)
+
+    def forward_features(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """The memory network over a clip of backbone features (a frozen backbone's cache).
+
+        z: (B, T, C, K, K) exemplar templates, x: (B, T, C, Hx, Wx) search features
+        -> responses (B, T, Hr, Wr).
+        """
         state = self.init_state(z[:, 0])
-        responses = []
-        for step in range(t):
-            state, out = self.step(state, z[:, step], x[:, step])
-            responses.append(out.response)  # (B, Hr, Wr)
-        return torch.stack(responses, dim=1)  # (B, T, Hr, Wr)
+        raw = []
+        for step in range(z.shape[1]):
+            state, out = self.step(state, z[:, step], x[:, step], normalise=False)
+            raw.append(out.raw_response)  # (B, Hr, Wr)
+        raw_maps = torch.stack(raw, dim=1)  # (B, T, Hr, Wr)
+        # one bn_response call over all B*T maps: batch statistics of the whole clip batch (spec 2, 8.4)
+        return self.bn_response(raw_maps.flatten(0, 1)[:, None])[:, 0].view_as(raw_maps)  # (B, T, Hr, Wr)

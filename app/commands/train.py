@@ -1,0 +1,162 @@
+"""`python main.py train`: train MemTrack on labelled video or synthetic clips (see tracker.training)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+NAME = "train"
+HELP = "train MemTrack (memory network on a frozen backbone by default; end to end with --end-to-end)"
+
+DATA_FORMATS = ("got10k", "lasot", "vid", "otb", "project")
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--out", type=Path, required=True, help="run folder: log.csv, checkpoints, final.safetensors")
+    p.add_argument("--data", action="append", default=[], metavar="FORMAT:PATH",
+                   help=f"training data, repeatable; FORMAT one of {', '.join(DATA_FORMATS)}")
+    p.add_argument("--val", action="append", default=[], metavar="FORMAT:PATH", help="validation data")
+    p.add_argument("--synthetic", type=int, default=0, metavar="N",
+                   help="add N synthetic sequences rendered from photographs (--images)")
+    p.add_argument("--val-synthetic", type=int, default=0, metavar="N",
+                   help="N synthetic validation sequences (another seed) when no --val is given")
+    p.add_argument("--images", action="append", default=[], metavar="DIR",
+                   help="photograph folders for --synthetic (default: the Debian wallpaper folders)")
+    p.add_argument("--videos", action="append", default=None, metavar="FILE",
+                   help="real clips used as moving backgrounds for --synthetic (default: opencv-doc samples if installed)")
+    p.add_argument("--weights", type=Path, help="start from this checkpoint (default: the bundled one)")
+    p.add_argument("--steps", type=int, help="iterations (default 100000, the paper's)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="any TrainConfig field, e.g. --set cache_clips=512 --set learning_rate=3e-4")
+    p.add_argument("--end-to-end", action="store_true", help="train the backbone too (GPU recommended)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    p.add_argument("--no-resume", action="store_true", help="start over even if --out holds a run")
+    p.add_argument("--seed", type=int, help="random seed (default 1234)")
+
+
+def _parse_value(text: str):
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    return text
+
+
+def _load_data(specs: list[str], error) -> list:
+    from tracker.training.data import (DatasetError, got10k_sequences, lasot_sequences, otb_sequences,
+                                       project_sequences, vid_sequences)
+
+    loaders = {"got10k": got10k_sequences, "lasot": lasot_sequences, "vid": vid_sequences,
+               "otb": otb_sequences, "project": project_sequences}
+    sequences = []
+    for spec in specs:
+        fmt, sep, path = spec.partition(":")
+        if not sep or fmt not in loaders:
+            raise error(f"--data {spec!r}: expected FORMAT:PATH with FORMAT one of {', '.join(DATA_FORMATS)}")
+        shared = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+        if shared.exists() and Path(path).resolve().is_relative_to(shared.resolve()):
+            raise error(f"{path}: the shared sequences are the evaluation set; never train on them")
+        try:
+            sequences += loaders[fmt](path)
+        except DatasetError as e:
+            raise error(str(e)) from None
+    return sequences
+
+
+def run(args) -> int:
+    import dataclasses
+    import time
+
+    import torch
+    from tqdm import tqdm
+
+    from app.cli import CommandError
+    from tracker import CheckpointError, load_checkpoint, resolve_device
+    from tracker.config import ConfigError, ModelConfig, TrackerConfig, from_dict
+    from tracker.training.config import TrainConfig
+    from tracker.training.data import DEFAULT_IMAGE_DIRS, DEFAULT_VIDEO_FILES, DatasetError, synthetic_sequences
+    from tracker.training.trainer import Trainer
+
+    overrides = {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise CommandError(f"--set {item!r}: expected KEY=VALUE")
+        overrides[key] = _parse_value(value)
+    if args.steps is not None:
+        overrides["steps"] = args.steps
+    if args.seed is not None:
+        overrides["seed"] = args.seed
+    if args.end_to_end:
+        overrides["freeze_backbone"] = False
+    try:
+        base = dataclasses.asdict(TrainConfig())
+        unknown = sorted(set(overrides) - set(base))
+        if unknown:
+            raise ConfigError(f"unknown training setting(s): {', '.join(unknown)}")
+        train = from_dict(TrainConfig, {**base, **overrides}, "train")
+    except ConfigError as e:
+        raise CommandError(str(e)) from None
+    try:
+        device = resolve_device(args.device)
+        net, config, _ = load_checkpoint(args.weights)
+    except (CheckpointError, RuntimeError) as e:
+        raise CommandError(str(e)) from None
+    if not isinstance(config.model, ModelConfig):  # pragma: no cover - defensive
+        raise CommandError("checkpoint has no model config")
+
+    sequences = _load_data(args.data, CommandError)
+    val = _load_data(args.val, CommandError)
+    images = args.images or [d for d in DEFAULT_IMAGE_DIRS if Path(d).is_dir()]
+    videos = args.videos if args.videos is not None else [v for v in DEFAULT_VIDEO_FILES if Path(v).is_file()]
+    try:
+        if args.synthetic:
+            if not images:
+                raise CommandError("--synthetic needs photographs: pass --images DIR or run "
+                                   "scripts/install_training_images.sh")
+            sequences += synthetic_sequences(images, args.synthetic, seed=train.seed, videos=videos or None)
+        if args.val_synthetic and not val:
+            val = synthetic_sequences(images, args.val_synthetic, seed=train.seed + 99_991, videos=videos or None)
+    except DatasetError as e:
+        raise CommandError(str(e)) from None
+    if not sequences:
+        raise CommandError("no training data: give --data FORMAT:PATH and/or --synthetic N")
+
+    bar = tqdm(total=train.steps, desc="training", unit="step", file=sys.stderr, disable=None)
+    cache_bar = None
+
+    def progress(done: int, total: int, info: dict) -> None:
+        nonlocal cache_bar
+        if info.get("phase") == "caching features":
+            if cache_bar is None:
+                cache_bar = tqdm(total=total, desc="caching features", unit="clip", file=sys.stderr, disable=None)
+            cache_bar.n = done
+            cache_bar.refresh()
+            return
+        bar.n = done
+        bar.set_postfix(loss=info.get("loss"), val=info.get("val_loss"), lr=info.get("lr"))
+        bar.refresh()
+
+    extra = {"data": args.data, "synthetic_sequences": args.synthetic, "images": images, "videos": videos,
+             "device": device.type, "torch": torch.__version__}
+    try:
+        trainer = Trainer(net, TrackerConfig(model=config.model, tracking=config.tracking), train, sequences, val,
+                          args.out, device=device, progress=progress, extra=extra)
+        if not args.no_resume and trainer.resume():
+            print(f"resuming {args.out} at step {trainer.step}", file=sys.stderr)
+        bar.n = trainer.step
+        start = time.perf_counter()
+        summary = trainer.run()
+    except (DatasetError, ValueError, CheckpointError) as e:
+        raise CommandError(str(e)) from None
+    finally:
+        bar.close()
+        if cache_bar is not None:
+            cache_bar.close()
+    print(f"trained to step {summary.steps} in {time.perf_counter() - start:.0f} s "
+          f"({summary.clips_per_second:.2f} clips/s); loss {summary.final_loss:.4f}"
+          + (f", validation loss {summary.final_val_loss:.4f}" if summary.final_val_loss is not None else "")
+          + f"\nweights: {summary.checkpoint}")
+    return 0

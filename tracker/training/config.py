@@ -1,0 +1,41 @@
+"""Training configuration; the defaults are the paper's (spec section 8)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..config import ConfigError
+
+__all__ = ["TrainConfig"]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    steps: int = 100_000  # iterations
+    batch_size: int = 8  # clips per iteration
+    clip_steps: int = 16  # time steps per clip (17 frames)
+    learning_rate: float = 1e-4
+    lr_decay: float = 0.8  # staircase: lr * decay ** floor(step / lr_decay_every)
+    lr_decay_every: int = 10_000
+    l2: float = 1e-4  # 1e-4 * 1/2 sum w^2 over every trainable tensor
+    clip_norm: float = 20.0  # global gradient norm
+    label_threshold: float = 0.7
+    label_true_centre: bool = False  # paper: labels assume the target is centred
+    seed: int = 1234
+    # Frozen backbone: features of a fixed pool of clips are computed once and the memory network
+    # and heads train on that cache (practical on a CPU). False trains everything end to end.
+    freeze_backbone: bool = True
+    cache_clips: int = 1024  # pool size for the frozen-backbone cache
+    validate_every: int = 5000
+    validation_clips: int = 16
+    checkpoint_every: int = 5000
+    log_every: int = 10
+    amp: bool = True  # mixed precision, CUDA only
+    workers: int = 0  # DataLoader workers for end-to-end training
+
+    def __post_init__(self) -> None:
+        for name in ("steps", "batch_size", "clip_steps", "lr_decay_every", "validate_every",
+                     "checkpoint_every", "log_every"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"train.{name} must be >= 1")
+        if self.freeze_backbone and self.cache_clips < self.batch_size:
+            raise ConfigError("train.cache_clips must be at least the batch size")

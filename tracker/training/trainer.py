@@ -1,0 +1,296 @@
+"""The MemTrack trainer (spec section 8): BPTT over whole clips, balanced logistic loss, Adam with the
+learning-rate staircase, L2 on every trainable tensor, global-norm gradient clipping.
+
+Two modes:
+- frozen backbone (default, practical on a CPU): the features of a fixed pool of clips are computed
+  once (``feature_cache.pt`` in the run folder) and the memory network, attention, controller, heads
+  and bn_response train on them;
+- end to end (``freeze_backbone=False``, for a GPU): every clip goes through the backbone, with mixed
+  precision on CUDA.
+
+A run folder holds ``log.csv`` (one row per logged step), ``last.safetensors`` + ``train_state.pt``
+(resume point: optimizer, step), ``step_NNNNNN.safetensors`` checkpoints and ``final.safetensors``.
+Every random draw depends only on (seed, step), so a resumed run continues exactly as if it had
+never stopped.
+"""
+from __future__ import annotations
+
+import csv
+import math
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable, Sequence as SequenceType
+
+import torch
+from torch.nn.utils import clip_grad_norm_
+
+from ..atomic import atomic_write_bytes
+from ..checkpoint import load_checkpoint, save_checkpoint
+from ..config import TrackerConfig
+from ..model import MemTrackNet
+from .config import TrainConfig
+from .data.clips import ClipConfig, ClipDataset, ValidationClipDataset, clip_loader
+from .data.sequences import Sequence
+from .losses import balanced_logistic_loss, iou_labels
+
+__all__ = ["Trainer", "TrainSummary"]
+
+LOG_FIELDS = ["step", "lr", "loss", "l2", "grad_norm", "val_loss", "clips_per_s", "elapsed_s"]
+
+
+@dataclass(frozen=True)
+class TrainSummary:
+    steps: int
+    final_loss: float
+    final_val_loss: float | None
+    wall_seconds: float
+    clips_per_second: float
+    checkpoint: Path
+
+
+def _save_torch(path: Path, obj) -> None:
+    import io
+
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+class Trainer:
+    def __init__(self, net: MemTrackNet, config: TrackerConfig, train: TrainConfig,
+                 train_sequences: SequenceType[Sequence], val_sequences: SequenceType[Sequence],
+                 out_dir: str | os.PathLike, device: str | torch.device = "cpu",
+                 progress: Callable[[int, int, dict], None] | None = None, extra: dict | None = None) -> None:
+        self.net = net.to(device)
+        self.config = config
+        self.train = train
+        self.device = torch.device(device)
+        self.out = Path(out_dir)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.progress = progress
+        self.extra = dict(extra or {})
+        clip_cfg = ClipConfig(steps=train.clip_steps, exemplar_size=config.tracking.exemplar_size,
+                              search_size=config.tracking.search_size,
+                              context_amount=config.tracking.context_amount)
+        self.clip_config = clip_cfg
+        length = train.cache_clips if train.freeze_backbone else train.steps * train.batch_size
+        self.dataset = ClipDataset(train_sequences, length=length, seed=train.seed, config=clip_cfg)
+        self.val_dataset = None
+        if val_sequences:
+            self.val_dataset = ValidationClipDataset(val_sequences, seed=train.seed + 1, config=clip_cfg)
+        self.cells, self.zero_cell = net.response_geometry(clip_cfg.exemplar_size, clip_cfg.search_size)
+        self.stride = net.backbone.stride
+        if train.freeze_backbone:
+            for p in net.backbone.parameters():
+                p.requires_grad_(False)
+        self.params = [p for p in net.parameters() if p.requires_grad]
+        self.optimizer = torch.optim.Adam(self.params, lr=train.learning_rate, betas=(0.9, 0.999), eps=1e-8)
+        self.use_amp = train.amp and self.device.type == "cuda"
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
+        self.step = 0
+        self._cache: dict[str, torch.Tensor] | None = None
+        self._val_cache: dict[str, torch.Tensor] | None = None
+
+    # ------------------------------------------------------------------ resume
+
+    def resume(self) -> bool:
+        """Continue from ``last.safetensors`` + ``train_state.pt`` when both exist."""
+        state_path, weights = self.out / "train_state.pt", self.out / "last.safetensors"
+        if not (state_path.is_file() and weights.is_file()):
+            return False
+        net, config, _ = load_checkpoint(weights)
+        if config.model != self.config.model:
+            raise ValueError(f"{weights}: the run folder holds a different model; use another --out")
+        self.net.load_state_dict(net.state_dict(), strict=True)
+        state = torch.load(state_path, map_location=self.device, weights_only=True)
+        if state["train_config"] != asdict(self.train):
+            raise ValueError(f"{state_path}: the run was started with other training settings")
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scaler.load_state_dict(state["scaler"])
+        self.step = int(state["step"])
+        return True
+
+    def _save_resume_point(self) -> None:
+        save_checkpoint(self.out / "last.safetensors", self.net, self.config, self._metadata())
+        _save_torch(self.out / "train_state.pt", {
+            "step": self.step, "optimizer": self.optimizer.state_dict(), "scaler": self.scaler.state_dict(),
+            "train_config": asdict(self.train),
+        })
+
+    def _metadata(self) -> dict:
+        return {**self.extra, "trained_steps": self.step, "train_config": asdict(self.train)}
+
+    # ------------------------------------------------------------------ data
+
+    def _embed_items(self, items: list[dict]) -> dict[str, torch.Tensor]:
+        zs, xs, sizes, offsets = [], [], [], []
+        bb = self.net.backbone.eval()
+        with torch.no_grad():
+            for item in items:
+                z = self.net.embed_exemplar(item["exemplars"].to(self.device))  # (T, C, K, K)
+                x = torch.cat([self.net.embed_search(chunk.to(self.device))
+                               for chunk in item["searches"].split(4)])  # (T, C, Hx, Wx)
+                zs.append(z.half().cpu())
+                xs.append(x.half().cpu())
+                boxes = item["search_boxes"]  # (T, 4) x, y, w, h in crop pixels
+                sizes.append(boxes[:, 2:4].float())
+                centre = (item["searches"].shape[-1]) / 2
+                offsets.append((boxes[:, 0:2] + boxes[:, 2:4] / 2 - centre).float())
+        bb.train(not self.train.freeze_backbone)
+        return {"z": torch.stack(zs), "x": torch.stack(xs), "sizes": torch.stack(sizes),
+                "offsets": torch.stack(offsets)}
+
+    def _feature_cache(self) -> dict[str, torch.Tensor]:
+        """Features of clips 0..cache_clips-1, computed once and kept in the run folder."""
+        if self._cache is not None:
+            return self._cache
+        path = self.out / "feature_cache.pt"
+        if path.is_file():
+            cache = torch.load(path, weights_only=True)
+            if len(cache["z"]) == len(self.dataset):
+                self._cache = cache
+                return cache
+        parts = []
+        total = len(self.dataset)
+        for k in range(total):
+            parts.append(self._embed_items([self.dataset[k]]))
+            if self.progress:
+                self.progress(k + 1, total, {"phase": "caching features"})
+        cache = {key: torch.cat([p[key] for p in parts]) for key in parts[0]}
+        _save_torch(path, cache)
+        self._cache = cache
+        return cache
+
+    def _validation_cache(self) -> dict[str, torch.Tensor] | None:
+        if self.val_dataset is None:
+            return None
+        if self._val_cache is None:
+            n = min(self.train.validation_clips, len(self.val_dataset))
+            self._val_cache = self._embed_items([self.val_dataset[i] for i in range(n)])
+        return self._val_cache
+
+    # ------------------------------------------------------------------ loss
+
+    def _loss(self, responses: torch.Tensor, sizes: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
+        # responses: (B, T, Hr, Wr); sizes, offsets: (B, T, 2)
+        labels, weights = iou_labels(sizes.flatten(0, 1).to(responses.device), self.cells, self.zero_cell,
+                                     self.stride, self.train.label_threshold,
+                                     offsets.flatten(0, 1).to(responses.device) if self.train.label_true_centre
+                                     else None)
+        return balanced_logistic_loss(responses.flatten(0, 1).float(), labels, weights)
+
+    def _l2(self) -> torch.Tensor:
+        return 0.5 * self.train.l2 * sum(p.float().pow(2).sum() for p in self.params)
+
+    def learning_rate(self, step: int) -> float:
+        return self.train.learning_rate * self.train.lr_decay ** (step // self.train.lr_decay_every)
+
+    @torch.no_grad()
+    def validate(self) -> float | None:
+        cache = self._validation_cache()
+        if cache is None:
+            return None
+        self.net.eval()
+        losses = []
+        for i in range(len(cache["z"])):
+            z = cache["z"][i : i + 1].float().to(self.device)
+            x = cache["x"][i : i + 1].float().to(self.device)
+            responses = self.net.forward_features(z, x)
+            losses.append(float(self._loss(responses, cache["sizes"][i : i + 1], cache["offsets"][i : i + 1])))
+        self._train_mode()
+        return sum(losses) / len(losses)
+
+    def _train_mode(self) -> None:
+        self.net.train()
+        if self.train.freeze_backbone:
+            self.net.backbone.eval()  # frozen BN statistics
+
+    # ------------------------------------------------------------------ loop
+
+    def _batches(self):
+        """Yields (z, x, sizes, offsets) per step from self.step on; deterministic per (seed, step)."""
+        t = self.train
+        if t.freeze_backbone:
+            cache = self._feature_cache()
+            while True:
+                g = torch.Generator().manual_seed(t.seed * 1_000_003 + self.step)
+                idx = torch.randint(len(cache["z"]), (t.batch_size,), generator=g)
+                yield (cache["z"][idx].float().to(self.device), cache["x"][idx].float().to(self.device),
+                       cache["sizes"][idx], cache["offsets"][idx])
+        else:
+            loader = clip_loader(self.dataset, t.batch_size, workers=t.workers, start_batch=self.step,
+                                 pin_memory=self.device.type == "cuda")
+            for batch in loader:
+                boxes = batch["search_boxes"]
+                centre = batch["searches"].shape[-1] / 2
+                yield (batch["exemplars"].to(self.device, non_blocking=True),
+                       batch["searches"].to(self.device, non_blocking=True),
+                       boxes[..., 2:4], boxes[..., 0:2] + boxes[..., 2:4] / 2 - centre)
+
+    def _forward(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        if self.train.freeze_backbone:
+            return self.net.forward_features(z, x)
+        with torch.autocast("cuda", dtype=torch.float16, enabled=self.use_amp):
+            return self.net.forward_clip(z, x)
+
+    def run(self, stop: Callable[[], bool] | None = None) -> TrainSummary:
+        """Train from self.step to train.steps (or until ``stop()`` says so); returns a summary."""
+        t = self.train
+        self._train_mode()
+        log_path = self.out / "log.csv"
+        new_log = not log_path.is_file() or self.step == 0
+        log = open(log_path, "w" if new_log else "a", newline="")
+        writer = csv.DictWriter(log, fieldnames=LOG_FIELDS)
+        if new_log:
+            writer.writeheader()
+        start_time, start_step = time.perf_counter(), self.step
+        loss_value, val_loss = math.nan, None
+        batches = self._batches()
+        try:
+            while self.step < t.steps:
+                if stop is not None and stop():
+                    break
+                z, x, sizes, offsets = next(batches)
+                torch.manual_seed(t.seed * 7_919 + self.step)  # dropout masks depend only on the step
+                lr = self.learning_rate(self.step)
+                for group in self.optimizer.param_groups:
+                    group["lr"] = lr
+                responses = self._forward(z, x)
+                loss = self._loss(responses, sizes, offsets)
+                l2 = self._l2()
+                total = loss + l2
+                self.optimizer.zero_grad(set_to_none=True)
+                self.scaler.scale(total).backward()
+                self.scaler.unscale_(self.optimizer)
+                grad_norm = clip_grad_norm_(self.params, t.clip_norm)
+                self.scaler.step(self.optimizer)
+                self.scaler.update()
+                self.step += 1
+                loss_value = loss.item()
+                if self.step % t.validate_every == 0 or self.step == t.steps:
+                    val_loss = self.validate()
+                if self.step % t.log_every == 0 or self.step == t.steps:
+                    elapsed = time.perf_counter() - start_time
+                    rate = (self.step - start_step) * t.batch_size / max(elapsed, 1e-9)
+                    row = {"step": self.step, "lr": lr, "loss": round(loss_value, 6), "l2": round(l2.item(), 6),
+                           "grad_norm": round(float(grad_norm), 4),
+                           "val_loss": "" if val_loss is None else round(val_loss, 6),
+                           "clips_per_s": round(rate, 3), "elapsed_s": round(elapsed, 1)}
+                    writer.writerow(row)
+                    log.flush()
+                    if self.progress:
+                        self.progress(self.step, t.steps, row)
+                if self.step % t.checkpoint_every == 0:
+                    save_checkpoint(self.out / f"step_{self.step:06d}.safetensors", self.net, self.config,
+                                    self._metadata())
+                    self._save_resume_point()
+        finally:
+            log.close()
+        self._save_resume_point()
+        wall = time.perf_counter() - start_time
+        final = self.out / "final.safetensors"
+        save_checkpoint(final, self.net, self.config, {**self._metadata(), "wall_seconds_last_session": round(wall, 1)})
+        done = self.step - start_step
+        return TrainSummary(self.step, loss_value, val_loss, wall, done * t.batch_size / max(wall, 1e-9), final)
