@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from tracker.checkpoint import load_checkpoint
+from tracker import load_tracker
 from tracker.config import ModelConfig, TrackerConfig, TrackingConfig
 from tracker.engine import MemTracker
 from tracker.model import MemTrackNet
@@ -37,21 +37,29 @@ def moving_square_frames(*args, **kwargs):
 
 
 @functools.lru_cache(maxsize=1)
+def _shared_tracker() -> MemTracker:
+    # built once: constructing a CPU tracker traces and optimises the backbone, and every new input
+    # shape warms up again, which costs seconds on a 2-core machine
+    return load_tracker(device="cpu")
+
+
+def default_tracker() -> MemTracker:
+    """The session's CPU MemTracker on the default checkpoint, emptied of targets.
+
+    Tests that need other tracking parameters swap ``config`` with monkeypatch (only values read
+    per frame), and patch instance attributes with monkeypatch so they are restored afterwards.
+    """
+    trk = _shared_tracker()
+    for tid in trk.target_ids:
+        trk.remove(tid)
+    trk.diagnostics = True
+    return trk
+
+
 def default_net() -> tuple[MemTrackNet, TrackerConfig]:
-    """The default checkpoint, loaded once per test session (never mutate it)."""
-    net, config, _ = load_checkpoint(None)
-    net.eval()  # load_checkpoint returns a module in training mode
-    for p in net.parameters():
-        p.requires_grad_(False)
-    return net, config
-
-
-def default_tracker(diagnostics: bool = True, **tracking) -> MemTracker:
-    """A fresh CPU MemTracker over the shared default network; ``tracking`` overrides TrackingConfig fields."""
-    net, config = default_net()
-    if tracking:
-        config = TrackerConfig(model=config.model, tracking=TrackingConfig(**{**_asdict(config.tracking), **tracking}))
-    return MemTracker(net, config, device="cpu", diagnostics=diagnostics)
+    """The default checkpoint's network (eval mode, no gradients; never mutate it) and config."""
+    trk = _shared_tracker()
+    return trk.net, trk.config
 
 
 @functools.lru_cache(maxsize=2)
@@ -66,12 +74,6 @@ def alexnet_tracker(**tracking) -> MemTracker:
     net = small_net("alexnet")
     config = TrackerConfig(model=net.config, tracking=TrackingConfig(**tracking))
     return MemTracker(net, config, device="cpu", diagnostics=True)
-
-
-def _asdict(cfg) -> dict:
-    import dataclasses
-
-    return dataclasses.asdict(cfg)
 
 
 # ---------------------------------------------------------------- numpy references

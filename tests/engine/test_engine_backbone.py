@@ -82,18 +82,17 @@ def test_mobilenet_shapes():
     """Dilated MobileNetV2 at stride 8: 127 -> 16x16, 255 -> 32x32, centre 7x7 template, 26x26 response."""
     net, _ = default_net()
     assert isinstance(net.backbone, MobileNetV2Backbone)
+    z = torch.rand(1, 3, 127, 127)
     with torch.no_grad():
-        fz = net.backbone(torch.rand(1, 3, 127, 127))
+        fz = net.backbone(z)
         fx = net.backbone(torch.rand(1, 3, 255, 255))
-        t = net.embed_exemplar(torch.rand(1, 3, 127, 127))
+        t = net.embed_exemplar(z)
     assert fz.shape == (1, 96, 16, 16)
     assert fx.shape == (1, 96, 32, 32)
     assert t.shape == (1, 96, 7, 7)
     assert xcorr(fx, t).shape == (1, 1, 26, 26)
     # the template is the centre 7x7 cells 5..11 of the exemplar map
-    z = torch.rand(1, 3, 127, 127)
-    with torch.no_grad():
-        torch.testing.assert_close(net.embed_exemplar(z), net.backbone(z)[:, :, 5:12, 5:12])
+    torch.testing.assert_close(t, fz[:, :, 5:12, 5:12])
     # stride 8 overall: no layer after block 6 halves the map
     strided = [m for m in net.backbone.modules() if isinstance(m, nn.Conv2d) and m.stride[0] == 2]
     assert len(strided) == 3

@@ -173,13 +173,6 @@ def test_deferred_write_uses_previous_steps_gates(net):
         assert out1.read_weights.shape == (1, SLOTS)
 
 
-def test_write_disabled_keeps_memory(net):
-    s = _random_state(net, 34)
-    with torch.no_grad():
-        new, _ = net.step(s, torch.randn(2, 256, 6, 6), torch.randn(2, 256, 22, 22), write_enabled=False)
-    assert torch.equal(new.memory.memory, s.memory.memory)
-
-
 def test_initial_state_from_t0(net):
     """5: h0, c0 from k0 = mean of T0; 6.5 memory initial state."""
     t0 = torch.randn(2, 256, 6, 6)

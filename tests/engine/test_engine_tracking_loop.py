@@ -2,6 +2,7 @@
 scale update, and the forking of the memory state over scales (MemTracker internals)."""
 from __future__ import annotations
 
+import dataclasses
 import math
 from types import SimpleNamespace
 
@@ -90,8 +91,9 @@ def test_scale_penalty_multiplies_the_whole_map(trk17):
     assert int(rows[0, 0]) == 2
 
 
-def test_scale_ties_go_to_the_earlier_scale():
-    trk = alexnet_tracker(scale_penalty=1.0)
+def test_scale_ties_go_to_the_earlier_scale(trk17, monkeypatch):
+    trk = trk17
+    monkeypatch.setattr(trk, "_penalty", torch.ones(3))  # scale_penalty 1.0
     m = np.random.default_rng(52).normal(size=(17, 17))
     _, rows = _call_choose(trk, np.stack([m, m, m])[None])
     assert int(rows[0, 0]) == 0
@@ -122,9 +124,11 @@ def _capture_choose(monkeypatch, trk):
 @pytest.mark.parametrize("legacy", [False, True])
 def test_position_update_and_scale_damping(monkeypatch, legacy):
     """p <- p + d X_k*/255 with d from the peak; s <- 0.4 s + 0.6 * 1.05^k s (default 26-cell map)."""
-    trk = default_tracker(legacy_displacement=legacy)
+    trk = default_tracker()
+    tc = dataclasses.replace(trk.config.tracking, legacy_displacement=legacy)
+    monkeypatch.setattr(trk, "config", dataclasses.replace(trk.config, tracking=tc))
     rows = _capture_choose(monkeypatch, trk)
-    frames, boxes = moving_square_frames(n=4)
+    frames, boxes = moving_square_frames(n=3)
     box = Box(*boxes[0])
     trk.initialize(frames[0], box)
     cx, cy, w, h = box.center + (box.w, box.h)
@@ -179,8 +183,8 @@ def _force_scale(monkeypatch, trk, scale_per_target: list[int]):
     seen = {}
     real = trk.net.step
 
-    def spy(state, new_template, search, write_enabled=True):
-        new_state, out = real(state, new_template, search, write_enabled)
+    def spy(state, *args, **kwargs):
+        new_state, out = real(state, *args, **kwargs)
         resp = out.response.clone()
         for t, k in enumerate(scale_per_target):
             resp[3 * t + k] += 100.0
