@@ -52,6 +52,7 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
 # mate-backgrounds, plasma-workspace-wallpapers, desktop-base); real clips from opencv-doc.
 # (opencv-doc's examples/data holds a few photographs too, but mostly chessboard calibration shots.)
 DEFAULT_IMAGE_DIRS = ("/usr/share/backgrounds", "/usr/share/wallpapers", "/usr/share/desktop-base")
+MIN_TARGET_TEXTURE = 6.0  # mean |Laplacian| of a target's cut, grey levels
 DEFAULT_VIDEO_FILES = tuple(f"/usr/share/doc/opencv-doc/examples/data/{n}"
                             for n in ("vtest.avi", "tree.avi", "Megamind.avi"))
 
@@ -64,7 +65,7 @@ class SyntheticConfig:
     height: int = 270
     frames: int = 100
     min_target: float = 22.0  # sqrt(w h) of the target at its base scale
-    max_target: float = 100.0
+    max_target: float = 80.0
     max_aspect: float = 2.5  # w / h within [1 / max_aspect, max_aspect]
     scale_change: float = 0.45  # log-amplitude of the target's scale variation
     aspect_change: float = 0.2  # log-amplitude of its aspect-ratio variation
@@ -392,8 +393,9 @@ def _target_box(actor: Actor, t: np.ndarray, cfg: SyntheticConfig) -> list[Box |
 
 
 def _textured_region(rng: np.random.Generator, photo: np.ndarray, w: float, h: float, tries: int = 6
-                     ) -> tuple[float, float, float, float]:
-    """A w x h region of the photo, the most textured of a few random candidates."""
+                     ) -> tuple[tuple[float, float, float, float], float]:
+    """A w x h region of the photo, the most textured of a few random candidates, and its texture
+    (mean absolute Laplacian)."""
     ph, pw = photo.shape[:2]
     w, h = min(w, pw - 2), min(h, ph - 2)
     best, best_score = None, -1.0
@@ -405,7 +407,7 @@ def _textured_region(rng: np.random.Generator, photo: np.ndarray, w: float, h: f
         score = float(np.abs(cv2.Laplacian(grey, cv2.CV_16S)).mean())
         if score > best_score:
             best, best_score = (x, y, float(w), float(h)), score
-    return best
+    return best, best_score
 
 
 def _motion(rng: np.random.Generator, cfg: SyntheticConfig, speed: float) -> tuple[Wave, Wave]:
@@ -468,13 +470,16 @@ def _make_plan(index: int, seed: int, pool: PhotoPool, videos: VideoPool | None,
         angle = Wave.random(rng, rng.uniform(-10, 10), cfg.max_rotation, terms=2, max_freq=1.0)
     else:
         angle = Wave(0.0)
-    photo = int(rng.integers(len(pool)))
     peak = size0 * math.exp(cfg.scale_change + 0.3) * math.sqrt(cfg.max_aspect)
-    src_side = min(peak, min(pool.images[photo].shape[:2]) * 0.8)
-    src_w, src_h = src_side * math.sqrt(aspect0), src_side / math.sqrt(aspect0)
-    ph, pw = pool.images[photo].shape[:2]
-    fit_src = min(1.0, (pw - 2) / src_w, (ph - 2) / src_h)
-    source = _textured_region(rng, pool.images[photo], src_w * fit_src, src_h * fit_src)
+    for _ in range(5):  # a target needs texture: try other photographs when the cut is nearly flat
+        photo = int(rng.integers(len(pool)))
+        ph, pw = pool.images[photo].shape[:2]
+        src_side = min(peak, min(ph, pw) * 0.8)
+        src_w, src_h = src_side * math.sqrt(aspect0), src_side / math.sqrt(aspect0)
+        fit_src = min(1.0, (pw - 2) / src_w, (ph - 2) / src_h)
+        source, texture = _textured_region(rng, pool.images[photo], src_w * fit_src, src_h * fit_src)
+        if texture >= MIN_TARGET_TEXTURE:
+            break
     cx, cy = _motion(rng, cfg, speed)
     target = Actor(photo, source, Outline.random(rng), cx, cy, log_size, log_aspect, angle,
                    Wave.random(rng, 0.0, 0.15, terms=1, max_freq=1.5), flip=bool(rng.random() < 0.5))
@@ -514,7 +519,7 @@ def _make_plan(index: int, seed: int, pool: PhotoPool, videos: VideoPool | None,
             oaspect = 1 / oaspect
         oph, opw = pool.images[ophoto].shape[:2]
         ow, oh = min(osize * math.sqrt(oaspect), opw - 2), min(osize / math.sqrt(oaspect), oph - 2)
-        osrc = _textured_region(rng, pool.images[ophoto], ow, oh)
+        osrc, _ = _textured_region(rng, pool.images[ophoto], ow, oh)
         tc = rng.uniform(0.15, 0.85)
         tx, ty = float(target.cx(tc)), float(target.cy(tc))
         # pass off-centre so the target is only partly covered
