@@ -180,3 +180,12 @@ def test_config_rejects_unknown_keys():
     assert ClipConfig.from_dict({"steps": 8}).steps == 8
     with pytest.raises(ValueError, match="unknown clip config keys: stepz"):
         ClipConfig.from_dict({"stepz": 8})
+
+
+def test_loader_with_workers_matches_in_process():
+    """Worker processes (a pickled copy of the dataset) produce the same batches."""
+    data = ClipDataset([SquareVideo().sequence()], length=4, seed=2, config=ClipConfig(steps=2), uint8=True)
+    local = list(clip_loader(data, batch_size=2))
+    remote = list(clip_loader(data, batch_size=2, workers=2))
+    for a, b in zip(local, remote):
+        assert torch.equal(a["searches"], b["searches"]) and torch.equal(a["search_boxes"], b["search_boxes"])

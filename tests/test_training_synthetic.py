@@ -63,6 +63,9 @@ def test_photo_pool_drops_flat_tiny_and_duplicate_pictures(photo_dir, tmp_path):
     assert not any(n.endswith(("flat.png", "icon.png")) for n in pool.names)
     assert sum("p0" in Path(n).name for n in pool.names) == 1
     assert all(max(im.shape[:2]) <= 220 for im in pool.images)
+    train, val = pool.split(0.4, seed=0)
+    assert (len(train), len(val)) == (3, 2)
+    assert not set(train.names) & set(val.names) and set(train.names) | set(val.names) == set(pool.names)
     empty = tmp_path / "flat_only"
     empty.mkdir()
     cv2.imwrite(str(empty / "flat.png"), np.full((200, 200, 3), 10, np.uint8))

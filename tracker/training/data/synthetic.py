@@ -179,6 +179,17 @@ class PhotoPool:
     def __len__(self) -> int:
         return len(self.images)
 
+    def split(self, fraction: float, seed: int = 0) -> tuple["PhotoPool", "PhotoPool"]:
+        """Two pools with disjoint photographs, the second holding about ``fraction`` of them (at least
+        one each): e.g. training and validation sequences that share no picture."""
+        if len(self) < 2:
+            raise DatasetError(f"cannot split {len(self)} photograph(s) into two pools")
+        order = np.random.default_rng(seed).permutation(len(self))
+        cut = min(len(self) - 1, max(1, round(len(self) * fraction)))
+        rest, held = sorted(order[cut:].tolist()), sorted(order[:cut].tolist())
+        return (PhotoPool([self.images[i] for i in rest], [self.names[i] for i in rest]),
+                PhotoPool([self.images[i] for i in held], [self.names[i] for i in held]))
+
     @classmethod
     def from_folders(cls, folders: str | os.PathLike | Iterable[str | os.PathLike], max_side: int = 720,
                      min_side: int = 160, min_texture: float = 0.35, dedupe: bool = True,
