@@ -62,12 +62,14 @@ def test_alexnet_shapes_per_layer(alexnet):
     sizes: dict[int, list[int]] = {127: [], 255: []}
     watched = [m for m in alexnet.features if isinstance(m, (nn.Conv2d, nn.MaxPool2d))]
     for side in (127, 255):
-        hooks = [m.register_forward_hook(lambda _m, _i, o, s=side: sizes[s].append(o.shape[-1])) for m in watched]
+        hooks = [m.register_forward_hook(lambda _m, _i, o, s=side: sizes[s].append(o.shape[-1]))
+                 for m in watched]
         with torch.no_grad():
             out = alexnet(torch.rand(1, 3, side, side))
         for h in hooks:
             h.remove()
-        assert out.shape == (1, 256, expected[-1][0 if side == 127 else 1], expected[-1][0 if side == 127 else 1])
+        n = expected[-1][0 if side == 127 else 1]
+        assert out.shape == (1, 256, n, n)
     assert list(zip(sizes[127], sizes[255])) == expected
     # template 6x6 against search 22x22 gives a 17x17 response
     net = small_net("alexnet")

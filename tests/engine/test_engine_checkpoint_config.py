@@ -14,7 +14,8 @@ from tracker.checkpoint import FORMAT_VERSION, load_checkpoint, read_metadata, s
 from tracker.config import ConfigError, ModelConfig, TrackerConfig, TrackingConfig, from_dict, to_dict
 from tracker.model import MemTrackNet
 
-SMALL = TrackerConfig(model=ModelConfig(backbone="mobilenetv2", lstm_units=16, attention_dim=8, memory_slots=3),
+SMALL = TrackerConfig(model=ModelConfig(backbone="mobilenetv2", lstm_units=16, attention_dim=8,
+                                        memory_slots=3),
                       tracking=TrackingConfig(window_influence=0.2))
 
 

@@ -51,7 +51,8 @@ def test_crop_puts_known_pixels_where_expected_with_mean_padding():
     np.testing.assert_allclose(cpu, expected, atol=0.5 / 255 + 1e-6)  # CPU path rounds the mean to uint8
     # in-frame pixels are exact on the CPU path
     inside = np.ix_(range(3), np.flatnonzero(vy), np.flatnonzero(vx))
-    np.testing.assert_array_equal(np.round(cpu[inside] * 255).astype(np.uint8), frame[ys[vy]][:, xs[vx]].transpose(2, 0, 1))
+    np.testing.assert_array_equal(np.round(cpu[inside] * 255).astype(np.uint8),
+                                  frame[ys[vy]][:, xs[vx]].transpose(2, 0, 1))
 
 
 def test_crop_inclusive_end_points_on_a_linear_ramp():
@@ -68,7 +69,8 @@ def test_crop_inclusive_end_points_on_a_linear_ramp():
     ys = cy - 0.5 - (side - 1) / 2 + k * (side - 1) / (out - 1)
     assert xs.min() > 0 and xs.max() < w - 1 and ys.min() > 0 and ys.max() < h - 1
     cpu = crop_cpu(frame, [(cx, cy)], [side], out)[0] * 255
-    tor = crop_torch(_torch_frame(frame), torch.tensor([[cx, cy]]), torch.tensor([side]), out)[0].numpy() * 255
+    tor = crop_torch(_torch_frame(frame), torch.tensor([[cx, cy]]), torch.tensor([side]), out)[0].numpy()
+    tor = tor * 255
     for crop, tol in ((tor, 2e-3), (cpu, 0.55)):
         np.testing.assert_allclose(crop[0], np.broadcast_to(xs[None, :], (out, out)), atol=tol)
         np.testing.assert_allclose(crop[1], np.broadcast_to(ys[:, None], (out, out)), atol=tol)
@@ -91,7 +93,8 @@ def test_crop_entirely_outside_is_the_mean_colour():
     frame = _frame(40, 50, seed=41)
     mean = frame.reshape(-1, 3).mean(0) / 255.0
     cpu = crop_cpu(frame, [(-200.0, -200.0)], [30.0], 31)[0]
-    tor = crop_torch(_torch_frame(frame), torch.tensor([[-200.0, -200.0]]), torch.tensor([30.0]), 31)[0].numpy()
+    tor = crop_torch(_torch_frame(frame), torch.tensor([[-200.0, -200.0]]), torch.tensor([30.0]), 31)
+    tor = tor[0].numpy()
     np.testing.assert_allclose(tor, np.broadcast_to(mean[:, None, None], tor.shape), atol=1e-6)
     np.testing.assert_allclose(cpu, np.broadcast_to(mean[:, None, None], cpu.shape), atol=0.5 / 255 + 1e-6)
 

@@ -128,7 +128,8 @@ def test_read_over_all_zero_memory_is_uniform():
 
 
 def test_read_weights_and_retrieved_template():
-    """kappa_j = K x K mean of slot j; w^r = softmax_j(beta C_j) over all N slots; T^retr = sum_j w^r(j) M(j)."""
+    """kappa_j = K x K mean of slot j; w^r = softmax_j(beta C_j) over all N slots;
+    T^retr = sum_j w^r(j) M(j)."""
     mem = _random_state(24)
     mem = mem.replace(memory=mem.memory.clone())
     mem.memory[1, 4] = 0  # an empty slot still takes part in the softmax
@@ -184,12 +185,14 @@ def test_next_write_weights_and_usage_update():
         ww = _np(gates)[:, 1:2] * _np(rw) + _np(gates)[:, 2:3] * wa
         np.testing.assert_allclose(_np(nxt.write_weights), ww, rtol=1e-6)
         np.testing.assert_allclose(_np(nxt.usage), lam * u + _np(rw) + ww, rtol=1e-6)
-        assert torch.equal(nxt.read_weights, rw) and torch.equal(nxt.gates, gates) and torch.equal(nxt.decay, decay)
+        assert torch.equal(nxt.read_weights, rw) and torch.equal(nxt.gates, gates)
+        assert torch.equal(nxt.decay, decay)
         assert torch.equal(nxt.memory, mem.memory)
 
 
 def test_pinned_slot_never_allocated():
-    mem = initial_memory(1, 4, SHAPE, "cpu", torch.float32).replace(usage=torch.tensor([[0.9, 0.1, 0.5, 0.3]]))
+    mem = initial_memory(1, 4, SHAPE, "cpu", torch.float32)
+    mem = mem.replace(usage=torch.tensor([[0.9, 0.1, 0.5, 0.3]]))
     pinned = torch.tensor([[False, True, False, False]])
     nxt = address_next_write(mem.replace(pinned=pinned), torch.zeros(1, 4), torch.tensor([[0.0, 0.0, 1.0]]),
                              torch.zeros(1, 1), 0.99)

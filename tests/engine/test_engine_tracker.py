@@ -62,7 +62,8 @@ def test_tracks_the_moving_square(tracked, clip):
         d = res.diagnostics
         assert d.attention.shape == (26, 26) and d.response.shape == (26, 26)
         assert d.attention.sum() == pytest.approx(1, abs=1e-4)
-        assert d.read_weights.sum() == pytest.approx(1, abs=1e-5) and d.gates.sum() == pytest.approx(1, abs=1e-5)
+        assert d.read_weights.sum() == pytest.approx(1, abs=1e-5)
+        assert d.gates.sum() == pytest.approx(1, abs=1e-5)
         assert d.scale in (-1, 0, 1)
 
 

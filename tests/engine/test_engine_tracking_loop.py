@@ -57,7 +57,8 @@ def _bump_maps(rng, t: int, s: int) -> np.ndarray:
         for k in range(s):
             cy, cx = rng.uniform(3, 13, size=2)
             amp = rng.uniform(1, 3)
-            maps[i, k] = amp * np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / 6) + 0.05 * rng.normal(size=(17, 17)) - 0.5
+            bump = amp * np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / 6)
+            maps[i, k] = bump + 0.05 * rng.normal(size=(17, 17)) - 0.5
     return maps
 
 
