@@ -84,4 +84,5 @@ def load_checkpoint(path: str | os.PathLike | None = None, config_override: Trac
         first = str(e).splitlines()[0:3]
         raise CheckpointError(f"{path}: weights do not match the model: {' '.join(first)}") from e
     extra = json.loads(meta["extra"]) if "extra" in meta else {}
+    net.eval()  # callers that train switch modes themselves; inference must never update BN statistics
     return net, config, extra
