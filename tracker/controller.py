@@ -26,8 +26,20 @@ class Attention(nn.Module):
 
     def forward(self, search: torch.Tensor, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         # search: (B, C, Hx, Wx), h: (B, H)
+        return self.attend(*self.project(search), h)
+
+    def project(self, search: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The part that does not depend on h (training computes it for a whole clip at once).
+
+        search: (B, C, Hx, Wx) -> (f* (B, C, Hr, Wr), W_f f* (B, A, Hr, Wr))
+        """
         pooled = self.pool(search)  # (B, C, Hr, Wr) f*
-        e = torch.tanh(self.w_f(pooled) + self.w_h(h)[:, :, None, None])  # (B, A, Hr, Wr)
+        return pooled, self.w_f(pooled)  # (B, C, Hr, Wr), (B, A, Hr, Wr)
+
+    def attend(self, pooled: torch.Tensor, projected: torch.Tensor, h: torch.Tensor
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+        # pooled: (B, C, Hr, Wr), projected: (B, A, Hr, Wr), h: (B, H)
+        e = torch.tanh(projected + self.w_h(h)[:, :, None, None])  # (B, A, Hr, Wr)
         scores = self.w_a(e).flatten(1)  # (B, Hr*Wr)
         alpha = F.softmax(scores, dim=-1)  # (B, L)
         attended = torch.einsum("bl,bcl->bc", alpha, pooled.flatten(2))  # (B, C) a_t

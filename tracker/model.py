@@ -101,13 +101,22 @@ class MemTrackNet(nn.Module):
         """One memory-network step (spec 3, step 4) and the response (step 5).
 
         new_template: (B, C, K, K) T^new of the previous frame; search: (B, C, Hx, Wx).
-        ``normalise=False`` leaves ``response`` equal to the raw map (training applies bn_response
-        once over the whole clip, spec 8.4).
+        ``normalise=False`` leaves ``response`` equal to the raw map.
         """
+        pooled, projected = self.attention.project(search)  # (B, C, Hr, Wr), (B, A, Hr, Wr)
+        state, out = self._recurrent(state, new_template, pooled, projected)
+        raw = xcorr(search, out.template)  # (B, 1, Hr, Wr)
+        resp = self.bn_response(raw) if normalise else raw  # (B, 1, Hr, Wr)
+        return state, StepOutput(resp[:, 0], raw[:, 0], out.attention, out.controls, out.read_weights, out.template)
+
+    def _recurrent(self, state: NetState, new_template: torch.Tensor, pooled: torch.Tensor,
+                   projected: torch.Tensor) -> tuple[NetState, StepOutput]:
+        """Write, attend, LSTM, heads, read, residual template, next write: everything but the
+        response, which nothing in the recurrence depends on. Returns StepOutput without responses."""
         # deferred write of the previous frame's template with the stored write weights
         mem = write(state.memory, new_template)
         # attention over pooled search features, queried by h_{t-1}
-        attended, alpha = self.attention(search, state.h)  # (B, C), (B, Hr, Wr)
+        attended, alpha = self.attention.attend(pooled, projected, state.h)  # (B, C), (B, Hr, Wr)
         # controller step and control heads
         h, c = self.lstm(attended, state.h, state.c)  # (B, U), (B, U)
         ctl = self.heads(h)
@@ -116,9 +125,7 @@ class MemTrackNet(nn.Module):
         final = state.template0 + ctl.residual[:, :, None, None] * retrieved  # (B, C, K, K)
         # next write weights (applied to this frame's template next step) and usage
         mem = address_next_write(mem, read_w, ctl.gates, ctl.decay, self.config.usage_decay)
-        raw = xcorr(search, final)  # (B, 1, Hr, Wr)
-        resp = self.bn_response(raw) if normalise else raw  # (B, 1, Hr, Wr)
-        out = StepOutput(resp[:, 0], raw[:, 0], alpha, ctl, read_w, final)
+        out = StepOutput(alpha.new_empty(0), alpha.new_empty(0), alpha, ctl, read_w, final)
         return NetState(state.template0, h, c, mem), out
 
     # ------------------------------------------------------------------ training
@@ -139,13 +146,21 @@ class MemTrackNet(nn.Module):
         """The memory network over a clip of backbone features (a frozen backbone's cache).
 
         z: (B, T, C, K, K) exemplar templates, x: (B, T, C, Hx, Wx) search features
-        -> responses (B, T, Hr, Wr).
+        -> responses (B, T, Hr, Wr). The same arithmetic as calling ``step`` T times, but the
+        h-independent attention projection and all T cross-correlations run as single batched calls.
         """
-        state = self.init_state(z[:, 0])
-        raw = []
-        for step in range(z.shape[1]):
-            state, out = self.step(state, z[:, step], x[:, step], normalise=False)
-            raw.append(out.raw_response)  # (B, Hr, Wr)
-        raw_maps = torch.stack(raw, dim=1)  # (B, T, Hr, Wr)
+        b, t = z.shape[:2]
+        pooled, projected = self.attention.project(x.flatten(0, 1))  # (B*T, C, Hr, Wr), (B*T, A, Hr, Wr)
+        # unbind, not indexing: the backward of t index ops would fill t zero tensors of full size
+        pooled_steps = pooled.unflatten(0, (b, t)).unbind(1)  # T x (B, C, Hr, Wr)
+        projected_steps = projected.unflatten(0, (b, t)).unbind(1)  # T x (B, A, Hr, Wr)
+        z_steps = z.unbind(1)  # T x (B, C, K, K)
+        state = self.init_state(z_steps[0])
+        templates = []
+        for step in range(t):
+            state, out = self._recurrent(state, z_steps[step], pooled_steps[step], projected_steps[step])
+            templates.append(out.template)  # (B, C, K, K)
+        finals = torch.stack(templates, dim=1)  # (B, T, C, K, K)
+        raw = xcorr(x.flatten(0, 1), finals.flatten(0, 1))  # (B*T, 1, Hr, Wr)
         # one bn_response call over all B*T maps: batch statistics of the whole clip batch (spec 2, 8.4)
-        return self.bn_response(raw_maps.flatten(0, 1)[:, None])[:, 0].view_as(raw_maps)  # (B, T, Hr, Wr)
+        return self.bn_response(raw)[:, 0].unflatten(0, (b, t))  # (B, T, Hr, Wr)

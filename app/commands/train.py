@@ -31,6 +31,7 @@ def add_arguments(p) -> None:
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--no-resume", action="store_true", help="start over even if --out holds a run")
     p.add_argument("--seed", type=int, help="random seed (default 1234)")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads for torch (default: torch's choice)")
 
 
 def _parse_value(text: str):
@@ -79,6 +80,8 @@ def run(args) -> int:
     from tracker.training.data import DEFAULT_IMAGE_DIRS, DEFAULT_VIDEO_FILES, DatasetError, synthetic_sequences
     from tracker.training.trainer import Trainer
 
+    if args.threads:
+        torch.set_num_threads(args.threads)
     overrides = {}
     for item in args.set:
         key, sep, value = item.partition("=")

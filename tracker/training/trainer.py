@@ -27,6 +27,7 @@ import torch
 from torch.nn.utils import clip_grad_norm_
 
 from ..atomic import atomic_write_bytes
+from ..backbone import fuse_conv_bn, pad_free_template
 from ..checkpoint import load_checkpoint, save_checkpoint
 from ..config import TrackerConfig
 from ..model import MemTrackNet
@@ -127,11 +128,17 @@ class Trainer:
     def _embed_items(self, items: list[dict]) -> dict[str, torch.Tensor]:
         zs, xs, sizes, offsets = [], [], [], []
         bb = self.net.backbone.eval()
+        # BN folded and channels-last: the same features, about twice as fast on a CPU
+        fast = fuse_conv_bn(bb).to(memory_format=torch.channels_last)
+        cells, offset = bb.template_cells, bb.template_offset
+
+        def embed(images: torch.Tensor) -> torch.Tensor:
+            return fast(images.to(self.device).contiguous(memory_format=torch.channels_last)).contiguous()
+
         with torch.no_grad():
             for item in items:
-                z = self.net.embed_exemplar(item["exemplars"].to(self.device))  # (T, C, K, K)
-                x = torch.cat([self.net.embed_search(chunk.to(self.device))
-                               for chunk in item["searches"].split(4)])  # (T, C, Hx, Wx)
+                z = pad_free_template(embed(item["exemplars"]), cells, offset)  # (T, C, K, K)
+                x = torch.cat([embed(chunk) for chunk in item["searches"].split(4)])  # (T, C, Hx, Wx)
                 zs.append(z.half().cpu())
                 xs.append(x.half().cpu())
                 boxes = item["search_boxes"]  # (T, 4) x, y, w, h in crop pixels
