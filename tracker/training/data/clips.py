@@ -384,19 +384,16 @@ class _RangeSampler(Sampler[int]):
         return max(0, self.stop - self.start)
 
 
-def _worker_init(_: int) -> None:
-    # one thread per worker process: the workers are the parallelism, oversubscription only hurts
-    cv2.setNumThreads(1)
-    torch.set_num_threads(1)
-
-
 def clip_loader(dataset: Dataset, batch_size: int = 8, workers: int = 0, start_batch: int = 0,
                 pin_memory: bool = False) -> DataLoader:
     """Batches of ``batch_size`` clips in index order, starting at batch ``start_batch`` (to resume a run
     exactly). Tensors gain a leading batch axis: exemplars (B, T, 3, 127, 127), searches
-    (B, T, 3, 255, 255), search_boxes (B, T, 4), frame_indices (B, T + 1), sequence (B,)."""
+    (B, T, 3, 255, 255), search_boxes (B, T, 4), frame_indices (B, T + 1), sequence (B,).
+
+    Workers are forked. Do not call ``cv2.setNumThreads`` inside them (a worker_init_fn): after a fork
+    it can deadlock on OpenCV's inherited thread-pool state; PyTorch already runs workers with one
+    torch thread."""
     sampler = _RangeSampler(start_batch * batch_size, len(dataset))
     return DataLoader(dataset, batch_size=batch_size, sampler=sampler, num_workers=workers,
                       pin_memory=pin_memory, drop_last=False, persistent_workers=workers > 0,
-                      prefetch_factor=2 if workers > 0 else None,
-                      worker_init_fn=_worker_init if workers > 0 else None)
+                      prefetch_factor=2 if workers > 0 else None)
