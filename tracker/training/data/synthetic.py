@@ -740,7 +740,7 @@ def synthetic_sequences(images: PhotoPool | str | os.PathLike | SequenceType[str
 # ----------------------------------------------------------------------------- preview and benchmark
 
 
-def contact_sheet(sequences: SequenceType[Sequence], per_sequence: int = 4, columns: int | None = None) -> np.ndarray:
+def contact_sheet(sequences: SequenceType[Sequence], per_sequence: int = 4) -> np.ndarray:
     """Frames of each sequence (evenly spaced) with their boxes drawn, tiled into one RGB image."""
     rows = []
     for seq in sequences:
