@@ -53,6 +53,9 @@ class TrackingConfig:
     # centre 136 for a 17x17 map); False maps peaks with exact geometry.
     legacy_displacement: bool = False
     min_size: float = 4.0  # px; the box is never allowed to collapse below this
+    # False switches the memory off: the final template is T0 alone (a plain Siamese tracker with the
+    # same weights), to measure what the memory contributes.
+    use_memory: bool = True
     # Half precision for the backbone on CUDA (accuracy checked in tests on a GPU machine).
     cuda_half: bool = True
 

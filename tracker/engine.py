@@ -391,7 +391,7 @@ class MemTracker:
             mem = state.memory
             ww = mem.write_weights.masked_fill(frozen[:, None], 0.0)
             state = NetState(state.template0, state.h, state.c, mem.replace(write_weights=ww))
-        return self.net.step(state, pending, search)
+        return self.net.step(state, pending, search, use_memory=self.config.tracking.use_memory)
 
     def _choose(self, out, state: NetState, search: torch.Tensor, applied: torch.Tensor, n_targets: int, s: int):
         """Scale choice, windowing and peak (spec 3, steps 6-9), batched on the device.

@@ -97,20 +97,21 @@ class MemTrackNet(nn.Module):
         return NetState(template0, h, c, mem)
 
     def step(self, state: NetState, new_template: torch.Tensor, search: torch.Tensor,
-             normalise: bool = True) -> tuple[NetState, StepOutput]:
+             normalise: bool = True, use_memory: bool = True) -> tuple[NetState, StepOutput]:
         """One memory-network step (spec 3, step 4) and the response (step 5).
 
         new_template: (B, C, K, K) T^new of the previous frame; search: (B, C, Hx, Wx).
-        ``normalise=False`` leaves ``response`` equal to the raw map.
+        ``normalise=False`` leaves ``response`` equal to the raw map; ``use_memory=False`` scores with
+        T0 alone (the memory is still read and written, so its diagnostics stay meaningful).
         """
         pooled, projected = self.attention.project(search)  # (B, C, Hr, Wr), (B, A, Hr, Wr)
-        state, out = self._recurrent(state, new_template, pooled, projected)
+        state, out = self._recurrent(state, new_template, pooled, projected, use_memory)
         raw = xcorr(search, out.template)  # (B, 1, Hr, Wr)
         resp = self.bn_response(raw) if normalise else raw  # (B, 1, Hr, Wr)
         return state, StepOutput(resp[:, 0], raw[:, 0], out.attention, out.controls, out.read_weights, out.template)
 
     def _recurrent(self, state: NetState, new_template: torch.Tensor, pooled: torch.Tensor,
-                   projected: torch.Tensor) -> tuple[NetState, StepOutput]:
+                   projected: torch.Tensor, use_memory: bool = True) -> tuple[NetState, StepOutput]:
         """Write, attend, LSTM, heads, read, residual template, next write: everything but the
         response, which nothing in the recurrence depends on. Returns StepOutput without responses."""
         # deferred write of the previous frame's template with the stored write weights
@@ -123,6 +124,8 @@ class MemTrackNet(nn.Module):
         # read the memory and form the gated residual template
         retrieved, read_w = read(mem, ctl.key, ctl.strength)  # (B, C, K, K), (B, N)
         final = state.template0 + ctl.residual[:, :, None, None] * retrieved  # (B, C, K, K)
+        if not use_memory:
+            final = state.template0
         # next write weights (applied to this frame's template next step) and usage
         mem = address_next_write(mem, read_w, ctl.gates, ctl.decay, self.config.usage_decay)
         out = StepOutput(alpha.new_empty(0), alpha.new_empty(0), alpha, ctl, read_w, final)
