@@ -61,6 +61,8 @@ def run_gui(path: str | Path | None = None) -> int:
     apply_style(app)
     window = create_window()
     window.show()
+    window.raise_()
+    window.activateWindow()  # keyboard-first: shortcuts need the window active from the start
 
     def start() -> None:
         target = Path(path) if path else (SAMPLE_VIDEO if SAMPLE_VIDEO.exists() else None)

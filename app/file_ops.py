@@ -152,7 +152,6 @@ class FileOps:
         store.committed.append(self.autosave)
         loader = FrameLoader(source, self.w.settings.cache_mb << 20)
         self.w.set_document(doc, store, loader, source)
-        source.close()
         if dirty:
             self.autosave()
 

@@ -7,6 +7,7 @@ edits always apply to the displayed frame.
 """
 from __future__ import annotations
 
+import time
 from typing import Any, Callable
 
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -37,6 +38,10 @@ from .views.track_panel import TrackPanel
 __all__ = ["MainWindow"]
 
 APP_NAME = "MemTrack Annotator"
+HEAVY_INTERVAL_S = 0.2
+_NOUNS = {Provenance.KEYFRAME: ("keyframe", "keyframes"), Provenance.TRACKED: ("tracked", "tracked"),
+          Provenance.INTERPOLATED: ("interpolated", "interpolated"), Provenance.IMPORTED: ("imported", "imported"),
+          Provenance.ABSENT: ("absent", "absent")}
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -58,6 +63,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.doc: Document | None = None
         self.store: AnnotationStore | None = None
         self.loader = None  # FrameLoader of the open video
+        self.source = None  # the open video's FrameSource: metadata, and the template for clones
         self.frame_count = 0
         self.fps = 25.0
         self.frame = 0
@@ -67,7 +73,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.actions = build_actions(self, self.settings.shortcuts)
         self.menus = build_menus(self, self.actions)
         factory = tracker_factory or _default_tracker_factory
-        self.controller = TrackingController(lambda: factory(self.settings), open_source, self)
+        self.controller = TrackingController(lambda: factory(self.settings), self._source_for_worker, self)
         self.files = FileOps(self)
         self.edits = EditOps(self)
         self.tracking = TrackOps(self)
@@ -78,13 +84,16 @@ class MainWindow(QtWidgets.QMainWindow):
         self._refresh_timer.setInterval(33)  # repaint at most ~30 times a second
         self._refresh_timer.timeout.connect(self.refresh)
         self._timeline_dirty = True
+        self._last_heavy = 0.0
         self._connect()
         self.track_panel.load(self.settings.to_mapping())
         self.actions["follow"].setChecked(self.settings.follow)
         self.player.set_speed(self.settings.playback_speed)
         self.setWindowTitle(APP_NAME)
         self.frame_view.setFocus()
-        self.resize(1400, 880)
+        screen = QtGui.QGuiApplication.primaryScreen()
+        area = screen.availableGeometry() if screen is not None else QtCore.QRect(0, 0, 1440, 900)
+        self.resize(min(1440, area.width()), min(900, area.height()))
         geometry = settings_store.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
@@ -182,7 +191,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.stop_playback()
         if self.loader is not None:
             self.loader.close()
-        self.doc, self.store, self.loader = doc, store, loader
+        if self.source is not None:
+            self.source.close()
+        self.doc, self.store, self.loader, self.source = doc, store, loader, source
         self.selected = []
         self.diagnostics.clear()
         self.tracking.reset()
@@ -207,6 +218,13 @@ class MainWindow(QtWidgets.QMainWindow):
             self.seek(0)
         self.schedule_refresh(timeline=True)
         self.refresh()
+
+    def _source_for_worker(self, path: str) -> Any:
+        """Called in the worker thread: a clone has its own decoder and skips re-indexing."""
+        source = self.source
+        if source is not None and str(path) == str(self.doc.video_path):
+            return source.clone()
+        return self.open_source(path)
 
     # ------------------------------------------------------------------ navigation
     @property
@@ -290,9 +308,18 @@ class MainWindow(QtWidgets.QMainWindow):
     def refresh(self) -> None:
         """Bring every view up to date with the store (coalesced: called at most ~30 times/s)."""
         self._refresh_timer.stop()
-        self.tracking.before_refresh()
+        now = time.monotonic()
+        # While a run streams results, the frame view follows at ~30 Hz but the timeline, the
+        # object list and the progress bar (whose costs grow with the project) at ~5 Hz, so the
+        # event loop stays free for input.
+        heavy = not self.controller.running or now - self._last_heavy >= HEAVY_INTERVAL_S
+        self.tracking.before_refresh(heavy)
         if self.store is not None and self.displayed_frame is not None:
             self.frame_view.set_boxes(self.box_displays(self.displayed_frame))
+        if not heavy:
+            self._refresh_timer.start()  # come back for the deferred part
+            return
+        self._last_heavy = now
         if self._timeline_dirty:
             self._timeline_dirty = False
             self.timeline.set_rows(self._timeline_rows())
@@ -343,7 +370,8 @@ class MainWindow(QtWidgets.QMainWindow):
             counts: dict[Provenance, int] = {}
             for e in obj.entries.values():
                 counts[e.provenance] = counts.get(e.provenance, 0) + 1
-            summary = ", ".join(f"{n} {p.value}" for p, n in counts.items()) or "no boxes yet"
+            summary = ", ".join(f"{counts[p]} {_NOUNS[p][counts[p] != 1]}" for p in Provenance if p in counts
+                                ) or "no boxes yet"
             e = obj.entries.get(frame) if frame is not None else None
             here = "-" if e is None else e.provenance.value + (f" {e.score:.2f}" if e.score is not None else "")
             rows.append(ObjectRow(tid, obj.label, obj.color, summary, here))
@@ -401,6 +429,9 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.loader is not None:
             self.loader.close()
             self.loader = None
+        if self.source is not None:
+            self.source.close()
+            self.source = None
         self.settings_store.set_value("window/geometry", self.saveGeometry())
         event.accept()
 

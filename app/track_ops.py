@@ -162,19 +162,19 @@ class TrackOps:
             self._pause = (outcome.frame, outcome.low_confidence)
         if w.settings.follow:
             self._follow_frame = outcome.frame
-        job = w.controller.job
-        w.track_panel.set_progress(self._done, job.total if job else 0,
-                                   f"frame {outcome.frame}  ({self._done}/{job.total if job else '?'})")
-        w.schedule_refresh(timeline=True)
+        w.schedule_refresh(timeline=True)  # progress and views repaint there, at most ~30 times/s
 
-    def before_refresh(self) -> None:
-        """Called by the window's coalesced refresh: follow the run at most ~30 times a second."""
+    def before_refresh(self, heavy: bool) -> None:
+        """Called by the window's coalesced refresh: follow the run at most ~30 times a second;
+        progress and speed only on the slower ``heavy`` refreshes."""
         if self._follow_frame is not None:
             frame, self._follow_frame = self._follow_frame, None
             self.w.seek(frame)
         c = self.w.controller
-        if c.running:
+        if heavy and c.running and c.job is not None and self._last_frame is not None:
             self.w.status_speed.setText(f"Tracking: {c.fps:.1f} fps")
+            self.w.track_panel.set_progress(self._done, c.job.total,
+                                            f"frame {self._last_frame}  ({self._done}/{c.job.total})")
 
     def _on_run_finished(self, reason: str, error: str) -> None:
         w = self.w
@@ -192,6 +192,9 @@ class TrackOps:
         if self._record_moves and reason != "failed":
             text += f"; {moved} boxes moved (orange marks)"
         w.track_panel.set_progress(frames, max(frames, 1), text)
+        if self._follow_frame is not None:  # show the last tracked frame now, not after a later key
+            frame, self._follow_frame = self._follow_frame, None
+            w.seek(frame)
         if reason == StopReason.PAUSED.value and self._pause is not None:
             frame, tids = self._pause
             ids = ", ".join(f"#{t}" for t in tids)
@@ -200,7 +203,6 @@ class TrackOps:
             w.track_panel.set_message(message)
             w.show_message(message, 15000)
             w.set_selection(list(tids))
-            self._follow_frame = None
             w.seek(frame)
         else:
             w.show_message(text)

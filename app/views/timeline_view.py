@@ -161,7 +161,7 @@ class TimelineView(pg.PlotWidget):
             plot.addItem(strip)
             self._strips.append(strip)
         for k, (row, strip) in enumerate(zip(rows, self._strips)):
-            strip.setImage(_confidence_rgba(row.scores), autoLevels=False, levels=(0, 255))
+            strip.setImage(_confidence_rgba(row.scores), autoLevels=False)
             strip.setRect(QtCore.QRectF(-0.5, k + STRIP[0], len(row.scores), STRIP[1] - STRIP[0]))
 
     def _set_ticks(self, rows: list[TimelineRow]) -> None:
