@@ -159,6 +159,6 @@ class EditOps:
         a["redo"].setText(f"&Redo {store.redo_text()}" if has_doc and store.can_redo() else "&Redo")
         for key in ("delete_box", "mark_absent", "delete_track"):
             a[key].setEnabled(has_doc and bool(self.w.selected) and not running)
-        for key in ("new_object", "edit_labels", "save", "save_as"):
+        for key in ("new_object", "edit_labels", "save", "save_as", "export", "import"):
             a[key].setEnabled(has_doc and not running)
         self.w.frame_view.set_drawing_enabled(has_doc and not running)

@@ -15,6 +15,7 @@ __all__ = [
     "add_object",
     "delete_box",
     "delete_track",
+    "import_objects",
     "interpolate",
     "mark_absent",
     "next_track_id",
@@ -148,6 +149,26 @@ def interpolate(project: Project, track_id: int, first: int, last: int) -> Comma
             if before != after:
                 changes.append(EntryChange(track_id, frame, before, after))
     return Command(f"Interpolate #{track_id} frames {a}-{b}", tuple(changes))
+
+
+def import_objects(project: Project, imported: Project, text: str = "Import") -> Command:
+    """Add every object of ``imported`` as a new track (ids after the existing ones), with its
+    label, boxes and provenance. One command, so one undo removes the whole import."""
+    changes: list = []
+    labels = list(project.labels)
+    next_id = next_track_id(project)
+    for old_id in sorted(imported.objects):
+        obj = imported.objects[old_id]
+        tid = next_id
+        next_id += 1
+        if obj.label not in labels:
+            labels.append(obj.label)
+        color = DEFAULT_COLORS[(tid - 1) % len(DEFAULT_COLORS)]
+        changes.append(ObjectChange(tid, None, ObjectMeta(tid, obj.label, color)))
+        changes.extend(EntryChange(tid, f, None, obj.entries[f]) for f in sorted(obj.entries))
+    if labels != project.labels:
+        changes.insert(0, LabelsChange(tuple(project.labels), tuple(labels)))
+    return Command(text, tuple(changes))
 
 
 def tracked_change(project: Project, track_id: int, frame: int, result: TrackResult) -> EntryChange | None:

@@ -20,6 +20,7 @@ from .diagnostics_store import DiagnosticsStore
 from .document import Document
 from .edit_ops import EditOps
 from .file_ops import FileOps
+from .io_ops import IoOps
 from .prompts import Prompts
 from .qt_settings import SettingsStore
 from .recovery import RecoveryStore
@@ -77,6 +78,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.files = FileOps(self)
         self.edits = EditOps(self)
         self.tracking = TrackOps(self)
+        self.io = IoOps(self)
         self._play_timer = QtCore.QTimer(self)
         self._play_timer.timeout.connect(self._on_play_tick)
         self._refresh_timer = QtCore.QTimer(self)

@@ -93,7 +93,7 @@ class SettingsDialog(QtWidgets.QDialog):
                 self.keys[spec.id].setKeySequence(QtGui.QKeySequence(spec.shortcut))
 
     def result_settings(self) -> AppSettings:
-        defaults = {s.id: s.shortcut for s in ACTIONS}
+        defaults = {s.id: QtGui.QKeySequence(s.shortcut).toString() for s in ACTIONS}
         overrides = {}
         for action_id, edit in self.keys.items():
             key = edit.keySequence().toString()

@@ -1,0 +1,143 @@
+"""File > Export and File > Import through tracker.formats, in a background thread.
+
+Export writes a snapshot of the project (taken on the GUI thread, so edits during a long video
+export cannot race it); the formats module writes atomically and never leaves partial output.
+Import reads another tool's file for the open video and adds its objects as new tracks in one
+undoable step (track ids are renumbered after the existing ones).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6 import QtWidgets
+
+from tracker.project import Project, project_from_dict, project_to_dict
+
+from .background import BackgroundTask
+from .edits import import_objects
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+try:  # the formats package is optional for the window: without it the menu items are hidden
+    from tracker import formats as _formats
+except ImportError:  # pragma: no cover - depends on the checkout
+    _formats = None
+
+__all__ = ["IoOps", "formats_available"]
+
+
+def formats_available() -> bool:
+    return _formats is not None
+
+
+class IoOps:
+    def __init__(self, window: "MainWindow"):
+        self.w = window
+        self.task: BackgroundTask | None = None
+        a = window.actions
+        a["export"].setVisible(formats_available())
+        a["import"].setVisible(formats_available())
+        a["export"].triggered.connect(self.export_dialog)
+        a["import"].triggered.connect(self.import_dialog)
+
+    # ------------------------------------------------------------------ export
+    def export_dialog(self) -> None:
+        from .dialogs.format_dialog import FormatDialog
+
+        w = self.w
+        if w.doc is None or self.busy():
+            return
+        base = (w.doc.project_path or w.doc.video_path)
+        dialog = FormatDialog("Export annotations", _formats.EXPORT_FORMATS, _formats.FOLDER_FORMATS,
+                              _formats.FRAME_FORMATS, base.with_name(base.name.split(".")[0]), True, w)
+        if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted:
+            return
+        fmt, path, frames = dialog.chosen()
+        self.export(fmt, path, write_frames=frames)
+
+    def export(self, fmt: str, path: Path, write_frames: bool = False) -> BackgroundTask | None:
+        """Start an export; returns the running task (tests wait on it) or None if refused."""
+        w = self.w
+        if w.doc is None or self.busy():
+            return None
+        overwrite = False
+        if path.exists():
+            if not w.prompts.confirm("Export", f"{path} exists. Replace it? (The old one stays until the "
+                                               "new export is complete.)"):
+                return None
+            overwrite = True
+        snapshot = _copy(w.store.project)
+        video = w.doc.video_path
+
+        def work(progress) -> list[Path]:
+            return _formats.export_project(snapshot, fmt, path, video_path=video, write_frames=write_frames,
+                                           progress=progress, overwrite=overwrite)
+
+        return self._start(work, f"Exporting {fmt}", lambda paths: w.show_message(
+            f"Exported {fmt} to {path} ({len(paths)} file{'s' if len(paths) != 1 else ''})", 10000))
+
+    # ------------------------------------------------------------------ import
+    def import_dialog(self) -> None:
+        from .dialogs.format_dialog import FormatDialog
+
+        w = self.w
+        if w.doc is None:
+            w.prompts.info("Import", "Open the video the annotations belong to first.")
+            return
+        if self.busy():
+            return
+        dialog = FormatDialog("Import annotations", _formats.IMPORT_FORMATS, _formats.FOLDER_FORMATS, (),
+                              w.doc.video_path.parent, False, w)
+        if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted:
+            return
+        fmt, path, _ = dialog.chosen()
+        self.import_file(fmt, path)
+
+    def import_file(self, fmt: str, path: Path) -> BackgroundTask | None:
+        w = self.w
+        if w.doc is None or self.busy():
+            return None
+        video = w.doc.video_path
+
+        def work(progress) -> Project:
+            return _formats.import_annotations(path, fmt, video)
+
+        def apply(imported: Project) -> None:
+            if w.store is None or w.doc is None or w.doc.video_path != video:
+                return  # the document changed meanwhile
+            command = import_objects(w.store.project, imported, f"Import {fmt} from {Path(path).name}")
+            if w.edits.run(command):
+                n = len(imported.objects)
+                w.show_message(f"Imported {n} object{'s' if n != 1 else ''} from {path}", 10000)
+
+        return self._start(work, f"Importing {fmt}", apply)
+
+    # ------------------------------------------------------------------ shared
+    def busy(self) -> bool:
+        if self.task is not None and self.task.running:
+            self.w.show_message("An export or import is still running.")
+            return True
+        return False
+
+    def _start(self, work, text: str, on_success) -> BackgroundTask:
+        w = self.w
+        task = BackgroundTask(work, (_formats.FormatError, OSError), w)
+        progress = QtWidgets.QProgressDialog(text + "\u2026", None, 0, 0, w)
+        progress.setWindowTitle(text)
+        progress.setMinimumDuration(400)  # quick jobs never flash a dialog
+        task.progressed.connect(lambda done, total: (progress.setMaximum(total), progress.setValue(done)))
+        task.succeeded.connect(on_success)
+        task.failed.connect(lambda message, details: w.prompts.error(text + " failed", message, details))
+        task.ended.connect(progress.close)
+        task.ended.connect(progress.deleteLater)
+        self.task = task
+        task.start()
+        return task
+
+
+def _copy(project: Project) -> Project:
+    return project_from_dict(project_to_dict(project))
+
+

@@ -1,0 +1,107 @@
+"""Playback, backward tracking, the follow toggle, settings that persist, the shortcut sheet."""
+from __future__ import annotations
+
+import pytest
+from PySide6 import QtCore, QtWidgets
+
+from app.action_specs import shortcut_sheet
+from app_fakes import FakeTracker
+from tracker.project import Provenance
+from tracker.types import Box
+
+pytestmark = pytest.mark.gui
+
+
+def opened(qtbot, make_window, path, tracker=None, **kw):
+    w = make_window(tracker or FakeTracker(), **kw)
+    assert w.files.open_path(path)
+    qtbot.waitUntil(lambda: w.displayed_frame == 0, timeout=5000)
+    return w
+
+
+def test_playback_advances_frames_and_space_toggles_it(qtbot, make_window, square_video):
+    path, truth = square_video
+    w = opened(qtbot, make_window, path)
+    w.update_settings(playback_speed=4.0)
+    w.actions["play"].trigger()
+    qtbot.waitUntil(lambda: w.displayed_frame >= 12, timeout=5000)
+    w.actions["play"].trigger()
+    stopped = w.frame
+    qtbot.wait(150)
+    assert w.frame == stopped and w.player.play_button.text() == "\u25b6"
+
+
+def test_backward_tracking_with_follow_off(qtbot, make_window, square_video):
+    path, truth = square_video
+    w = opened(qtbot, make_window, path)
+    w.seek(30)
+    qtbot.waitUntil(lambda: w.displayed_frame == 30)
+    w.frame_view.commit_drawn_rect(QtCore.QRectF(*truth[30]))
+    w.actions["follow"].trigger()  # off
+    assert not w.settings.follow and not w.track_panel.follow.isChecked()
+    w.update_settings(track_range="end")
+    w.actions["track_backward"].trigger()
+    qtbot.waitUntil(lambda: not w.controller.busy, timeout=8000)
+    entries = w.store.project.objects[1].entries
+    assert sorted(entries) == list(range(31))
+    assert all(entries[f].box.iou(Box(*truth[f])) > 0.8 for f in range(30))
+    assert w.displayed_frame == 30  # follow off: the view stayed where the user was
+
+
+def test_settings_persist_between_windows_and_shortcut_overrides_apply(qtbot, make_window, tmp_path):
+    w = make_window(FakeTracker())
+    w.track_panel.threshold.setValue(0.45)
+    w.track_panel.range_combo.setCurrentIndex(1)
+    w.update_settings(shortcuts={"track_forward": "G"}, device="cpu")
+    w2 = make_window(FakeTracker())  # same settings file
+    assert w2.settings.confidence_threshold == 0.45 and w2.settings.track_range == "next_keyframe"
+    assert w2.settings.device == "cpu"
+    assert w2.track_panel.threshold.value() == 0.45
+    assert w2.actions["track_forward"].shortcut().toString() == "G"
+    assert ("Track", "Track forward", "G") in shortcut_sheet(w2.settings.shortcuts)
+
+
+def test_shortcut_sheet_lists_every_key(qtbot, make_window):
+    from app.dialogs.shortcut_sheet import ShortcutSheet
+
+    w = make_window(FakeTracker())
+    sheet = ShortcutSheet({}, w)
+    texts = {sheet.table.item(r, 2).text() for r in range(sheet.table.rowCount())}
+    for key in ("Space", "Left", "Right", "Shift+Left", "Shift+Right", "Home", "End", "T", "Shift+T", "Delete",
+                "Ctrl+Z", "Ctrl+Shift+Z", "Ctrl+S", "Esc"):
+        assert key in texts
+    sheet.close()
+
+
+def test_settings_dialog_round_trip(qtbot, make_window):
+    from app.dialogs.settings_dialog import SettingsDialog
+
+    w = make_window(FakeTracker())
+    dialog = SettingsDialog(w.settings, w)
+    dialog.threshold.setValue(0.6)
+    dialog.device.setCurrentText("cpu")
+    dialog.keys["track_backward"].setKeySequence("B")
+    new = dialog.result_settings()
+    assert (new.confidence_threshold, new.device, new.shortcuts) == (0.6, "cpu", {"track_backward": "B"})
+    dialog.close()
+
+
+def test_deleting_a_track_asks_and_undo_restores(qtbot, make_window, square_video, prompts):
+    path, truth = square_video
+    w = opened(qtbot, make_window, path)
+    w.frame_view.commit_drawn_rect(QtCore.QRectF(*truth[0]))
+    w.edits.new_object()
+    w.frame_view.commit_drawn_rect(QtCore.QRectF(100, 70, 20, 20))
+    assert sorted(w.store.project.objects) == [1, 2] and w.selected == [2]
+    prompts.answer("confirm", False)
+    w.actions["delete_track"].trigger()
+    assert 2 in w.store.project.objects
+    w.actions["delete_track"].trigger()
+    assert sorted(w.store.project.objects) == [1]
+    w.actions["undo"].trigger()
+    assert w.store.project.objects[2].entries[0].provenance is Provenance.KEYFRAME
+    w.objects.label_changed.emit(2, "car")
+    assert w.store.project.objects[2].label == "car" and "car" in w.store.project.labels
+    w.refresh()
+    combo = w.objects.table.cellWidget(1, 2)
+    assert isinstance(combo, QtWidgets.QComboBox) and combo.currentText() == "car"
