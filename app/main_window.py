@@ -171,6 +171,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.frame_view.box_clicked.connect(lambda tid: self.set_selection([tid]))
         self.track_panel.options_changed.connect(lambda o: self.update_settings(**o))
         self.controller.tracker_ready.connect(self.status_device.setText)
+        self.controller.tracker_failed.connect(
+            lambda message: self.status_device.setText(f"Tracker failed to load: {message}"))
 
     # ------------------------------------------------------------------ settings
     def update_settings(self, **changes: Any) -> None:
@@ -212,6 +214,7 @@ class MainWindow(QtWidgets.QMainWindow):
             loader.frame_ready.connect(self._on_frame_ready)
             objects = sorted(store.project.objects)
             self.selected = objects[:1]
+            self.controller.preload()
         self.player.set_video(self.frame_count, self.fps)
         self.timeline.set_frame_count(self.frame_count)
         self.frame = -1

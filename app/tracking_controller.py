@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 from PySide6 import QtCore
 
+from .background import BackgroundTask
 from .tracking_job import FrameOutcome, JobRunner, StopReason, TrackerState, TrackingJob
 
 __all__ = ["TrackingController", "TrackingWorker"]
@@ -85,12 +86,14 @@ class TrackingController(QtCore.QObject):
     frame_tracked(FrameOutcome)         forwarded until the run ends or is cancelled
     run_finished(str reason, str text)  reason as TrackingWorker.finished; text a traceback on failure
     tracker_ready(str)                  the engine's describe() text
+    tracker_failed(str)                 the engine could not be created in the background
     """
 
     run_started = QtCore.Signal(object)
     frame_tracked = QtCore.Signal(object)
     run_finished = QtCore.Signal(str, str)
     tracker_ready = QtCore.Signal(str)
+    tracker_failed = QtCore.Signal(str)
 
     def __init__(self, tracker_factory: TrackerFactory, open_source: SourceFactory, parent=None):
         super().__init__(parent)
@@ -100,6 +103,9 @@ class TrackingController(QtCore.QObject):
         self.state: TrackerState | None = None  # engine memory position, for continuing runs
         self.job: TrackingJob | None = None
         self._thread: QtCore.QThread | None = None
+        self._preload: BackgroundTask | None = None
+        self._queued: TrackingJob | None = None
+        self.state_before: TrackerState | None = None
         self._worker: TrackingWorker | None = None
         self._forwarding = False
         self._error = ""
@@ -109,8 +115,8 @@ class TrackingController(QtCore.QObject):
 
     @property
     def busy(self) -> bool:
-        """A thread exists (it may be winding down after a cancel)."""
-        return self._thread is not None
+        """A run is queued or its thread exists (it may be winding down after a cancel)."""
+        return self._thread is not None or self._queued is not None
 
     @property
     def running(self) -> bool:
@@ -126,12 +132,36 @@ class TrackingController(QtCore.QObject):
         """The document changed: the engine's memory no longer matches it."""
         self.state = None
 
+    def preload(self) -> None:
+        """Create the engine in the background now (the first run then starts at once, and the
+        status bar can name the device and model). A run started meanwhile waits for it."""
+        if self.tracker is not None or self.busy or self._preload is not None:
+            return
+        task = BackgroundTask(lambda progress: self._factory(), (Exception,), self)
+        task.succeeded.connect(self._on_tracker_ready)
+        task.failed.connect(lambda message, details: self.tracker_failed.emit(message))
+        task.ended.connect(self._on_preload_ended)
+        self._preload = task
+        task.start()
+
     def start(self, job: TrackingJob) -> bool:
         if self.busy:
             return False
+        self.job = job
+        self.state_before, self.state = self.state, None  # only the finished run says where memory is
+        self._forwarding, self._error = True, ""
+        self._t0, self._frames, self.fps = time.perf_counter(), 0, 0.0
+        self.run_started.emit(job)
+        if self._preload is not None:
+            self._queued = job  # starts when the engine has loaded
+        else:
+            self._launch(job, self.state_before)
+        return True
+
+    def _launch(self, job: TrackingJob, resume: TrackerState | None) -> None:
         thread = QtCore.QThread()
         thread.setObjectName("tracking")
-        worker = TrackingWorker(job, self.tracker, self._factory, self._open_source, self.state)
+        worker = TrackingWorker(job, self.tracker, self._factory, self._open_source, resume)
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
         worker.tracker_ready.connect(self._on_tracker_ready)
@@ -140,16 +170,19 @@ class TrackingController(QtCore.QObject):
         worker.finished.connect(self._on_finished)
         worker.finished.connect(thread.quit)
         thread.finished.connect(self._on_thread_finished)
-        self._thread, self._worker, self.job = thread, worker, job
-        self.state = None  # the engine's memory moves on; only the finished run says where
-        self._forwarding, self._error = True, ""
-        self._t0, self._frames, self.fps = time.perf_counter(), 0, 0.0
-        self.run_started.emit(job)
+        self._thread, self._worker = thread, worker
+        self._t0 = time.perf_counter()
         thread.start()
-        return True
+
+    def _on_preload_ended(self) -> None:
+        self._preload = None
+        job, self._queued = self._queued, None
+        if job is not None and self._forwarding:
+            self._launch(job, self.state_before)
 
     def cancel(self) -> None:
         """Stop at once: no further results reach the window; the worker stops after its step."""
+        self._queued = None
         if self._worker is not None:
             self._worker.request_cancel()
         if self._forwarding:
@@ -159,10 +192,13 @@ class TrackingController(QtCore.QObject):
     def wait(self, ms: int = 5000) -> bool:
         """Block until the worker thread has ended (tests and shutdown). False on timeout."""
         deadline = time.perf_counter() + ms / 1000
-        while self._thread is not None:
+        while self._thread is not None or self._preload is not None or self._queued is not None:
             if time.perf_counter() > deadline:
                 return False
-            self._thread.wait(20)
+            if self._thread is not None:
+                self._thread.wait(20)
+            else:
+                time.sleep(0.01)
             QtCore.QCoreApplication.processEvents()
         return True
 
@@ -172,8 +208,9 @@ class TrackingController(QtCore.QObject):
 
     # ------------------------------------------------------------------ worker signals (GUI thread)
     def _on_tracker_ready(self, tracker: Any) -> None:
-        self.tracker = tracker
-        self.tracker_ready.emit(describe(tracker))
+        if self.tracker is None:
+            self.tracker = tracker
+        self.tracker_ready.emit(describe(self.tracker))
 
     def _on_frame_tracked(self, outcome: FrameOutcome) -> None:
         if not self._forwarding:

@@ -105,3 +105,33 @@ def test_deleting_a_track_asks_and_undo_restores(qtbot, make_window, square_vide
     w.refresh()
     combo = w.objects.table.cellWidget(1, 2)
     assert isinstance(combo, QtWidgets.QComboBox) and combo.currentText() == "car"
+
+
+def test_engine_preloads_on_open_and_a_run_started_meanwhile_waits_for_it(qtbot, make_window, square_video,
+                                                                         prompts, tmp_path):
+    import time as _time
+
+    from app.application import create_window
+
+    path, truth = square_video
+    created = []
+
+    def slow_factory(settings):
+        _time.sleep(0.4)
+        created.append(FakeTracker())
+        return created[-1]
+
+    w = create_window(str(tmp_path / "slow.ini"), tmp_path / "recovery", slow_factory, prompts)
+    qtbot.addWidget(w)
+    try:
+        assert w.files.open_path(path)
+        qtbot.waitUntil(lambda: w.displayed_frame == 0, timeout=5000)
+        w.frame_view.commit_drawn_rect(QtCore.QRectF(*truth[0]))
+        w.update_settings(track_range="frames", track_frames=5)
+        w.actions["track_forward"].trigger()  # while the engine is still loading
+        assert w.controller.running
+        qtbot.waitUntil(lambda: not w.controller.busy, timeout=8000)
+        assert len(created) == 1 and sorted(w.store.project.objects[1].entries) == list(range(6))
+        assert w.status_device.text() == "FakeTracker on cpu"
+    finally:
+        w.controller.shutdown(5000)
