@@ -50,6 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(default: ../shared/models/nanotrack_v2)")
     parser.add_argument("--vit-model", metavar="FILE",
                         help="ViTTrack model vitTracker.onnx (default: ../shared/models/vittrack/vitTracker.onnx)")
+    parser.add_argument("--threads", type=int, metavar="N",
+                        help="CPU threads for PyTorch and OpenCV (default: their own); 1 keeps timings "
+                             "stable on a busy machine")
     parser.add_argument("-v", "--verbose", action="store_true", help="also print a row per sequence")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
@@ -121,6 +124,16 @@ def run(args: argparse.Namespace) -> int:
     if not sequences:
         raise CommandError(f"{args.dataset}: no sequence could be loaded")
 
+    if args.threads is not None:
+        if args.threads < 1:
+            raise CommandError("--threads must be at least 1")
+        import cv2
+
+        cv2.setNumThreads(args.threads)
+        if "memtrack" in names:
+            import torch
+
+            torch.set_num_threads(args.threads)
     trackers, skipped = _build_trackers(args, names)
     for line in skipped:
         print(f"warning: {line}", file=sys.stderr)

@@ -57,11 +57,20 @@ def test_csrt_end_to_end(square_otb, tmp_path, capsys):
     assert _leftovers(out) == []
 
 
-def test_restart_mode_reports_failures(square_otb, tmp_path, capsys):
+@pytest.fixture
+def keep_cv_threads():
+    import cv2
+
+    before = cv2.getNumThreads()
+    yield
+    cv2.setNumThreads(before)  # --threads changes a process-wide setting
+
+
+def test_restart_mode_reports_failures(square_otb, tmp_path, capsys, keep_cv_threads):
     root, _ = square_otb
     out = tmp_path / "out"
     assert main(["eval", str(root), "--trackers", "kcf,csrt", "--restart", "--out", str(out),
-                 "--no-progress"]) == 0
+                 "--threads", "1", "--no-progress"]) == 0
     doc = json.loads((out / "results.json").read_text())
     for tracker in ("kcf", "csrt"):
         per_seq = [doc[tracker][s]["failures"] for s in ("Square", "Square2")]
@@ -98,6 +107,7 @@ def test_user_errors_exit_2(square_otb, tmp_path, capsys):
     assert main(["eval", str(tmp_path / "nothing"), "--trackers", "kcf", "--out", str(tmp_path)]) == 2
     assert main(["eval", str(root), "--sequences", "Nope", "--trackers", "kcf", "--out", str(tmp_path)]) == 2
     assert main(["eval", str(root), "--weights", str(tmp_path / "no.safetensors"), "--out", str(tmp_path)]) == 2
+    assert main(["eval", str(root), "--threads", "0", "--trackers", "kcf", "--out", str(tmp_path)]) == 2
 
 
 def test_interrupt_leaves_only_whole_files(square_otb, tmp_path, monkeypatch, capsys):
