@@ -12,7 +12,6 @@ from typing import Any, Callable
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from tracker.project import Provenance
 from tracker.video import open_source as default_open_source
 
 from .actions import build_actions, build_menus
@@ -26,23 +25,20 @@ from .qt_settings import SettingsStore
 from .recovery import RecoveryStore
 from .settings import AppSettings
 from .store import AnnotationStore, StoreChange
-from .timeline_model import low_confidence_frames, object_scores, object_spans
 from .track_ops import TrackOps
 from .tracking_controller import TrackingController
-from .views.box_item import BoxDisplay
+from .view_models import BoxDisplay, ObjectRow, TimelineRow, box_displays, object_rows, timeline_rows
 from .views.frame_view import FrameView
-from .views.object_panel import ObjectPanel, ObjectRow
+from .views.object_panel import ObjectPanel
 from .views.player_bar import PlayerBar, format_time
-from .views.timeline_view import TimelineRow, TimelineView
+from .views.timeline_view import TimelineView
 from .views.track_panel import TrackPanel
 
 __all__ = ["MainWindow"]
 
 APP_NAME = "MemTrack Annotator"
 HEAVY_INTERVAL_S = 0.2
-_NOUNS = {Provenance.KEYFRAME: ("keyframe", "keyframes"), Provenance.TRACKED: ("tracked", "tracked"),
-          Provenance.INTERPOLATED: ("interpolated", "interpolated"), Provenance.IMPORTED: ("imported", "imported"),
-          Provenance.ABSENT: ("absent", "absent")}
+
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -341,46 +337,17 @@ class MainWindow(QtWidgets.QMainWindow):
     def box_displays(self, frame: int) -> list[BoxDisplay]:
         if self.store is None:
             return []
-        out = []
-        threshold = self.settings.confidence_threshold
-        for tid in sorted(self.store.project.objects):
-            obj = self.store.project.objects[tid]
-            entry = obj.entries.get(frame)
-            if entry is None or entry.box is None:
-                continue
-            low = entry.provenance is Provenance.TRACKED and entry.score is not None and entry.score < threshold
-            out.append(BoxDisplay(tid, obj.label, obj.color, entry.box, entry.provenance, entry.score,
-                                  tid in self.selected, low, self.tracking.moved_from(tid, frame)))
-        return out
+        return box_displays(self.store.project, frame, self.selected, self.settings.confidence_threshold,
+                            self.tracking.moved_from)
 
     def _timeline_rows(self) -> list[TimelineRow]:
         if self.store is None:
             return []
-        rows = []
-        for tid in sorted(self.store.project.objects):
-            obj = self.store.project.objects[tid]
-            rows.append(TimelineRow(tid, f"#{tid} {obj.label}", obj.color, object_spans(obj),
-                                    object_scores(obj, self.frame_count),
-                                    low_confidence_frames(obj, self.settings.confidence_threshold),
-                                    self.tracking.moved_frames(tid), tid in self.selected))
-        return rows
+        return timeline_rows(self.store.project, self.frame_count, self.selected,
+                             self.settings.confidence_threshold, self.tracking.moved_frames)
 
     def _object_rows(self) -> list[ObjectRow]:
-        if self.store is None:
-            return []
-        rows = []
-        frame = self.displayed_frame
-        for tid in sorted(self.store.project.objects):
-            obj = self.store.project.objects[tid]
-            counts: dict[Provenance, int] = {}
-            for e in obj.entries.values():
-                counts[e.provenance] = counts.get(e.provenance, 0) + 1
-            summary = ", ".join(f"{counts[p]} {_NOUNS[p][counts[p] != 1]}" for p in Provenance if p in counts
-                                ) or "no boxes yet"
-            e = obj.entries.get(frame) if frame is not None else None
-            here = "-" if e is None else e.provenance.value + (f" {e.score:.2f}" if e.score is not None else "")
-            rows.append(ObjectRow(tid, obj.label, obj.color, summary, here))
-        return rows
+        return object_rows(self.store.project, self.displayed_frame) if self.store is not None else []
 
     def _update_status(self) -> None:
         if not self.frame_count:

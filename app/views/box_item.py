@@ -1,13 +1,13 @@
 """One object's box on the frame view: a pyqtgraph ROI with resize handles and a label."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
 from tracker.project import Provenance
 from tracker.types import Box, BoxError
+
+from ..view_models import BoxDisplay
 
 __all__ = ["BoxDisplay", "BoxItem"]
 
@@ -16,32 +16,6 @@ _HANDLES = (
     ((0, 0), (1, 1)), ((1, 1), (0, 0)), ((1, 0), (0, 1)), ((0, 1), (1, 0)),
     ((0.5, 0), (0.5, 1)), ((0.5, 1), (0.5, 0)), ((0, 0.5), (1, 0.5)), ((1, 0.5), (0, 0.5)),
 )
-
-
-@dataclass(frozen=True)
-class BoxDisplay:
-    """What the view needs to draw one object on the current frame."""
-
-    track_id: int
-    label: str
-    color: str
-    box: Box
-    provenance: Provenance
-    score: float | None = None
-    selected: bool = False
-    low_confidence: bool = False
-    moved_from: Box | None = None  # the box before the last re-track, when it moved
-
-    @property
-    def caption(self) -> str:
-        text = f"#{self.track_id} {self.label}"
-        if self.provenance is Provenance.KEYFRAME:
-            text += "  \u25c6"  # diamond: user keyframe
-        elif self.provenance is Provenance.INTERPOLATED:
-            text += "  interp."
-        if self.score is not None:
-            text += f"  {self.score:.2f}"
-        return text
 
 
 def _pen(display: BoxDisplay) -> QtGui.QPen:

@@ -2,20 +2,11 @@
 object; buttons to add an object, delete a track and edit the label list."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from ..view_models import ObjectRow
+
 __all__ = ["ObjectPanel", "ObjectRow"]
-
-
-@dataclass(frozen=True)
-class ObjectRow:
-    track_id: int
-    label: str
-    color: str
-    summary: str  # e.g. "3 keyframes, 120 tracked"
-    on_frame: str  # state on the current frame: "keyframe", "tracked 0.82", "absent", "-"
 
 
 class ObjectPanel(QtWidgets.QWidget):

@@ -7,15 +7,13 @@ moved by the last re-track (orange) on top.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from tracker.project import Provenance
 
-from ..timeline_model import Span
+from ..view_models import TimelineRow
 
 __all__ = ["TimelineRow", "TimelineView"]
 
@@ -23,18 +21,6 @@ BAR = (0.10, 0.56)  # provenance bar, fraction of the row
 STRIP = (0.62, 0.90)  # confidence strip
 _ALPHA = {Provenance.KEYFRAME: 255, Provenance.TRACKED: 200, Provenance.INTERPOLATED: 110,
           Provenance.IMPORTED: 160}
-
-
-@dataclass(frozen=True)
-class TimelineRow:
-    track_id: int
-    caption: str
-    color: str
-    spans: list[Span]
-    scores: np.ndarray  # (frame_count,), NaN where no score
-    low_frames: list[int] = field(default_factory=list)
-    moved_frames: list[int] = field(default_factory=list)
-    selected: bool = False
 
 
 def _confidence_rgba(scores: np.ndarray) -> np.ndarray:
