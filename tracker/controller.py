@@ -11,12 +11,24 @@ import torch.nn.functional as F
 __all__ = ["Attention", "LayerNormLSTMCell", "ControlHeads", "Controls", "InitialState"]
 
 
+class SeparableAvgPool2d(nn.AvgPool2d):
+    """Square stride-1 average pooling done as a column pass then a row pass: the same numbers as
+    AvgPool2d (averaging is separable) at about a quarter of the cost for a 7x7 window on the CPU."""
+
+    def __init__(self, kernel_size: int) -> None:
+        super().__init__(kernel_size, stride=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        k = self.kernel_size
+        return F.avg_pool2d(F.avg_pool2d(x, (k, 1), stride=1), (1, k), stride=1)
+
+
 class Attention(nn.Module):
     """s_i = w_a^T tanh(W_f f*_i + W_h h + b);  alpha = softmax_i(s);  a = sum_i alpha_i f*_i."""
 
     def __init__(self, channels: int, hidden: int, lstm_units: int, template_cells: int) -> None:
         super().__init__()
-        self.pool = nn.AvgPool2d(template_cells, stride=1)  # f*: the window one template covers
+        self.pool = SeparableAvgPool2d(template_cells)  # f*: the window one template covers
         self.w_f = nn.Conv2d(channels, hidden, 1, bias=False)
         self.w_h = nn.Linear(lstm_units, hidden, bias=True)
         self.w_a = nn.Conv2d(hidden, 1, 1, bias=False)

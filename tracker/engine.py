@@ -107,6 +107,7 @@ class MemTracker:
         # response geometry: zero displacement where the template centre meets the search centre
         self._cells, self._zero_cell = self.net.response_geometry(tc.exemplar_size, tc.search_size)
         self._window = torch.from_numpy(cosine_window(self._cells, tc.upscale, self._zero_cell)).to(self.device)
+        self._upsample = _bicubic_matrix(self._cells, self._cells * tc.upscale).to(self.device)  # (U, n)
         k = tc.num_scales // 2
         self._scale_exponents = list(range(-k, k + 1))
         penalties = [1.0 if e == 0 else tc.scale_penalty for e in self._scale_exponents]
@@ -401,7 +402,8 @@ class MemTracker:
         """
         tc = self.config.tracking
         n_up = self._cells * tc.upscale
-        up = F.interpolate(out.response[:, None], size=(n_up, n_up), mode="bicubic", align_corners=True)
+        # bicubic align-corners upsampling (spec 3, step 6) as A R A^T: separable, ~20x faster on a CPU
+        up = self._upsample @ out.response @ self._upsample.T  # (T*S, U, U)
         up = up.view(n_targets, s, n_up, n_up)  # (T, S, U, U)
         peaks = (up * self._penalty[None, :, None, None]).flatten(2).amax(-1)  # (T, S)
         best = peaks.argmax(dim=1)  # (T,) ties go to the earlier scale
@@ -464,6 +466,13 @@ def _effective_write(mem: MemoryState, frozen: torch.Tensor) -> torch.Tensor:
     erase = mem.decay * mem.gates[:, 1:2] + mem.gates[:, 2:3]  # (T, 1)
     w = (mem.write_weights * erase).masked_fill(mem.pinned, 0.0)  # (T, N)
     return w.masked_fill(frozen[:, None], 0.0)  # (T, N)
+
+
+def _bicubic_matrix(cells: int, size: int) -> torch.Tensor:
+    """(size, cells) matrix A with A @ R @ A.T == F.interpolate(R, size, bicubic, align_corners=True)."""
+    basis = torch.eye(cells, dtype=torch.float32).view(cells, 1, 1, cells)  # each row a unit impulse
+    rows = F.interpolate(basis, size=(1, size), mode="bicubic", align_corners=True)  # (cells, 1, 1, size)
+    return rows.view(cells, size).T.contiguous()  # (size, cells)
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:

@@ -64,3 +64,15 @@ def test_pinned_snapshots_survive_and_discard_after(run):
     assert max(h.frames) == 7
     with pytest.raises(LookupError):
         SnapshotHistory().replay_to(None, 3, lambda i: None)  # type: ignore[arg-type]
+
+
+def test_atomic_writes_get_the_usual_file_mode(tmp_path):
+    import os
+
+    from tracker.atomic import atomic_write_text, current_umask
+
+    target = tmp_path / "project.json"
+    atomic_write_text(target, "{}")
+    assert target.read_text() == "{}"
+    assert os.stat(target).st_mode & 0o777 == 0o666 & ~current_umask()
+    assert [p.name for p in tmp_path.iterdir()] == ["project.json"]  # no temp file left

@@ -30,3 +30,18 @@ def test_memory_off_equals_a_zero_residual_gate_and_on_differs():
         # the memory is still read and written while switched off
         assert a.diagnostics.read_weights.sum() > 0.99
     assert any(abs(a.score - c.score) > 1e-3 for a, c in zip(off, on))
+
+
+def test_fast_paths_equal_the_reference_operations():
+    import torch.nn.functional as F
+
+    from tracker.controller import SeparableAvgPool2d
+    from tracker.engine import _bicubic_matrix
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(2, 5, 20, 20, generator=g)
+    assert torch.allclose(SeparableAvgPool2d(7)(x), F.avg_pool2d(x, 7, stride=1), atol=1e-6)
+    r = torch.randn(3, 26, 26, generator=g)
+    a = _bicubic_matrix(26, 416)
+    ref = F.interpolate(r[:, None], size=(416, 416), mode="bicubic", align_corners=True)[:, 0]
+    assert torch.allclose(a @ r @ a.T, ref, atol=1e-5)

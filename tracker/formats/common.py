@@ -17,6 +17,7 @@ from xml.parsers import expat
 
 import numpy as np
 
+from ..atomic import current_umask
 from ..project import BoxEntry, Project, Provenance, TrackObject, VideoRef
 from ..types import Box, BoxError
 from .errors import FormatError
@@ -187,20 +188,6 @@ class StagedDir:
             raise FormatError(f"{out}: cannot write export: {e.strerror or e}") from e
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
-
-
-def current_umask() -> int:
-    """The process umask, read without changing it where the OS allows (a GUI exports in a worker
-    thread; os.umask() would briefly change it for every thread)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    mask = os.umask(0o022)  # pragma: no cover - not Linux
-    os.umask(mask)
-    return mask
 
 
 def publish_mode(path: Path) -> None:
