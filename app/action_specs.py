@@ -1,6 +1,7 @@
 """Every command of the window with its menu, text and default shortcut (Qt-free data).
 
-The shortcuts are exactly those the annotation-window issue asks for; every other command is
+The shortcuts are exactly those the annotation-window issue asks for, plus N (next suspicious
+frame) from the tracker-insight issue; every other command is
 reached through the menus, the panels or the toolbar. Users can override any shortcut in
 Settings (stored as AppSettings.shortcuts). New panels add their own specs to this table.
 """
@@ -43,6 +44,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("fit", "View", "&Fit frame to window", tip="Double-click the frame does the same"),
     ActionSpec("zoom_in", "View", "Zoom &in"),
     ActionSpec("zoom_out", "View", "Zoom &out"),
+    ActionSpec("attention_overlay", "View", "Show tracker &attention on the frame", checkable=True,
+               tip="Draw the selected object's attention map over its search region"),
     ActionSpec("play", "Navigate", "&Play / pause", "Space"),
     ActionSpec("prev", "Navigate", "Previous frame", "Left"),
     ActionSpec("next", "Navigate", "Next frame", "Right"),
@@ -50,12 +53,19 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("fwd10", "Navigate", "Forward 10 frames", "Shift+Right"),
     ActionSpec("first", "Navigate", "First frame", "Home"),
     ActionSpec("last", "Navigate", "Last frame", "End"),
+    ActionSpec("next_suspicious", "Navigate", "Next suspicious frame", "N",
+               "The next frame of the review queue (low confidence, jumps, spread attention, disagreement)"),
     ActionSpec("track_forward", "Track", "Track &forward", "T", "Track from this frame onwards"),
     ActionSpec("track_backward", "Track", "Track &backward", "Shift+T", "Track from this frame back"),
     ActionSpec("retrack", "Track", "&Re-track from here",
                tip="Recompute the selected objects from this frame up to their next keyframe"),
     ActionSpec("interpolate", "Track", "&Interpolate between keyframes",
                tip="Linear boxes between the keyframes around this frame, instead of tracking"),
+    ActionSpec("fb_check", "Track", "Check forward/&backward agreement",
+               tip="Track the selected objects backward from a later keyframe and compare with the forward boxes"),
+    ActionSpec("retemplate", "Track", "Replace initial &template with this box",
+               tip="The appearance in the selected object's box on this frame becomes the tracker's "
+                   "initial template (memory edit, undoable)"),
     ActionSpec("cancel", "Track", "&Cancel tracking", "Esc"),
     ActionSpec("follow", "Track", "Follow tracked frames", checkable=True),
     ActionSpec("shortcuts", "Help", "&Keyboard shortcuts"),

@@ -126,7 +126,9 @@ class EditOps:
         names = ", ".join(f"#{t}" for t in track_ids)
         if not self.w.prompts.confirm("Delete track", f"Delete {names} with all boxes? (Undo brings it back.)"):
             return
-        self.run(self._merge(f"Delete track {names}", [edits.delete_track(self._project(), t) for t in track_ids]))
+        memory = self.w.store.memory_edits
+        self.run(self._merge(f"Delete track {names}",
+                             [edits.delete_track(self._project(), t, memory) for t in track_ids]))
         for t in track_ids:
             self.w.diagnostics.drop_object(t)
 

@@ -4,12 +4,14 @@ Nothing here mutates the project; `AnnotationStore.execute` applies what these r
 """
 from __future__ import annotations
 
+from typing import Mapping
+
 from tracker.project import DEFAULT_COLORS, BoxEntry, Project, Provenance
 from tracker.result import TrackResult
 from tracker.types import Box
 
 from .interpolation import interpolate_boxes
-from .store import Command, EntryChange, LabelsChange, ObjectChange, ObjectMeta, StoreError
+from .store import Command, EntryChange, LabelsChange, MemoryEditChange, ObjectChange, ObjectMeta, StoreError
 
 __all__ = [
     "add_object",
@@ -84,12 +86,14 @@ def delete_box(project: Project, track_id: int, frame: int) -> Command:
     return Command(f"Delete box #{track_id} on frame {frame}", (EntryChange(track_id, frame, before, None),))
 
 
-def delete_track(project: Project, track_id: int) -> Command:
-    """Remove an object with all its boxes (undo brings both back)."""
+def delete_track(project: Project, track_id: int, memory_edits: Mapping[int, tuple] | None = None) -> Command:
+    """Remove an object with all its boxes and its tracker-memory edits (undo brings all back)."""
     obj = project.objects.get(track_id)
     if obj is None:
         raise StoreError(f"no object with track id {track_id}")
     changes: list = [EntryChange(track_id, f, obj.entries[f], None) for f in sorted(obj.entries)]
+    if memory_edits and memory_edits.get(track_id):
+        changes.append(MemoryEditChange(track_id, tuple(memory_edits[track_id]), ()))
     changes.append(ObjectChange(track_id, ObjectMeta(track_id, obj.label, obj.color), None))
     return Command(f"Delete track #{track_id}", tuple(changes))
 

@@ -19,6 +19,7 @@ from .diagnostics_store import DiagnosticsStore
 from .document import Document
 from .edit_ops import EditOps
 from .file_ops import FileOps
+from .insight_ops import InsightOps
 from .io_ops import IoOps
 from .prompts import Prompts
 from .qt_settings import SettingsStore
@@ -75,6 +76,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.edits = EditOps(self)
         self.tracking = TrackOps(self)
         self.io = IoOps(self)
+        self.insight = InsightOps(self)  # attention, memory, plots, review queue (tracker insight issue)
         self._play_timer = QtCore.QTimer(self)
         self._play_timer.timeout.connect(self._on_play_tick)
         self._refresh_timer = QtCore.QTimer(self)

@@ -1,9 +1,10 @@
 """The annotation store: the open `Project` plus an undo/redo history of command objects.
 
 Qt-free. Every edit is a `Command`, a tuple of small reversible changes (one box entry, one
-object's name and colour, the label list). Redo applies the changes' ``after`` values in order,
-undo applies the ``before`` values in reverse order, so any edit that can be described as
-"these entries and objects went from A to B" is undoable without edit-specific code.
+object's name and colour, the label list, one object's tracker-memory edits). Redo applies the
+changes' ``after`` values in order, undo applies the ``before`` values in reverse order, so any
+edit that can be described as "these entries and objects went from A to B" is undoable without
+edit-specific code.
 
 A tracking run writes its results while it runs (so the window shows them) but becomes one
 undo step: `begin_batch` opens it, `apply_in_batch` applies changes live, `end_batch` records
@@ -21,6 +22,7 @@ __all__ = [
     "Command",
     "EntryChange",
     "LabelsChange",
+    "MemoryEditChange",
     "ObjectChange",
     "ObjectMeta",
     "StoreChange",
@@ -66,7 +68,17 @@ class LabelsChange:
     after: tuple[str, ...]
 
 
-Change = EntryChange | ObjectChange | LabelsChange
+@dataclass(frozen=True)
+class MemoryEditChange:
+    """An object's list of tracker-memory edits (app.memory_edits.MemoryEdit) goes from
+    ``before`` to ``after``; kept in `AnnotationStore.memory_edits`, not in the project."""
+
+    track_id: int
+    before: tuple
+    after: tuple
+
+
+Change = EntryChange | ObjectChange | LabelsChange | MemoryEditChange
 
 
 @dataclass(frozen=True)
@@ -83,6 +95,8 @@ class Command:
                 flipped.append(EntryChange(c.track_id, c.frame, c.after, c.before))
             elif isinstance(c, ObjectChange):
                 flipped.append(ObjectChange(c.track_id, c.after, c.before))
+            elif isinstance(c, MemoryEditChange):
+                flipped.append(MemoryEditChange(c.track_id, c.after, c.before))
             else:
                 flipped.append(LabelsChange(c.after, c.before))
         return Command(self.text, tuple(flipped))
@@ -117,6 +131,9 @@ class AnnotationStore:
 
     def __init__(self, project: Project, history_limit: int = 500):
         self.project = project
+        # per object: the tracker-memory edits (app.memory_edits) applied by later runs; undoable
+        # like every edit, but session state, not part of the project file
+        self.memory_edits: dict[int, tuple] = {}
         self._undo: list[Command] = []
         self._redo: list[Command] = []
         self._limit = history_limit
@@ -272,6 +289,12 @@ class AnnotationStore:
                 else:
                     obj = objects[c.track_id]
                     obj.label, obj.color = c.after.label, c.after.color
+            elif isinstance(c, MemoryEditChange):
+                if c.after:
+                    self.memory_edits[c.track_id] = tuple(c.after)
+                else:
+                    self.memory_edits.pop(c.track_id, None)
+                tids.add(c.track_id)
             else:
                 structure = True
                 self.project.labels[:] = list(c.after)

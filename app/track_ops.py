@@ -80,7 +80,7 @@ class TrackOps:
                            start=w.displayed_frame, direction=direction,
                            track_ids=self._track_ids(scope or s.track_scope), mode=mode,
                            n_frames=s.track_frames, pause_below=s.confidence_threshold if s.auto_pause else None,
-                           text=text or f"Track {word}")
+                           text=text or f"Track {word}", memory_edits=w.store.memory_edits)
             for t in job.targets:
                 t.start_box.check_inside(w.doc.project.video.width or 10**9, w.doc.project.video.height or 10**9)
         except (PlanError, BoxError) as e:
@@ -141,13 +141,23 @@ class TrackOps:
 
     def _on_frame_tracked(self, outcome: FrameOutcome) -> None:
         w = self.w
+        job = w.controller.job
+        if job is not None and not job.record:  # a check run: progress only, its boxes are not kept
+            self._done += 1
+            self._last_frame = outcome.frame
+            w.schedule_refresh()
+            return
         project = w.store.project
+        for tid, record in outcome.memory.items():
+            w.diagnostics.put_slots(tid, outcome.frame, record)
         changes = []
         for tid, result in outcome.results.items():
             if tid not in project.objects:
                 continue  # deleted meanwhile (cannot happen while edits are refused; be safe)
             change = edits.tracked_change(project, tid, outcome.frame, result)
             if change is None:
+                if not project.objects[tid].entries[outcome.frame].is_keyframe:
+                    w.diagnostics.put(tid, outcome.frame, result.diagnostics)  # same box again
                 continue
             if (self._record_moves and change.before is not None and change.before.box is not None
                     and change.before.box.iou(result.box) < w.settings.moved_iou):
@@ -185,7 +195,8 @@ class TrackOps:
         w.status_speed.setText(f"Tracking: idle (last run {fps:.1f} fps)" if fps else "Tracking: idle")
         frames = self._done
         moved = sum(len(v) for v in self._moved.values()) if self._record_moves else 0
-        text = {StopReason.COMPLETED.value: f"Tracked {frames} frames",
+        checked = w.controller.job is not None and not w.controller.job.record
+        text = {StopReason.COMPLETED.value: f"{'Checked' if checked else 'Tracked'} {frames} frames",
                 StopReason.CANCELLED.value: f"Cancelled after {frames} frames (kept; Ctrl+Z undoes them)",
                 StopReason.PAUSED.value: f"Paused after {frames} frames",
                 "failed": "Tracking failed"}.get(reason, reason)

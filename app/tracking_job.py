@@ -7,7 +7,10 @@ editing other things while a run goes on without locks.
 Engine calls, in order: ``initialize`` once per target on the start frame (or, when the engine's
 memory already stands on the start frame after the previous run, ``reseed(mode="update")`` with
 the user's correction instead, which keeps the memory), then ``track_all`` once per frame, and
-``reseed(mode="update")`` on every user keyframe the run passes.
+``reseed(mode="update")`` on every user keyframe the run passes. After each frame (the seed frame
+included, unless the run resumes there) the object's memory edits for that frame are applied
+(`memory_edits.apply_after_frame`), and what the memory slots then hold is recorded in the
+frame's outcome (`SlotRecord`) for the memory views.
 """
 from __future__ import annotations
 
@@ -22,6 +25,9 @@ import numpy as np
 from tracker.project import Project
 from tracker.result import TrackResult
 from tracker.types import Box
+
+from .memory_edits import MemoryEdit, apply_after_frame, edits_at, frozen_at
+from .memory_model import SlotRecord
 
 __all__ = [
     "Direction",
@@ -62,12 +68,13 @@ class PlanError(Exception):
 @dataclass(frozen=True)
 class TargetPlan:
     """One object in a run: its box on the start frame, the last frame it is tracked on
-    (inclusive, in the run's direction) and the user keyframes inside its range."""
+    (inclusive, in the run's direction), the user keyframes inside its range and its memory edits."""
 
     track_id: int
     start_box: Box
     stop: int
     keyframes: Mapping[int, Box] = field(default_factory=dict)
+    memory_edits: tuple[MemoryEdit, ...] = ()
 
     def covers(self, frame: int, start: int, direction: int) -> bool:
         return 0 < (frame - start) * direction <= (self.stop - start) * direction
@@ -81,6 +88,7 @@ class TrackingJob:
     targets: tuple[TargetPlan, ...]
     pause_below: float | None = None  # auto-pause threshold; None never pauses
     text: str = "Track"
+    record: bool = True  # False: a check run (forward/backward comparison) whose boxes are not kept
 
     @property
     def stop(self) -> int:
@@ -99,8 +107,10 @@ class TrackingJob:
 
 def plan_job(project: Project, *, video_path: str, frame_count: int, start: int, direction: Direction,
              track_ids: list[int], mode: RangeMode, n_frames: int = 50, pause_below: float | None = None,
-             text: str = "Track") -> TrackingJob:
-    """Snapshot what a run needs from the project. Raises PlanError with a user-facing reason."""
+             text: str = "Track", memory_edits: Mapping[int, tuple[MemoryEdit, ...]] | None = None
+             ) -> TrackingJob:
+    """Snapshot what a run needs from the project (and the objects' memory edits). Raises
+    PlanError with a user-facing reason."""
     if not track_ids:
         raise PlanError("select an object to track (or choose 'all objects')")
     if not 0 <= start < frame_count:
@@ -134,7 +144,8 @@ def plan_job(project: Project, *, video_path: str, frame_count: int, start: int,
                 break
             keyframes[f] = e.box
         if stop != start:
-            targets.append(TargetPlan(tid, entry.box, stop, keyframes))
+            edits = tuple((memory_edits or {}).get(tid, ()))
+            targets.append(TargetPlan(tid, entry.box, stop, keyframes, edits))
     if not targets:
         reason = "; ".join(problems) if problems else (
             f"nothing to track {'after' if d > 0 else 'before'} frame {start}")
@@ -145,7 +156,9 @@ def plan_job(project: Project, *, video_path: str, frame_count: int, start: int,
 @dataclass(frozen=True)
 class FrameOutcome:
     """One tracked frame. ``results`` holds the targets tracked on it; targets re-seeded from a
-    user keyframe on it are listed in ``reseeded`` instead. ``image`` is read-only."""
+    user keyframe on it are listed in ``reseeded`` instead. ``image`` is read-only. ``memory``:
+    per target (tracked or re-seeded) what its memory slots hold after the frame (empty for
+    engines without memory introspection)."""
 
     frame: int
     results: Mapping[int, TrackResult]
@@ -153,16 +166,20 @@ class FrameOutcome:
     image: np.ndarray
     seconds: float
     low_confidence: tuple[int, ...] = ()
+    memory: Mapping[int, SlotRecord] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class TrackerState:
     """Where the engine's memory stands after a run: the last frame it processed and the box
-    it holds for each target there."""
+    it holds for each target there. ``base``: the engine's snapshot on that frame before the
+    frame's memory edits were applied (None when it had none), so the window can re-apply a
+    changed set of edits there exactly once (see memory_ops)."""
 
     frame: int
     direction: Direction
     boxes: Mapping[int, Box]
+    base: Any = None
 
 
 def iter_frames(source: Any, start: int, stop: int, step: int,
@@ -197,6 +214,7 @@ class JobRunner:
         self.resume = resume
         self.reason: StopReason | None = None
         self.state: TrackerState | None = None
+        self._base: Any = None  # engine snapshot before the last processed frame's edits
 
     def _can_resume(self) -> bool:
         r = self.resume
@@ -216,7 +234,30 @@ class JobRunner:
             elif self.resume.boxes[t.track_id] != t.start_box:
                 # the user corrected the box where the run stopped: update the memory, keep it
                 trk.reseed(image, t.start_box, mode="update", target_id=t.track_id, frame_index=start)
-        return {t.track_id: t.start_box for t in job.targets}
+        boxes = {t.track_id: t.start_box for t in job.targets}
+        if resume:
+            # the window applied this frame's edits to the resting engine already (memory_ops)
+            self._base = self.resume.base
+        else:
+            self._apply_edits(start, image, job.targets, boxes)
+        return boxes
+
+    def _apply_edits(self, frame: int, image: np.ndarray, targets, boxes: Mapping[int, Box]
+                     ) -> dict[int, SlotRecord]:
+        """Apply each target's memory edits for ``frame``; returns what its slots then hold."""
+        d = int(self.job.direction)
+        trk = self.tracker
+        if any(edits_at(t.memory_edits, frame, d) for t in targets):
+            self._base = trk.snapshot() if hasattr(trk, "snapshot") else None
+        else:
+            self._base = None
+        records = {}
+        for t in targets:
+            applied = apply_after_frame(trk, t.track_id, frame, d, t.memory_edits, image, boxes.get(t.track_id))
+            record = SlotRecord.from_tracker(trk, t.track_id, frozen_at(t.memory_edits, frame), d, applied)
+            if record is not None:
+                records[t.track_id] = record
+        return records
 
     def __iter__(self) -> Iterator[FrameOutcome]:
         job, trk = self.job, self.tracker
@@ -248,6 +289,7 @@ class JobRunner:
             tracked = {tid: r for tid, r in results.items() if tid in active and tid not in reseeded}
             for tid, r in tracked.items():
                 boxes[tid] = r.box
+            memory = self._apply_edits(frame, image, list(active.values()), boxes)
             if self.cancel.is_set():
                 self.reason = StopReason.CANCELLED
                 break
@@ -255,11 +297,11 @@ class JobRunner:
             low = tuple(t for t, r in tracked.items() if threshold is not None and r.score < threshold)
             image.flags.writeable = False
             last = frame
-            yield FrameOutcome(frame, tracked, tuple(reseeded), image, seconds, low)
+            yield FrameOutcome(frame, tracked, tuple(reseeded), image, seconds, low, memory)
             if low:
                 self.reason = StopReason.PAUSED
                 break
         if self.reason is StopReason.CANCELLED:
             self.state = None
         else:
-            self.state = TrackerState(last, job.direction, {t: boxes[t] for t in active})
+            self.state = TrackerState(last, job.direction, {t: boxes[t] for t in active}, self._base)
