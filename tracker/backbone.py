@@ -153,10 +153,15 @@ def pad_free_template(features: torch.Tensor, cells: int, offset: int) -> torch.
 
 
 def xcorr(search: torch.Tensor, template: torch.Tensor) -> torch.Tensor:
-    """Per-sample valid cross-correlation as one grouped convolution.
+    """Per-sample valid cross-correlation.
 
     search: (B, C, Hx, Wx), template: (B, C, Hz, Wz) -> (B, 1, Hx-Hz+1, Wx-Wz+1)
+    On CUDA one grouped convolution (groups = B); on the CPU, where oneDNN's grouped convolution
+    with large kernels is several times slower, one plain convolution per sample.
     """
     b, c, hx, wx = search.shape
+    if search.device.type == "cpu":
+        search = search.contiguous()
+        return torch.cat([F.conv2d(search[i : i + 1], template[i : i + 1]) for i in range(b)])  # (B, 1, Hr, Wr)
     out = F.conv2d(search.reshape(1, b * c, hx, wx), template, groups=b)  # (1, B, Hr, Wr)
     return out.reshape(b, 1, out.shape[-2], out.shape[-1])  # (B, 1, Hr, Wr)

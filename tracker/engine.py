@@ -368,6 +368,9 @@ class MemTracker:
 
     def _features(self, crops: torch.Tensor) -> torch.Tensor:
         x = crops.half() if self._half else crops
+        if self.device.type == "cpu" and len(x) > 4:
+            # small batches keep a CPU's caches warm: many targets run faster in chunks
+            return torch.cat([self._backbone(chunk) for chunk in x.split(3)])  # (B, C, H, W)
         return self._backbone(x).float()  # (B, C, H, W)
 
     def _exemplars(self, frame: np.ndarray, boxes) -> tuple[torch.Tensor, np.ndarray | None]:
