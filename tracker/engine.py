@@ -113,6 +113,7 @@ class MemTracker:
         penalties = [1.0 if e == 0 else tc.scale_penalty for e in self._scale_exponents]
         self._penalty = torch.tensor(penalties, device=self.device)
         self._targets: dict[int, _Target] = {}
+        self._uploaded: tuple[np.ndarray, torch.Tensor] | None = None  # CUDA: the frame on the GPU
 
     # ------------------------------------------------------------------ public API
 
@@ -129,7 +130,9 @@ class MemTracker:
         frame = self._check_frame(frame)
         box.check_inside(frame.shape[1], frame.shape[0])
         cx, cy = box.center
+        self._uploaded = None
         template, crop = self._exemplars(frame, [(cx, cy, box.w, box.h)])
+        self._uploaded = None
         state = self.net.init_state(template)
         target = _Target(cx, cy, box.w, box.h, state, template, crop[0] if crop is not None else None,
                          [None] * self.config.model.memory_slots, frame_index=frame_index)
@@ -145,9 +148,16 @@ class MemTracker:
             raise RuntimeError(f"track() needs exactly one target, there are {len(self._targets)}; use track_all()")
         return next(iter(self.track_all(frame, frame_index).values()))
 
-    @torch.inference_mode()
     def track_all(self, frame: np.ndarray, frame_index: int | None = None) -> dict[int, TrackResult]:
         """One tracking step for every target, batched. Returns {target_id: TrackResult}."""
+        self._uploaded = None
+        try:
+            return self._track_all(frame, frame_index)
+        finally:
+            self._uploaded = None  # never reuse an upload: the caller may refill the same array
+
+    @torch.inference_mode()
+    def _track_all(self, frame: np.ndarray, frame_index: int | None) -> dict[int, TrackResult]:
         if not self._targets:
             raise RuntimeError("no target: call initialize() first")
         frame = self._check_frame(frame)
@@ -170,11 +180,13 @@ class MemTracker:
         # fork each target's state over its scales and run the memory network
         with self._stage("memory"):
             before = _cat_states([t.state for t in targets])
-            frozen = torch.tensor([t.writes_frozen for t in targets], device=self.device)  # (T,)
+            frozen_flags = [t.writes_frozen for t in targets]
+            frozen = torch.tensor(frozen_flags, device=self.device)  # (T,)
             applied = _effective_write(before.memory, frozen)  # (T, N) what this step writes into each slot
             state = before.map(lambda v: v.repeat_interleave(s, dim=0))
             pending = torch.cat([t.pending for t in targets]).repeat_interleave(s, dim=0)  # (T*S, C, K, K)
-            state, out = self._step(state, pending, search, frozen.repeat_interleave(s))
+            scale_frozen = frozen.repeat_interleave(s) if any(frozen_flags) else None
+            state, out = self._step(state, pending, search, scale_frozen)
         with self._stage("post"):
             picked, packed = self._choose(out, state, search, applied, len(targets), s)
             rows = packed.cpu().numpy()  # the one host transfer of the frame
@@ -237,7 +249,9 @@ class MemTracker:
         box.check_inside(frame.shape[1], frame.shape[0])
         t = self._targets[target_id]
         cx, cy = box.center
+        self._uploaded = None
         template, crops = self._exemplars(frame, [(cx, cy, box.w, box.h)])
+        self._uploaded = None
         mem = t.state.memory
         usage = mem.usage.masked_fill(mem.pinned, float("inf"))  # (1, N)
         alloc = F.one_hot(usage.argmin(-1), usage.shape[-1]).to(usage.dtype)  # (1, N)
@@ -360,8 +374,11 @@ class MemTracker:
         if self.device.type == "cpu":
             return torch.from_numpy(crop_cpu(frame, centers, sides, out)).contiguous(
                 memory_format=torch.channels_last)
-        gpu = torch.from_numpy(frame).to(self.device, non_blocking=True)
-        image = gpu.permute(2, 0, 1).float().div_(255.0)  # (3, H, W)
+        # one upload per frame: search and exemplar crops of the same step share it
+        if self._uploaded is None or self._uploaded[0] is not frame:
+            gpu = torch.from_numpy(frame).to(self.device, non_blocking=True)
+            self._uploaded = (frame, gpu.permute(2, 0, 1).float().div_(255.0))  # (3, H, W)
+        image = self._uploaded[1]
         c = torch.tensor(centers, device=self.device, dtype=torch.float32)  # (K, 2)
         sz = torch.tensor(sides, device=self.device, dtype=torch.float32)  # (K,)
         return crop_torch(image, c, sz, out)
@@ -370,7 +387,7 @@ class MemTracker:
         x = crops.half() if self._half else crops
         if self.device.type == "cpu" and len(x) > 4:
             # small batches keep a CPU's caches warm: many targets run faster in chunks
-            return torch.cat([self._backbone(chunk) for chunk in x.split(3)])  # (B, C, H, W)
+            return torch.cat([self._backbone(chunk) for chunk in x.split(3)]).float()  # (B, C, H, W)
         return self._backbone(x).float()  # (B, C, H, W)
 
     def _exemplars(self, frame: np.ndarray, boxes) -> tuple[torch.Tensor, np.ndarray | None]:
@@ -389,8 +406,9 @@ class MemTracker:
             images = (small.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()  # (T, 64, 64, 3)
         return templates, images
 
-    def _step(self, state: NetState, pending: torch.Tensor, search: torch.Tensor, frozen: torch.Tensor):
-        if bool(frozen.any()):
+    def _step(self, state: NetState, pending: torch.Tensor, search: torch.Tensor, frozen: torch.Tensor | None):
+        # frozen is None when no target is frozen (decided on the host: no device sync)
+        if frozen is not None:
             # frozen targets skip the write: zero write weights for this step only
             mem = state.memory
             ww = mem.write_weights.masked_fill(frozen[:, None], 0.0)
