@@ -171,9 +171,9 @@ class InsightOps:
         g = self.geometry
         chosen = g.frame_to_cell(diag.search_box, *entry.box.center) if g is not None else None
         r_max = float(diag.response.max())
-        caption = (f"{name}, frame {frame}: confidence {entry.score:.2f}, scale {diag.scale:+d}, "
-                   f"attention spread {attention_entropy(diag.attention):.3f} (1 = flat), "
-                   f"response max {r_max:.2f} (red circle); the tracker's peak after windowing: white cross.")
+        caption = (f"<b>{name}, frame {frame}</b><br>confidence {entry.score:.2f} · scale {diag.scale:+d} "
+                   f"· attention spread {attention_entropy(diag.attention):.3f} (1 = flat) "
+                   f"· response max {r_max:.1f}")
         self.maps.show_maps(diag.attention, diag.response, chosen, caption)
         if self.w.actions["attention_overlay"].isChecked() and g is not None:
             cells = diag.attention.shape[0]

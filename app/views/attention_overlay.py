@@ -1,8 +1,9 @@
 """The tracker's attention drawn over the frame: a heat map over the response grid (the central
 part of the search region, see app.search_geometry), the search region's outline and the peak.
 
-Colour and opacity both follow attention / max(attention), so cells the tracker ignores stay
-transparent and a spread-out attention shows as an even tint over the whole grid.
+Colour and opacity both follow the attention stretched to the frame's own range (min..max), so
+the cells the tracker favours stand out even when its attention is nearly flat; how flat it is
+(the entropy, "attention spread") is printed under the maps and ranked in the review queue.
 """
 from __future__ import annotations
 
@@ -17,16 +18,16 @@ __all__ = ["AttentionOverlay", "heat_rgba"]
 _CMAP = pg.colormap.get("inferno")
 
 
-def heat_rgba(values: np.ndarray, max_alpha: int = 190) -> np.ndarray:
-    """(H, W) non-negative values -> (H, W, 4) uint8 RGBA, colour and alpha by value / max."""
+def heat_rgba(values: np.ndarray, max_alpha: int = 200) -> np.ndarray:
+    """(H, W) values -> (H, W, 4) uint8 RGBA; colour and alpha by the value stretched to min..max."""
     v = np.asarray(values, np.float64)
-    top = float(v.max()) if v.size else 0.0
-    norm = v / top if top > 0 else np.zeros_like(v)
+    lo, hi = (float(v.min()), float(v.max())) if v.size else (0.0, 0.0)
+    norm = (v - lo) / (hi - lo) if hi > lo else np.zeros_like(v)
     lut = _CMAP.getLookupTable(0.0, 1.0, 256, alpha=False)  # (256, 3) uint8
-    idx = np.clip((0.25 + 0.75 * norm) * 255, 0, 255).astype(np.intp)
+    idx = np.clip((0.3 + 0.7 * norm) * 255, 0, 255).astype(np.intp)
     rgba = np.empty(v.shape + (4,), np.uint8)
     rgba[..., :3] = lut[idx]
-    rgba[..., 3] = np.clip(25 + (max_alpha - 25) * norm**0.8, 0, 255).astype(np.uint8)
+    rgba[..., 3] = np.clip(max_alpha * norm**1.5, 0, 255).astype(np.uint8)
     return rgba
 
 

@@ -1,8 +1,8 @@
 """Plots over time for the selected object: confidence, the memory gates (no-op / update /
 allocate), the mean residual gate, the read strength, and a slot timeline (rows = memory slots,
-shade = read weight, a dot on the slot that dominated each frame's read, a triangle where a frame's
-appearance was written into a slot, grey where writes were frozen). A cursor follows the current
-frame; clicking a plot seeks.
+shade = read weight stretched to the shown range, a dot on the slot that dominated each frame's
+read, a triangle where a frame's appearance was written into a slot, grey where writes were
+frozen). A cursor follows the current frame; clicking a plot seeks.
 """
 from __future__ import annotations
 
@@ -35,14 +35,15 @@ class InsightPlots(pg.GraphicsLayoutWidget):
         self.setBackground("#1f2023")
         self.ci.setSpacing(2)
         self.series: InsightSeries | None = None
-        titles = (("confidence", "Confidence"), ("gates", "Gates"), ("residual", "Residual gate"),
-                  ("strength", "Read strength"), ("slots", "Slots"))
+        titles = (("confidence", "conf."), ("gates", "gates"), ("residual", "resid."),
+                  ("strength", "\u03b2 read"), ("slots", "slot"))
         self.plots: dict[str, pg.PlotItem] = {}
         self.cursors: list[pg.InfiniteLine] = []
         for row, (key, title) in enumerate(titles):
             p = self.addPlot(row=row, col=0)
             p.setLabel("left", title, **{"font-size": "8pt", "color": "#b8bbc2"})
             p.getAxis("left").setWidth(58)
+            p.getAxis("left").enableAutoSIPrefix(False)
             p.showGrid(x=True, y=True, alpha=0.15)
             p.setMouseEnabled(x=True, y=False)
             p.hideButtons()
@@ -56,16 +57,18 @@ class InsightPlots(pg.GraphicsLayoutWidget):
             self.plots[key] = p
         self.scene().sigMouseClicked.connect(self._on_click)
         self.ci.layout.setRowStretchFactor(4, 2)
+        self.addLabel("confidence (dashed: pause threshold) \u00b7 gates: <span style='color:#9aa0a6'>no-op</span> "
+                      "<span style='color:#4da3ff'>update</span> <span style='color:#f5a142'>allocate</span> "
+                      "\u00b7 mean residual gate \u00b7 read strength \u00b7 slots: shade = read weight, "
+                      "\u25cf top read, \u25b2 frame's appearance written into the slot, grey = writes frozen",
+                      row=5, col=0, size="8pt", color="#8a8d93")
         self.plots["confidence"].setYRange(0, 1, padding=0.05)
         self.plots["gates"].setYRange(0, 1, padding=0.05)
         self.confidence = self.plots["confidence"].plot(pen=pg.mkPen("#5ad17a", width=1.6), connect="finite")
         self.threshold = pg.InfiniteLine(angle=0, movable=False,
                                          pen=pg.mkPen("#f0b429", width=1, style=QtCore.Qt.PenStyle.DashLine))
         self.plots["confidence"].addItem(self.threshold)
-        self.plots["gates"].addLegend(offset=(-4, 2), labelTextSize="8pt", colCount=3,
-                                      brush=pg.mkBrush(31, 32, 35, 200))
-        self.gates = [self.plots["gates"].plot(pen=pg.mkPen(c, width=1.4), connect="finite", name=n)
-                      for c, n in zip(GATE_COLORS, ("no-op", "update", "allocate"))]
+        self.gates = [self.plots["gates"].plot(pen=pg.mkPen(c, width=1.4), connect="finite") for c in GATE_COLORS]
         self.residual = self.plots["residual"].plot(pen=pg.mkPen("#c792ea", width=1.4), connect="finite")
         self.strength = self.plots["strength"].plot(pen=pg.mkPen("#7fd3ff", width=1.4), connect="finite")
         slots = self.plots["slots"]
@@ -99,6 +102,7 @@ class InsightPlots(pg.GraphicsLayoutWidget):
         for k, item in enumerate(self.gates):
             item.setData(x, _dense(f, series.gates[:, k].astype(np.float64), first, last))
         self.residual.setData(x, _dense(f, series.residual, first, last))
+        self.plots["residual"].setYRange(0, max(0.05, float(np.nanmax(series.residual)) * 1.2), padding=0.05)
         self.strength.setData(x, _dense(f, series.strength, first, last))
         self.threshold.setVisible(threshold is not None)
         if threshold is not None:
@@ -106,11 +110,12 @@ class InsightPlots(pg.GraphicsLayoutWidget):
         # slot timeline: read weights as an image, frames first..last x slots
         n = series.slots
         read = _dense(f, series.read.astype(np.float64), first, last).T  # (N, frames)
-        top = float(np.nanmax(read)) if np.isfinite(read).any() else 1.0
+        ok = np.isfinite(read)
+        lo, hi = (float(read[ok].min()), float(read[ok].max())) if ok.any() else (0.0, 1.0)
         lut = _READ_CMAP.getLookupTable(0.0, 1.0, 256, alpha=False)
         rgba = np.zeros(read.shape + (4,), np.uint8)
-        ok = np.isfinite(read)
-        idx = np.clip(np.nan_to_num(read / max(top, 1e-6)) * 255, 0, 255).astype(np.intp)
+        # stretched to the shown range: read weights of an untrained memory differ by a few percent
+        idx = np.clip(np.nan_to_num((read - lo) / max(hi - lo, 1e-6)) * 255, 0, 255).astype(np.intp)
         rgba[..., :3] = lut[idx]
         rgba[..., 3] = np.where(ok, 255, 0)
         self.read_image.setImage(rgba, autoLevels=False)

@@ -20,7 +20,9 @@ WRITE_COLOR = "#f5a142"
 DOMINANT_COLOR = "#5ad17a"
 ALLOC_COLOR = "#f5a142"
 PIN_COLOR = "#e0c341"
-CROP_SIDE = 72
+CROP_SIDE = 64
+NO_SOURCE_TIP = ("The engine names a slot's source frame when a write replaces at least half of the slot; "
+                 "this slot has had only partial writes (or none) since it was last emptied.")
 
 
 def _pixmap(crop: np.ndarray | None, side: int = CROP_SIDE) -> QtGui.QPixmap:
@@ -29,7 +31,7 @@ def _pixmap(crop: np.ndarray | None, side: int = CROP_SIDE) -> QtGui.QPixmap:
         pm.fill(QtGui.QColor("#26282c"))
         p = QtGui.QPainter(pm)
         p.setPen(QtGui.QColor("#6f7278"))
-        p.drawText(pm.rect(), QtCore.Qt.AlignmentFlag.AlignCenter, "empty")
+        p.drawText(pm.rect(), QtCore.Qt.AlignmentFlag.AlignCenter, "no full\nwrite")
         p.end()
         return pm
     a = np.ascontiguousarray(crop)
@@ -52,10 +54,13 @@ class SlotCardWidget(QtWidgets.QFrame):
         self.image.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
         self.title = QtWidgets.QLabel(f"<b>Slot {slot}</b>")
         self.badges = QtWidgets.QLabel("")
+        self.badges.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.badges.setWordWrap(True)
         self.source = QtWidgets.QLabel("")
         self.values = QtWidgets.QLabel("")
         for label in (self.source, self.values, self.badges):
             label.setStyleSheet("font-size: 11px;")
+        self.setMinimumWidth(84)
         self.pin = QtWidgets.QToolButton()
         self.pin.setText("Pin")
         self.evict = QtWidgets.QToolButton()
@@ -96,18 +101,22 @@ class SlotCardWidget(QtWidgets.QFrame):
             self.evict.setEnabled(False)
             return
         self.image.setPixmap(_pixmap(card.crop))
-        self.source.setText("empty" if card.source is None else f"from frame {card.source}")
-        self.values.setText(f"read {card.read:.3f} \u00b7 use {card.usage:.2f}")
+        self.source.setText("no source" if card.source is None else f"frame {card.source}")
+        self.source.setToolTip(NO_SOURCE_TIP if card.source is None else
+                               f"The appearance of frame {card.source} was last written into this slot")
+        self.values.setText(f"read {card.read:.3f}\nuse {card.usage:.2f}")
+        self.values.setToolTip(f"read weight on this frame {card.read:.4f}; write weight {card.write:.4f}; "
+                               f"usage {card.usage:.3f}")
         badges = []
         if card.pinned:
             badges.append(f"<span style='color:{PIN_COLOR}'>pinned</span>")
         if card.dominant:
             badges.append(f"<span style='color:{DOMINANT_COLOR}'>top read</span>")
         if card.allocated:
-            badges.append(f"<span style='color:{ALLOC_COLOR}'>next alloc</span>")
+            badges.append(f"<span style='color:{ALLOC_COLOR}'>allocated</span>")
         for kind in card.pending:
             badges.append(f"<i>{kind} pending</i>")
-        self.badges.setText(" \u00b7 ".join(badges) or "&nbsp;")
+        self.badges.setText("<br>".join(badges) or "&nbsp;")
         self.pin.setText("Unpin" if card.pinned else "Pin")
         self.pin.setEnabled(editable)
         self.evict.setEnabled(editable)
@@ -151,17 +160,19 @@ class MemoryPanel(QtWidgets.QWidget):
         plot.setYRange(0, 1, padding=0.02)
         plot.getAxis("bottom").setTicks([[(j, str(j)) for j in range(slots)]])
         plot.getAxis("left").setWidth(34)
-        legend = plot.addLegend(offset=(-6, 4), labelTextSize="8pt", brush=pg.mkBrush(31, 32, 35, 200))
         self.read_bars = pg.BarGraphItem(x=np.arange(slots) - 0.18, height=np.zeros(slots), width=0.34,
-                                         brush=READ_COLOR, pen=None, name="read")
+                                         brush=READ_COLOR, pen=None)
         self.write_bars = pg.BarGraphItem(x=np.arange(slots) + 0.18, height=np.zeros(slots), width=0.34,
-                                          brush=WRITE_COLOR, pen=None, name="write")
-        self.alloc_marker = pg.ScatterPlotItem(size=11, symbol="t", brush=ALLOC_COLOR, pen=None, name="allocation")
+                                          brush=WRITE_COLOR, pen=None)
+        self.alloc_marker = pg.ScatterPlotItem(size=11, symbol="t", brush=ALLOC_COLOR, pen=None)
         for item in (self.read_bars, self.write_bars, self.alloc_marker):
             plot.addItem(item)
-        legend.addItem(self.read_bars, "read weight")
-        legend.addItem(self.write_bars, "write weight")
-        legend.addItem(self.alloc_marker, "allocation")
+        self.bars_legend = QtWidgets.QLabel(
+            f"<span style='color:{READ_COLOR}'>\u25a0</span> read weight &nbsp; "
+            f"<span style='color:{WRITE_COLOR}'>\u25a0</span> write weight (applied to this frame's "
+            f"appearance at the next step) &nbsp; <span style='color:{ALLOC_COLOR}'>\u25bc</span> allocation")
+        self.bars_legend.setWordWrap(True)
+        self.bars_legend.setStyleSheet("color: #b8bbc2; font-size: 11px;")
         self.message = QtWidgets.QLabel("")
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color: #f0b429;")
@@ -211,10 +222,12 @@ class MemoryPanel(QtWidgets.QWidget):
         layout.addWidget(self.message)
         layout.addLayout(grid)
         layout.addWidget(self.bars)
+        layout.addWidget(self.bars_legend)
         layout.addWidget(edits_box)
         layout.addStretch(1)
         scroll = QtWidgets.QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         scroll.setWidget(inner)
         outer = QtWidgets.QVBoxLayout(self)

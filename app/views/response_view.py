@@ -59,10 +59,19 @@ class MapsView(QtWidgets.QWidget):
         self.caption = QtWidgets.QLabel("")
         self.caption.setWordWrap(True)
         self.caption.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.graphics.setMinimumHeight(170)
+        self.graphics.setMaximumHeight(260)
+        legend = QtWidgets.QLabel("Each map covers the central part of the search region (dashed on the "
+                                  "frame), colours stretched to the frame's range. White cross: where the "
+                                  "tracker moved the box; red circle: the raw response maximum.")
+        legend.setWordWrap(True)
+        legend.setStyleSheet("color: #8a8d93; font-size: 11px;")
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
-        layout.addWidget(self.graphics, 1)
+        layout.addWidget(self.graphics)
         layout.addWidget(self.caption)
+        layout.addWidget(legend)
+        layout.addStretch(1)
         # what is on screen, for tests and for anyone scripting the window
         self.shown_attention: np.ndarray | None = None
         self.shown_response: np.ndarray | None = None

@@ -112,7 +112,7 @@ def test_panels_show_the_engines_diagnostics_for_the_current_frame(qtbot, make_w
     # the slot records match the engine's memory after the last frame
     last = w.diagnostics.slots(1, 12)
     assert list(last.sources) == [s["frame"] for s in engine.memory_slots(1)]
-    assert ins.memory_panel.cards[0].source.text() == "from frame 0"  # T0's slot
+    assert ins.memory_panel.cards[0].source.text() == "frame 0"  # T0 is in slot 0
     # an undone run's diagnostics are not shown; redo brings them back without re-running
     w.actions["undo"].trigger()
     goto(qtbot, w, 9)
