@@ -14,20 +14,34 @@ tracked entry before showing them (a later run over the frame replaces them).
 """
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from dataclasses import dataclass
+
+import numpy as np
 
 from tracker.result import Diagnostics
 
 from .memory_model import SlotRecord
 
-__all__ = ["DiagnosticsStore"]
+__all__ = ["DiagnosticsStore", "attention_entropy"]
+
+
+def attention_entropy(attention: np.ndarray) -> float:
+    """Entropy of an attention map (sums to 1) over the entropy of a uniform map: 0 = one cell, 1 = flat."""
+    p = np.asarray(attention, np.float64).ravel()
+    n = p.size
+    p = p[p > 0]
+    if p.size == 0 or n < 2:
+        return 0.0
+    return float(-(p * np.log(p)).sum() / math.log(n))
 
 
 @dataclass
 class _Entry:
     diagnostics: Diagnostics | None = None
     slots: SlotRecord | None = None
+    entropy: float | None = None  # of the attention map, computed once when first asked for
 
 
 def _diag_bytes(d: Diagnostics | None) -> int:
@@ -58,6 +72,7 @@ class DiagnosticsStore:
             return
         self._bytes -= _diag_bytes(entry.diagnostics)
         entry.diagnostics = diagnostics
+        entry.entropy = None
         self._bytes += _diag_bytes(diagnostics)
         self._settle(track_id, frame, entry)
 
@@ -75,6 +90,15 @@ class DiagnosticsStore:
     def get(self, track_id: int, frame: int) -> Diagnostics | None:
         entry = self._data.get(track_id, {}).get(frame)
         return entry.diagnostics if entry is not None else None
+
+    def attention_entropy(self, track_id: int, frame: int) -> float | None:
+        """The normalised entropy of the frame's attention map (0 = one cell, 1 = flat), cached."""
+        entry = self._data.get(track_id, {}).get(frame)
+        if entry is None or entry.diagnostics is None:
+            return None
+        if entry.entropy is None:
+            entry.entropy = attention_entropy(entry.diagnostics.attention)
+        return entry.entropy
 
     def slots(self, track_id: int, frame: int) -> SlotRecord | None:
         entry = self._data.get(track_id, {}).get(frame)

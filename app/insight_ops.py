@@ -3,11 +3,11 @@ plots and the review queue into the window, and keeps them on the selected objec
 on screen.
 
 Updates are coalesced: the current-frame views repaint at most ~30 times a second (while a run
-streams frames with follow on, and while scrubbing), the plots and the review queue, whose cost
-grows with the video, at most 5 times a second during a run. Everything shown comes from the
-bounded per-frame store (``window.diagnostics``), so revisiting a tracked frame needs no re-run;
-a frame counts as tracked only while its entry is still the tracker's box (diagnostics outlive an
-undo of their run).
+streams frames with follow on, and while scrubbing); the plots, whose cost grows with the video,
+at most 4 times a second during a run; the review queue when no run is going on. Everything shown
+comes from the bounded per-frame store (``window.diagnostics``), so revisiting a tracked frame
+needs no re-run; a frame counts as tracked only while its entry is still the tracker's box
+(diagnostics outlive an undo of their run).
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from .memory_edits import EditKind, edits_at
 from .memory_model import MemoryView, gates_text, pending_retemplate, slot_cards
 from .memory_ops import MemoryOps
 from .review_ops import ReviewOps
-from .review_queue import attention_entropy
+from .diagnostics_store import attention_entropy
 from .search_geometry import ResponseGeometry
 from .views.attention_overlay import AttentionOverlay
 from .views.insight_plots import InsightPlots
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 __all__ = ["InsightOps"]
 
 FRAME_INTERVAL_MS = 33  # current-frame views: ~30 updates a second at most
-SERIES_INTERVAL_S = 0.2  # plots and review queue during a run
+SERIES_INTERVAL_S = 0.25  # plots during a run
 OVERLAY_KEY = "insight/attention_overlay"
 
 
@@ -76,7 +76,8 @@ class InsightOps:
 
     def _connect(self) -> None:
         w, a = self.w, self.w.actions
-        a["attention_overlay"].setChecked(bool(w.settings_store.value(OVERLAY_KEY, True) in (True, "true", 1, "1")))
+        overlay_on = w.settings_store.value(OVERLAY_KEY, True) in (True, "true", 1, "1")
+        a["attention_overlay"].setChecked(bool(overlay_on))
         a["attention_overlay"].toggled.connect(self._on_overlay_toggled)
         a["retemplate"].triggered.connect(self._retemplate)
         w.frame_changed.connect(lambda _f: self.schedule())
@@ -177,7 +178,8 @@ class InsightOps:
         self.maps.show_maps(diag.attention, diag.response, chosen, caption)
         if self.w.actions["attention_overlay"].isChecked() and g is not None:
             cells = diag.attention.shape[0]
-            self.overlay.show(diag.attention, g.grid_rect(diag.search_box, cells), diag.search_box, entry.box.center)
+            grid = g.grid_rect(diag.search_box, cells)
+            self.overlay.show(diag.attention, grid, diag.search_box, entry.box.center)
         else:
             self.overlay.hide()
 
@@ -199,7 +201,7 @@ class InsightOps:
                               message="No recorded memory on this frame: it was not tracked (or the run "
                                       "was undone). Memory edits apply when tracking passes their frame.")
         else:
-            message = "" if diag is not None else "Keyframe: the memory after re-seeding here (no read on this frame)."
+            message = "" if diag is not None else "Keyframe: the memory after re-seeding here (no read here)."
             if record is not None and record.frozen:
                 message = (message + " " if message else "") + "Writes are frozen after this frame."
             view = MemoryView(f"Memory of {name}, frame {frame} ({way} run)",
@@ -209,7 +211,8 @@ class InsightOps:
                               message=message, pending_retemplate=pending_retemplate(record, here))
         self.memory_panel.show_view(view)
         if self.shown != (tid, frame):
-            self.memory_panel.set_freeze_range(frame, min(frame + 10, self.w.frame_count - 1), self.w.frame_count - 1)
+            last = self.w.frame_count - 1
+            self.memory_panel.set_freeze_range(frame, min(frame + 10, last), last)
 
     def _show_series(self, tid: int | None) -> None:
         store = self.w.store
@@ -218,8 +221,8 @@ class InsightOps:
         else:
             self.plots.set_series(build_series(self.w.diagnostics, store.project, tid),
                                   self.w.settings.confidence_threshold)
-        if not self.review.checking:
-            self.review.refresh()
+        if not self.review.checking and not self.w.controller.running:
+            self.review.refresh()  # after runs: the queue is for reviewing, not for watching
 
     # ------------------------------------------------------------------ edits from the panel
     def _target(self) -> tuple[int, int] | None:

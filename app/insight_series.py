@@ -19,7 +19,8 @@ from .memory_model import SlotRecord
 __all__ = ["InsightSeries", "build_series", "tracked_diagnostics", "tracked_slots"]
 
 
-def tracked_diagnostics(store: DiagnosticsStore, project: Project, track_id: int, frame: int) -> Diagnostics | None:
+def tracked_diagnostics(store: DiagnosticsStore, project: Project, track_id: int,
+                        frame: int) -> Diagnostics | None:
     """The diagnostics of a frame whose entry is still the tracker's box, else None."""
     obj = project.objects.get(track_id)
     entry = obj.entries.get(frame) if obj is not None else None

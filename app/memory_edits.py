@@ -76,7 +76,8 @@ class MemoryEdit:
         if self.frame < 0:
             raise ValueError(f"memory edit on frame {self.frame}: frames start at 0")
         if (self.kind in SLOT_KINDS) != (self.slot is not None):
-            raise ValueError(f"a {self.kind.value} edit {'needs' if self.kind in SLOT_KINDS else 'takes no'} slot")
+            need = "needs" if self.kind in SLOT_KINDS else "takes no"
+            raise ValueError(f"a {self.kind.value} edit {need} slot")
         if (self.kind is EditKind.FREEZE) != (self.last is not None):
             raise ValueError("a freeze needs its last frame (and only a freeze has one)")
         if self.last is not None and self.last < self.frame:
@@ -101,7 +102,8 @@ def frozen_at(edits: Iterable[MemoryEdit], frame: int) -> bool:
 
 def edits_at(edits: Iterable[MemoryEdit], frame: int, direction: int) -> list[MemoryEdit]:
     """The non-freeze edits applied after ``frame`` in a run of ``direction``, in application order."""
-    here = [e for e in edits if e.kind is not EditKind.FREEZE and e.frame == frame and e.direction == direction]
+    here = [e for e in edits
+            if e.kind is not EditKind.FREEZE and e.frame == frame and e.direction == direction]
     return sorted(here, key=lambda e: (_ORDER[e.kind], e.slot if e.slot is not None else -1))
 
 

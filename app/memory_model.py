@@ -86,7 +86,8 @@ def allocation_slot(diag: Diagnostics) -> int | None:
     g_r, g_a = float(diag.gates[1]), float(diag.gates[2])
     if g_a < 1e-4:
         return None
-    alloc = (np.asarray(diag.write_weights, np.float64) - g_r * np.asarray(diag.read_weights, np.float64)) / g_a
+    write = np.asarray(diag.write_weights, np.float64)
+    alloc = (write - g_r * np.asarray(diag.read_weights, np.float64)) / g_a
     return int(np.argmax(alloc))
 
 

@@ -59,7 +59,8 @@ class MemoryOps:
 
     def freeze(self, track_id: int, first: int, last: int) -> bool:
         first, last = sorted((int(first), int(last)))
-        return self._run(slot_edit_command(self._all(), track_id, MemoryEdit(EditKind.FREEZE, first, last=last)))
+        edit = MemoryEdit(EditKind.FREEZE, first, last=last)
+        return self._run(slot_edit_command(self._all(), track_id, edit))
 
     def retemplate(self, track_id: int, frame: int) -> bool:
         obj = self.w.store.project.objects.get(track_id) if self.w.store else None
@@ -75,7 +76,8 @@ class MemoryOps:
         if not 0 <= index < len(edits):
             return False
         removed = edits.pop(index)
-        return self._run(replace_edits(self._all(), track_id, edits, f"Memory #{track_id}: remove {removed.describe()}"))
+        text = f"Memory #{track_id}: remove {removed.describe()}"
+        return self._run(replace_edits(self._all(), track_id, edits, text))
 
     # ------------------------------------------------------------------ the resting engine
     def on_store_changed(self) -> None:

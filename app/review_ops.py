@@ -68,8 +68,8 @@ class ReviewOps:
         self.queue = rank(signals, t)
         checked = sum(1 for s in signals if s.fb_iou is not None)
         summary = (f"{len(self.queue)} of {len(signals)} tracked frames flagged. Thresholds: confidence "
-                   f"< {t.confidence:.2f}, box jump > {t.jump:.1f} box sizes, attention spread > {t.entropy:.2f} "
-                   f"(and {t.entropy_margin:.2f} over the object's median), "
+                   f"< {t.confidence:.2f}, box jump > {t.jump:.1f} box sizes, attention spread "
+                   f"> {t.entropy:.2f} (and {t.entropy_margin:.2f} over the object's median), "
                    f"forward/backward IoU < {t.fb_iou:.2f} ({checked} frames checked).")
         labels = {tid: f"#{tid} {o.label}" for tid, o in store.project.objects.items()}
         self.panel.set_items(self.queue, summary, labels)

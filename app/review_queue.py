@@ -28,7 +28,7 @@ import numpy as np
 from tracker.project import Project, Provenance
 from tracker.types import Box
 
-from .diagnostics_store import DiagnosticsStore
+from .diagnostics_store import DiagnosticsStore, attention_entropy
 
 __all__ = ["FrameSignals", "ReviewItem", "ReviewThresholds", "attention_entropy", "box_jump",
            "collect_signals", "next_item", "rank"]
@@ -63,15 +63,6 @@ class ReviewItem:
     reasons: tuple[str, ...]
 
 
-def attention_entropy(attention: np.ndarray) -> float:
-    """Entropy of an attention map (sums to 1) over the entropy of a uniform map: 0 = one cell, 1 = flat."""
-    p = np.asarray(attention, np.float64).ravel()
-    p = p[p > 0]
-    if p.size == 0 or attention.size < 2:
-        return 0.0
-    return float(-(p * np.log(p)).sum() / math.log(attention.size))
-
-
 def box_jump(previous: Box, current: Box) -> float:
     """Centre displacement in units of the previous box's size, plus |log area ratio|."""
     (px, py), (cx, cy) = previous.center, current.center
@@ -79,7 +70,8 @@ def box_jump(previous: Box, current: Box) -> float:
     return math.hypot(cx - px, cy - py) / size + abs(math.log(current.area / previous.area))
 
 
-def collect_signals(project: Project, diagnostics: DiagnosticsStore, backward: Mapping[int, Mapping[int, Box]],
+def collect_signals(project: Project, diagnostics: DiagnosticsStore,
+                    backward: Mapping[int, Mapping[int, Box]],
                     track_ids: Iterable[int] | None = None) -> list[FrameSignals]:
     """Signals for every tracked frame of the objects (all objects when ``track_ids`` is None).
 
@@ -100,11 +92,9 @@ def collect_signals(project: Project, diagnostics: DiagnosticsStore, backward: M
                 previous = None
                 continue
             if e.provenance is Provenance.TRACKED:
-                d = diagnostics.get(tid, f)
                 jump = box_jump(previous, e.box) if previous is not None and previous_frame == f - 1 else None
                 b = back.get(f)
-                out.append(FrameSignals(tid, f, e.score, jump,
-                                        attention_entropy(d.attention) if d is not None else None,
+                out.append(FrameSignals(tid, f, e.score, jump, diagnostics.attention_entropy(tid, f),
                                         e.box.iou(b) if b is not None else None))
             previous, previous_frame = e.box, f
     return out
@@ -114,7 +104,8 @@ def _badness(excess: float) -> float:
     return 0.5 + 0.5 * min(1.0, max(0.0, excess))
 
 
-def rank(signals: Iterable[FrameSignals], thresholds: ReviewThresholds = ReviewThresholds()) -> list[ReviewItem]:
+def rank(signals: Iterable[FrameSignals],
+         thresholds: ReviewThresholds = ReviewThresholds()) -> list[ReviewItem]:
     """The flagged frames, most suspicious first."""
     t = thresholds
     signals = list(signals)
@@ -122,7 +113,8 @@ def rank(signals: Iterable[FrameSignals], thresholds: ReviewThresholds = ReviewT
     for s in signals:
         if s.entropy is not None:
             entropies.setdefault(s.track_id, []).append(s.entropy)
-    entropy_limit = {tid: max(t.entropy, float(np.median(v)) + t.entropy_margin) for tid, v in entropies.items()}
+    entropy_limit = {tid: max(t.entropy, float(np.median(v)) + t.entropy_margin)
+                     for tid, v in entropies.items()}
     items = []
     for s in signals:
         priority = 0.0

@@ -253,7 +253,8 @@ class JobRunner:
             self._base = None
         records = {}
         for t in targets:
-            applied = apply_after_frame(trk, t.track_id, frame, d, t.memory_edits, image, boxes.get(t.track_id))
+            box = boxes.get(t.track_id)
+            applied = apply_after_frame(trk, t.track_id, frame, d, t.memory_edits, image, box)
             record = SlotRecord.from_tracker(trk, t.track_id, frozen_at(t.memory_edits, frame), d, applied)
             if record is not None:
                 records[t.track_id] = record

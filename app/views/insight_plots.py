@@ -16,6 +16,7 @@ __all__ = ["InsightPlots"]
 
 GATE_COLORS = ("#9aa0a6", "#4da3ff", "#f5a142")  # no-op, update, allocate
 _READ_CMAP = pg.colormap.get("viridis")
+MAX_DOTS = 1500
 
 
 def _dense(frames: np.ndarray, values: np.ndarray, first: int, last: int) -> np.ndarray:
@@ -47,6 +48,9 @@ class InsightPlots(pg.GraphicsLayoutWidget):
             p.showGrid(x=True, y=True, alpha=0.15)
             p.setMouseEnabled(x=True, y=False)
             p.hideButtons()
+            # long videos: draw at most about one point per pixel, only what is in view
+            p.setDownsampling(auto=True, mode="peak")
+            p.setClipToView(True)
             if key != "slots":
                 p.getAxis("bottom").setStyle(showValues=False)
             if self.plots:
@@ -57,18 +61,20 @@ class InsightPlots(pg.GraphicsLayoutWidget):
             self.plots[key] = p
         self.scene().sigMouseClicked.connect(self._on_click)
         self.ci.layout.setRowStretchFactor(4, 2)
-        self.addLabel("confidence (dashed: pause threshold) \u00b7 gates: <span style='color:#9aa0a6'>no-op</span> "
-                      "<span style='color:#4da3ff'>update</span> <span style='color:#f5a142'>allocate</span> "
-                      "\u00b7 mean residual gate \u00b7 read strength \u00b7 slots: shade = read weight, "
-                      "\u25cf top read, \u25b2 frame's appearance written into the slot, grey = writes frozen",
-                      row=5, col=0, size="8pt", color="#8a8d93")
+        legend = ("confidence (dashed: pause threshold) \u00b7 gates: "
+                  "<span style='color:#9aa0a6'>no-op</span> <span style='color:#4da3ff'>update</span> "
+                  "<span style='color:#f5a142'>allocate</span> \u00b7 mean residual gate \u00b7 read "
+                  "strength \u00b7 slots: shade = read weight, \u25cf top read, \u25b2 frame's "
+                  "appearance written into the slot, grey = writes frozen")
+        self.addLabel(legend, row=5, col=0, size="8pt", color="#8a8d93")
         self.plots["confidence"].setYRange(0, 1, padding=0.05)
         self.plots["gates"].setYRange(0, 1, padding=0.05)
         self.confidence = self.plots["confidence"].plot(pen=pg.mkPen("#5ad17a", width=1.6), connect="finite")
         self.threshold = pg.InfiniteLine(angle=0, movable=False,
                                          pen=pg.mkPen("#f0b429", width=1, style=QtCore.Qt.PenStyle.DashLine))
         self.plots["confidence"].addItem(self.threshold)
-        self.gates = [self.plots["gates"].plot(pen=pg.mkPen(c, width=1.4), connect="finite") for c in GATE_COLORS]
+        self.gates = [self.plots["gates"].plot(pen=pg.mkPen(c, width=1.4), connect="finite")
+                      for c in GATE_COLORS]
         self.residual = self.plots["residual"].plot(pen=pg.mkPen("#c792ea", width=1.4), connect="finite")
         self.strength = self.plots["strength"].plot(pen=pg.mkPen("#7fd3ff", width=1.4), connect="finite")
         slots = self.plots["slots"]
@@ -79,7 +85,8 @@ class InsightPlots(pg.GraphicsLayoutWidget):
         self.frozen = pg.ImageItem(axisOrder="row-major")
         slots.addItem(self.frozen)
         self.dominant = pg.ScatterPlotItem(size=5, symbol="o", brush="#ffffff", pen=None)
-        self.writes = pg.ScatterPlotItem(size=9, symbol="t1", brush="#f5a142", pen=pg.mkPen("#1f2023", width=0.8))
+        self.writes = pg.ScatterPlotItem(size=9, symbol="t1", brush="#f5a142",
+                                         pen=pg.mkPen("#1f2023", width=0.8))
         slots.addItem(self.dominant)
         slots.addItem(self.writes)
         self.set_series(None)
@@ -126,7 +133,10 @@ class InsightPlots(pg.GraphicsLayoutWidget):
                 frozen[0, fr - first] = (140, 140, 140, 110)
         self.frozen.setImage(frozen, autoLevels=False)
         self.frozen.setRect(QtCore.QRectF(first - 0.5, -0.5, last - first + 1, n))
-        self.dominant.setData(f.astype(np.float64), series.dominant.astype(np.float64))
+        if len(f) <= MAX_DOTS:  # beyond that the dots merge into the read-weight shading anyway
+            self.dominant.setData(f.astype(np.float64), series.dominant.astype(np.float64))
+        else:
+            self.dominant.setData([], [])
         writes = [(fr, s) for fr, s in series.writes if first - 1 <= fr <= last]
         self.writes.setData([w[0] for w in writes], [w[1] for w in writes])
         self.plots["slots"].setYRange(-0.5, n - 0.5, padding=0)

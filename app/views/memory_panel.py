@@ -35,7 +35,8 @@ def _pixmap(crop: np.ndarray | None, side: int = CROP_SIDE) -> QtGui.QPixmap:
         p.end()
         return pm
     a = np.ascontiguousarray(crop)
-    image = QtGui.QImage(a.data, a.shape[1], a.shape[0], 3 * a.shape[1], QtGui.QImage.Format.Format_RGB888).copy()
+    h, w = a.shape[:2]
+    image = QtGui.QImage(a.data, w, h, 3 * w, QtGui.QImage.Format.Format_RGB888).copy()
     return QtGui.QPixmap.fromImage(image).scaled(side, side, QtCore.Qt.AspectRatioMode.KeepAspectRatio,
                                                  QtCore.Qt.TransformationMode.SmoothTransformation)
 
@@ -123,7 +124,8 @@ class SlotCardWidget(QtWidgets.QFrame):
         self._border(PIN_COLOR if card.pinned else DOMINANT_COLOR if card.dominant else "#3a3c41")
 
     def _border(self, color: str) -> None:
-        self.setStyleSheet(f"#slotCard {{ border: 1px solid {color}; border-radius: 4px; background: #25272b; }}")
+        self.setStyleSheet(f"#slotCard {{ border: 1px solid {color}; border-radius: 4px; "
+                           "background: #25272b; }")
 
 
 class MemoryPanel(QtWidgets.QWidget):

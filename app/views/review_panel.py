@@ -59,7 +59,8 @@ class ReviewPanel(QtWidgets.QWidget):
             for col, text in enumerate(values):
                 cell = QtWidgets.QTableWidgetItem(text)
                 if col in (0, 1, 3):
-                    cell.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
+                    align = QtCore.Qt.AlignmentFlag
+                    cell.setTextAlignment(align.AlignRight | align.AlignVCenter)
                 self.table.setItem(row, col, cell)
         self.table.setUpdatesEnabled(True)
 

@@ -69,7 +69,8 @@ def test_review_queue_orders_a_crafted_run():
     assert queue[2].reasons == ("confidence 0.05",)
     assert queue[3].reasons == ("forward/backward IoU 0.20",)
     assert queue[4].reasons == ("box jump 0.60 box sizes",)
-    assert [i.priority for i in queue] == pytest.approx([0.5 + 0.5 / 6 + 1.0, 1.0, 0.5 + 0.5 * 5 / 6, 0.8, 0.6])
+    expected = [0.5 + 0.5 / 6 + 1.0, 1.0, 0.5 + 0.5 * 5 / 6, 0.8, 0.6]
+    assert [i.priority for i in queue] == pytest.approx(expected)
     # N walks the queue in order and wraps around
     assert next_item(queue, None).frame == 8
     assert next_item(queue, (1, 8)).frame == 9
@@ -83,7 +84,8 @@ def test_flat_attention_everywhere_flags_nothing():
     signals = [FrameSignals(1, f, 0.9, 0.0, 0.997 + 0.0001 * (f % 3), None) for f in range(20)]
     assert rank(signals) == []
     signals[5] = FrameSignals(1, 5, 0.9, 0.0, 0.999, None)
-    lower = [FrameSignals(1, f, 0.9, 0.0, 0.6, None) for f in range(20)] + [FrameSignals(1, 20, 0.9, 0.0, 0.99)]
+    lower = [FrameSignals(1, f, 0.9, 0.0, 0.6, None) for f in range(20)]
+    lower.append(FrameSignals(1, 20, 0.9, 0.0, 0.99))
     assert [i.frame for i in rank(lower)] == [20]
 
 
@@ -219,8 +221,8 @@ def test_a_run_applies_memory_edits_after_their_frame():
     memory = {1: (MemoryEdit(EditKind.FREEZE, 4, last=5), MemoryEdit(EditKind.PIN, 3, 2),
                   MemoryEdit(EditKind.EVICT, 3, 6), MemoryEdit(EditKind.RETEMPLATE, 7),
                   MemoryEdit(EditKind.PIN, 8, 1, direction=-1), MemoryEdit(EditKind.EVICT, 0, 4))}
-    job = plan_job(p, video_path="/v.mp4", frame_count=12, start=0, direction=Direction.FORWARD, track_ids=[1],
-                   mode=RangeMode.FRAMES, n_frames=9, memory_edits=memory)
+    job = plan_job(p, video_path="/v.mp4", frame_count=12, start=0, direction=Direction.FORWARD,
+                   track_ids=[1], mode=RangeMode.FRAMES, n_frames=9, memory_edits=memory)
     trk = EditingFake()
     runner = JobRunner(job, trk, ListSource(frames), threading.Event())
     outcomes = list(runner)
@@ -278,7 +280,8 @@ def test_backward_check_plans_from_the_later_keyframe_and_never_records():
     assert (job.start, job.stop, job.direction, job.record) == (30, 1, Direction.BACKWARD, False)
     assert dict(job.targets[0].keyframes) == {15: b}  # re-seeds on the keyframe it passes
     del p.objects[1].entries[30]
-    assert plan_backward_check(p, 1, video_path="/v.mp4", frame_count=40).start == 29  # the last tracked frame
+    # without a later keyframe it starts on the last tracked frame
+    assert plan_backward_check(p, 1, video_path="/v.mp4", frame_count=40).start == 29
     p.objects[1].entries = {0: BoxEntry(b, Provenance.KEYFRAME)}
     with pytest.raises(PlanError, match="no tracked frames"):
         plan_backward_check(p, 1, video_path="/v.mp4", frame_count=40)

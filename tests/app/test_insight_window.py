@@ -123,8 +123,10 @@ def test_panels_show_the_engines_diagnostics_for_the_current_frame(qtbot, make_w
     assert np.array_equal(ins.maps.shown_attention, d.attention)
 
 
-def control_run(engine_factory, frames: list, box: Box, evict_at: int | None, until: int) -> dict:
-    """The same tracking outside the window, optionally evicting slot 0 after frame ``evict_at``."""
+def control_run(engine_factory, frames: list, box: Box, evict_at: int | None, until: int,
+                pin_at: int | None = None) -> tuple[dict, object]:
+    """The same tracking outside the window, optionally evicting slot 0 after frame ``evict_at``
+    and pinning it after ``pin_at``; returns the diagnostics by frame and the engine."""
     trk = engine_factory()
     trk.initialize(frames[0], box, target_id=1, frame_index=0)
     out = {}
@@ -132,7 +134,9 @@ def control_run(engine_factory, frames: list, box: Box, evict_at: int | None, un
         out[f] = trk.track_all(frames[f], frame_index=f)[1].diagnostics
         if f == evict_at:
             trk.evict_slot(0, target_id=1)
-    return out
+        if f == pin_at:
+            trk.pin_slot(0, target_id=1)
+    return out, trk
 
 
 def test_pin_and_evict_change_what_the_engine_reads_and_writes(qtbot, make_window, engine):
@@ -157,11 +161,11 @@ def test_pin_and_evict_change_what_the_engine_reads_and_writes(qtbot, make_windo
     track(qtbot, w, 1)  # frame 9 continues from the edited memory
     d9 = w.diagnostics.get(1, 9)
     source = open_source(SAMPLE / "sample.mp4")
-    frames = [source.read(f) for f in range(11)]
+    frames = [source.read(f) for f in range(12)]
     source.close()
     factory = lambda: tracker.load_tracker(device="cpu")  # noqa: E731
-    evicted = control_run(factory, frames, box, evict_at=8, until=10)
-    plain = control_run(factory, frames, box, evict_at=None, until=9)
+    evicted, _ = control_run(factory, frames, box, evict_at=8, until=10)
+    plain, _ = control_run(factory, frames, box, evict_at=None, until=9)
     # exactly the engine of a run that evicted slot 0 after frame 8: writes now go to the empty
     # slot (allocation) and the read no longer finds T0 there
     assert np.array_equal(d9.read_weights, evicted[9].read_weights)
@@ -179,6 +183,14 @@ def test_pin_and_evict_change_what_the_engine_reads_and_writes(qtbot, make_windo
     assert w.diagnostics.slots(1, 10).pinned[0] and engine.memory_slots(1)[0]["frame"] is None
     goto(qtbot, w, 10)
     assert w.insight.memory_panel.cards[0].pin.text() == "Unpin"
+    # replace the initial template with the box on frame 10: its appearance is then written in
+    # full into a slot (allocation gate 1), which an unedited run does not do on frame 10
+    w.actions["retemplate"].trigger()
+    assert w.store.undo_text() == "Memory #1: frame 10: initial template from this box"
+    track(qtbot, w, 1)
+    _, pinned = control_run(factory, frames, box, evict_at=8, pin_at=9, until=11)
+    assert 10 in w.diagnostics.slots(1, 11).sources
+    assert 10 not in [s["frame"] for s in pinned.memory_slots(1)]
 
 
 class SnapshotFake(FakeTracker):
