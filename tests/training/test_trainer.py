@@ -133,7 +133,7 @@ def test_gradient_clipping_bounds_the_update(tmp_path):
 def test_l2_covers_every_trainable_tensor(tmp_path):
     t = _trainer(tmp_path, 1, l2=2.0)
     expected = 0.5 * 2.0 * sum(float((p.detach() ** 2).sum()) for p in t.net.parameters() if p.requires_grad)
-    assert float(t._l2()) == pytest.approx(expected, rel=1e-5)
+    assert float(t._l2().detach()) == pytest.approx(expected, rel=1e-5)
     names = {n for n, p in t.net.named_parameters() if p.requires_grad}
     assert "bn_response.weight" in names and "lstm.ln_c.weight" in names
     assert not any(n.startswith("backbone.") for n in names)
