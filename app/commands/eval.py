@@ -6,6 +6,7 @@ Writes ``OUT/results.json``, ``OUT/success.png``, ``OUT/precision.png`` and ``OU
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -15,6 +16,8 @@ NAME = "eval"
 HELP = "evaluate trackers on an OTB / GOT-10k / LaSOT dataset (success, precision, fps, plots)"
 
 ALL_TRACKERS = ("memtrack", "csrt", "kcf", "mil", "nano", "vit")
+# Named on request only: MemTrack with the same weights and its memory switched off (scores with T0).
+EXTRA_TRACKERS = ("memtrack-nomem",)
 
 EPILOG = """\
 metrics (OTB one-pass evaluation; frame 1 counts, with the ground-truth box it was initialised from):
@@ -37,7 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", default="auto", choices=["auto", "otb", "got10k", "lasot"],
                         help="dataset layout (default: detected)")
     parser.add_argument("--trackers", default=",".join(ALL_TRACKERS),
-                        help=f"comma-separated trackers among {', '.join(ALL_TRACKERS)} (default: all)")
+                        help=f"comma-separated trackers among {', '.join(ALL_TRACKERS)} (default: all), "
+                             "or memtrack-nomem: the same weights with the memory switched off")
     parser.add_argument("--weights", metavar="FILE", help="MemTrack checkpoint (default: the bundled one)")
     parser.add_argument("--device", default="auto", help="MemTrack device: auto, cpu, cuda (default: auto)")
     parser.add_argument("--sequences", metavar="A,B", help="evaluate only these sequences")
@@ -66,7 +70,7 @@ def _names(text: str, what: str) -> list[str]:
     return names
 
 
-def _memtrack(args: argparse.Namespace):
+def _memtrack(args: argparse.Namespace, use_memory: bool = True):
     from tracker.evaluation import TrackerUnavailable
 
     try:
@@ -75,7 +79,13 @@ def _memtrack(args: argparse.Namespace):
         raise TrackerUnavailable(f"memtrack: the tracking engine is not available ({e})") from e
     try:
         # No diagnostics: the evaluation reads only the boxes, and the maps cost time.
-        return load_tracker(weights=args.weights, device=args.device, diagnostics=False)
+        from tracker import load_checkpoint
+
+        tracking = None
+        if not use_memory:
+            _, config, _ = load_checkpoint(args.weights)
+            tracking = dataclasses.replace(config.tracking, use_memory=False)
+        return load_tracker(weights=args.weights, device=args.device, diagnostics=False, tracking=tracking)
     except Exception as e:  # report and go on with the other trackers
         raise TrackerUnavailable(f"memtrack: cannot load the tracker: {e}") from e
 
@@ -86,8 +96,8 @@ def _build_trackers(args: argparse.Namespace, names: list[str]) -> tuple[dict, l
     trackers, skipped = {}, []
     for name in names:
         try:
-            if name == "memtrack":
-                trackers[name] = _memtrack(args)
+            if name in ("memtrack", "memtrack-nomem"):
+                trackers[name] = _memtrack(args, use_memory=name == "memtrack")
             else:
                 trackers[name] = make_baseline(name, nano_dir=args.nano_dir, vit_model=args.vit_model)
         except TrackerUnavailable as e:
@@ -106,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
     )
 
     names = _names(args.trackers, "trackers")
-    unknown = [n for n in names if n not in ALL_TRACKERS]
+    unknown = [n for n in names if n not in ALL_TRACKERS + EXTRA_TRACKERS]
     if unknown:
         raise CommandError(f"unknown tracker {', '.join(unknown)}; choose among {', '.join(ALL_TRACKERS)}")
     if args.weights and not Path(args.weights).is_file():

@@ -147,13 +147,17 @@ def test_memtrack_end_to_end(square_otb, tmp_path, capsys):
         pytest.skip("the MemTrack engine is not in this checkout")
     root, _ = square_otb
     out = tmp_path / "out"
-    rc = main(["eval", str(root), "--sequences", "Square2", "--trackers", "memtrack", "--device", "cpu",
-               "--out", str(out), "--no-progress"])
+    rc = main(["eval", str(root), "--sequences", "Square2", "--trackers", "memtrack,memtrack-nomem",
+               "--device", "cpu", "--out", str(out), "--no-progress"])
     captured = capsys.readouterr()
     assert rc == 0, captured.err
     doc = json.loads((out / "results.json").read_text())
     assert doc["memtrack"]["Square2"]["fps"] > 0
     assert len((out / "memtrack" / "Square2.txt").read_text().splitlines()) == 10
+    # the memory-off variant runs on the same frames and writes its own boxes
+    with_memory = (out / "memtrack" / "Square2.txt").read_text().splitlines()
+    without = (out / "memtrack-nomem" / "Square2.txt").read_text().splitlines()
+    assert len(without) == 10 and with_memory[0] == without[0]
 
 
 @pytest.mark.shared_data
