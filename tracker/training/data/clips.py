@@ -23,7 +23,6 @@ seed and ``i``, so a run resumes exactly from any batch) through :func:`clip_loa
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, fields
 from typing import Any, Sequence as SequenceType
 
@@ -32,6 +31,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
+from ...geometry import context_side
 from ...types import Box
 from .sequences import DatasetError, Sequence
 
@@ -133,12 +133,6 @@ class CropSpec:
     dx: float
     dy: float
     out: int
-
-
-def context_side(w: float, h: float, context_amount: float = 0.5) -> float:
-    """Z = sqrt((w + p)(h + p)), p = context_amount (w + h)."""
-    p = context_amount * (w + h)
-    return math.sqrt((w + p) * (h + p))
 
 
 def _augment(rng: np.random.Generator, base: int, stretch: float, shift: float, patch: int, out: int) -> CropSpec:
