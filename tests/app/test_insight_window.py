@@ -143,6 +143,9 @@ def test_pin_and_evict_change_what_the_engine_reads_and_writes(qtbot, make_windo
     import tracker
     from tracker.video import open_source
 
+    # The untrained weights: the assertions below rely on their gating (an unedited run writes no
+    # full template on frame 10); the trained default allocates more eagerly.
+    engine = tracker.load_tracker(tracker.UNTRAINED_WEIGHTS, device="cpu")
     w = make_window(engine)
     open_sample(qtbot, w)
     box = truth()[0]
@@ -163,7 +166,7 @@ def test_pin_and_evict_change_what_the_engine_reads_and_writes(qtbot, make_windo
     source = open_source(SAMPLE / "sample.mp4")
     frames = [source.read(f) for f in range(12)]
     source.close()
-    factory = lambda: tracker.load_tracker(device="cpu")  # noqa: E731
+    factory = lambda: tracker.load_tracker(tracker.UNTRAINED_WEIGHTS, device="cpu")  # noqa: E731
     evicted, _ = control_run(factory, frames, box, evict_at=8, until=10)
     plain, _ = control_run(factory, frames, box, evict_at=None, until=9)
     # exactly the engine of a run that evicted slot 0 after frame 8: writes now go to the empty
