@@ -79,6 +79,21 @@ class ExportContext:
                 labels.append(obj.label)
         return {name: i for i, name in enumerate(labels)}
 
+    def write_all_frames(self, stage: Path, n_frames: int, relpath: Callable[[int], Path]) -> list[Path]:
+        """Write every frame as an image at ``stage / relpath(frame)``, reporting progress per frame;
+        returns the relative paths written."""
+        reader = self.frame_reader()
+        written = []
+        try:
+            for frame in range(n_frames):
+                rel = relpath(frame)
+                reader.write(frame, stage / rel)
+                written.append(rel)
+                self.report(frame + 1, n_frames)
+        finally:
+            reader.close()
+        return written
+
     def frame_reader(self) -> "FrameWriter":
         return FrameWriter(self)
 

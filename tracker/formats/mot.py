@@ -90,15 +90,7 @@ def export(ctx: ExportContext, stage: Path) -> tuple[list[Path], int]:
         (stage / rel).write_text(text, encoding="utf-8")
     written = list(files)
     if ctx.write_frames:
-        reader = ctx.frame_reader()
-        try:
-            for frame in range(n_frames):
-                rel = Path("img1") / f"{coords.mot_frame(frame):06d}.jpg"
-                reader.write(frame, stage / rel)
-                written.append(rel)
-                ctx.report(frame + 1, n_frames)
-        finally:
-            reader.close()
+        written += ctx.write_all_frames(stage, n_frames, lambda f: Path("img1") / f"{coords.mot_frame(f):06d}.jpg")
     else:
         ctx.report(1, 1)
     return written, len(rows)

@@ -45,15 +45,7 @@ def export(ctx: ExportContext, stage: Path) -> tuple[list[Path], int]:
         count += n
     if ctx.write_frames:
         digits = max(4, len(str(n_frames)))
-        reader = ctx.frame_reader()
-        try:
-            for frame in range(n_frames):
-                rel = Path("img") / f"{frame + 1:0{digits}d}.jpg"
-                reader.write(frame, stage / rel)
-                written.append(rel)
-                ctx.report(frame + 1, n_frames)
-        finally:
-            reader.close()
+        written += ctx.write_all_frames(stage, n_frames, lambda f: Path("img") / f"{f + 1:0{digits}d}.jpg")
     else:
         ctx.report(1, 1)
     return written, count
