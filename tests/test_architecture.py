@@ -49,3 +49,13 @@ def test_importing_app_cli_does_not_import_qt():
 
     code = "import sys, app.cli; assert 'PySide6' not in sys.modules, 'Qt imported'"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+
+
+def test_headless_formats_and_projects_do_not_import_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys, tracker, tracker.formats, tracker.project; "
+            "assert 'torch' not in sys.modules, 'torch imported'; "
+            "from tracker import load_tracker, MemTracker, CheckpointError; assert 'torch' in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
