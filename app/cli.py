@@ -40,8 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    if not argv:
-        argv = ["gui"]
+    commands = {name.rstrip("_") for name in COMMANDS}
+    if not argv or (argv[0] not in commands and not argv[0].startswith("-")):
+        argv = ["gui", *argv]  # `main.py` or `main.py clip.mp4` opens the window
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):
         parser.print_help()

@@ -97,3 +97,13 @@ def test_main_py_runs_as_a_script(frame_folder):
                           capture_output=True, text=True, cwd=REPO, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert len(proc.stdout.splitlines()) == 2
+
+
+def test_a_path_without_a_command_opens_the_window(monkeypatch):
+    import app.commands.gui as gui
+
+    seen = []
+    monkeypatch.setattr(gui, "run", lambda args: seen.append(args) or 0)  # build_parser reads it
+    assert main(["clip.mp4"]) == 0
+    assert main([]) == 0
+    assert [vars(a).get("path") for a in seen] == ["clip.mp4", None]
