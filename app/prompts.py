@@ -50,7 +50,8 @@ class Prompts:
         recover = box.addButton("Recover", MB.ButtonRole.AcceptRole)
         discard = box.addButton("Discard it", MB.ButtonRole.DestructiveRole)
         later = box.addButton("Not now", MB.ButtonRole.RejectRole) if other_document else None
-        cancel = None if other_document else box.addButton("Cancel", MB.ButtonRole.RejectRole)
+        if not other_document:
+            box.addButton("Cancel", MB.ButtonRole.RejectRole)
         box.setDefaultButton(recover)
         box.exec()
         clicked = box.clickedButton()

@@ -21,7 +21,7 @@ from .geometry import context_side, cosine_window, crop_cpu, crop_torch, peak_di
 from .memory import MemoryState
 from .model import MemTrackNet, NetState
 from .result import Diagnostics, TrackResult
-from .types import Box, BoxError
+from .types import Box
 
 __all__ = ["MemTracker", "TrackerSnapshot", "RESEED_MODES", "resolve_device"]
 

@@ -178,6 +178,16 @@ def _read_flags(path: Path) -> list[bool]:
     return [v != 0 for row in _read_rows(path) for v in row]
 
 
+def _blank_flagged(boxes: list[Box | None], flag_file: Path) -> list[Box | None]:
+    """Boxes with None where ``flag_file`` (one 0/1 flag per frame, optional) marks the target gone."""
+    if not flag_file.is_file():
+        return boxes
+    flags = _read_flags(flag_file)
+    if len(flags) != len(boxes):
+        raise DatasetError(f"{flag_file}: {len(flags)} flags for {len(boxes)} frames")
+    return [None if gone else b for b, gone in zip(boxes, flags)]
+
+
 def _problem(skip_bad: bool, message: str) -> None:
     if not skip_bad:
         raise DatasetError(message)
@@ -214,12 +224,7 @@ def got10k_sequences(root: str | os.PathLike, split: str = "train", skip_bad: bo
             if len(boxes) != len(frames):
                 raise DatasetError(f"{gt}: {len(boxes)} boxes for {len(frames)} frames (a test split has "
                                    f"only the first box; train and val have one per frame)")
-            absence = folder / "absence.label"
-            if absence.is_file():
-                flags = _read_flags(absence)
-                if len(flags) != len(frames):
-                    raise DatasetError(f"{absence}: {len(flags)} flags for {len(frames)} frames")
-                boxes = [None if gone else b for b, gone in zip(boxes, flags)]
+            boxes = _blank_flagged(boxes, folder / "absence.label")
         except DatasetError as e:
             _problem(skip_bad, str(e))
             continue
@@ -257,12 +262,7 @@ def lasot_sequences(root: str | os.PathLike, names: Iterable[str] | None = None,
                 if len(boxes) != len(frames):
                     raise DatasetError(f"{gt}: {len(boxes)} boxes for {len(frames)} frames")
                 for flag_name in ("full_occlusion.txt", "out_of_view.txt"):
-                    flag_file = seq_dir / flag_name
-                    if flag_file.is_file():
-                        flags = _read_flags(flag_file)
-                        if len(flags) != len(frames):
-                            raise DatasetError(f"{flag_file}: {len(flags)} flags for {len(frames)} frames")
-                        boxes = [None if gone else b for b, gone in zip(boxes, flags)]
+                    boxes = _blank_flagged(boxes, seq_dir / flag_name)
             except DatasetError as e:
                 _problem(skip_bad, str(e))
                 continue
