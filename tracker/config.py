@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 __all__ = ["ConfigError", "ModelConfig", "TrackingConfig", "TrackerConfig", "from_dict", "to_dict"]
 
 BACKBONES = ("alexnet", "mobilenetv2")
+SCALE_CHOICES = ("response", "cosine")
 
 
 class ConfigError(ValueError):
@@ -47,6 +48,11 @@ class TrackingConfig:
     scale_step: float = 1.05
     scale_penalty: float = 0.97  # multiplies the whole map of a non-centre scale
     scale_damping: float = 0.6  # weight on the new size
+    # How the scales compete (spec 3, step 7). "response": the peak of the BN response map (the paper).
+    # "cosine": the peak of the normalised cross-correlation (the raw correlation divided by the template
+    # norm and the search window's feature energy), which takes away the bias of an unnormalised
+    # correlation towards the crop whose features carry the most energy.
+    scale_choice: str = "response"
     window_influence: float = 0.15
     upscale: int = 16  # response upsampling factor (bicubic, align-corners)
     # True copies the reference code's displacement arithmetic (1/16 cell per upsampled pixel and
@@ -64,6 +70,8 @@ class TrackingConfig:
             raise ConfigError("tracking.num_scales must be a positive odd number")
         if not 0 <= self.window_influence <= 1:
             raise ConfigError("tracking.window_influence must be in [0, 1]")
+        if self.scale_choice not in SCALE_CHOICES:
+            raise ConfigError(f"tracking.scale_choice must be one of {SCALE_CHOICES}, not {self.scale_choice!r}")
         if not 0 < self.scale_damping <= 1:
             raise ConfigError("tracking.scale_damping must be in (0, 1]")
 

@@ -426,7 +426,12 @@ class MemTracker:
         # bicubic align-corners upsampling (spec 3, step 6) as A R A^T: separable, ~20x faster on a CPU
         up = self._upsample @ out.response @ self._upsample.T  # (T*S, U, U)
         up = up.view(n_targets, s, n_up, n_up)  # (T, S, U, U)
-        peaks = (up * self._penalty[None, :, None, None]).flatten(2).amax(-1)  # (T, S)
+        if tc.scale_choice == "cosine":
+            contest = self._upsample @ self._cosine_maps(out, search) @ self._upsample.T  # (T*S, U, U)
+            contest = contest.view(n_targets, s, n_up, n_up)  # (T, S, U, U)
+        else:
+            contest = up  # (T, S, U, U)
+        peaks = (contest * self._penalty[None, :, None, None]).flatten(2).amax(-1)  # (T, S)
         best = peaks.argmax(dim=1)  # (T,) ties go to the earlier scale
         picked = torch.arange(n_targets, device=self.device) * s + best  # (T,)
         r = up.flatten(0, 1).index_select(0, picked)  # (T, U, U) unpenalised map of the chosen scale
@@ -444,6 +449,13 @@ class MemTracker:
                      sel(out.read_weights), sel(state.memory.write_weights), sel(state.memory.usage),
                      sel(out.attention), sel(out.raw_response)]
         return picked, torch.cat(cols, dim=1)
+
+    def _cosine_maps(self, out, search: torch.Tensor) -> torch.Tensor:
+        """Normalised cross-correlation of T^final with every search window, for every scale."""
+        k = self._template_cells
+        energy = F.avg_pool2d((search * search).sum(1, keepdim=True), k, stride=1)[:, 0] * (k * k)  # (T*S, Hr, Wr)
+        norm = out.template.flatten(1).norm(dim=1).clamp_min(1e-12)  # (T*S,)
+        return out.raw_response / (energy.clamp_min(1e-12).sqrt() * norm[:, None, None])  # (T*S, Hr, Wr)
 
     def _peak_cosine(self, out, search: torch.Tensor, picked: torch.Tensor, u: torch.Tensor, v: torch.Tensor):
         """Confidence: cosine similarity between T^final and the search window under the peak cell."""

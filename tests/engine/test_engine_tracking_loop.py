@@ -102,6 +102,33 @@ def test_scale_ties_go_to_the_earlier_scale(trk17, monkeypatch):
     assert int(rows[0, 0]) == 1
 
 
+def test_cosine_scale_choice_divides_out_the_feature_energy():
+    """scale_choice="cosine": the scales compete on the normalised correlation, so a crop whose features
+    carry more energy no longer wins by magnitude alone; the position still comes from the response."""
+    yy, xx = np.mgrid[0:17, 0:17]
+    bump = np.exp(-((yy - 8.0) ** 2 + (xx - 8.0) ** 2) / 6)
+    maps = np.stack([2.0 * bump, 1.0 * bump, 1.2 * bump])  # raw peaks 2, 1, 1.2
+    gain = torch.tensor([4.0, 1.0, 1.0])  # scale 0's search features are 4x stronger (16x energy)
+    resp = torch.from_numpy(maps).float()
+    out = SimpleNamespace(response=resp, raw_response=resp, template=torch.ones(3, 256, 6, 6))
+    search = torch.ones(3, 256, 22, 22) * gain[:, None, None, None]
+    chosen = {}
+    for choice in ("response", "cosine"):
+        trk = alexnet_tracker(scale_choice=choice, scale_penalty=1.0)
+        trk.diagnostics = False
+        _, rows = trk._choose(out, None, search, torch.zeros(1, 8), 1, 3)
+        chosen[choice] = int(rows[0, 0])
+        assert int(rows[0, 1]) in (135, 136) and int(rows[0, 2]) in (135, 136)  # centre cell 8 -> 8 * 271 / 16
+    assert chosen == {"response": 0, "cosine": 2}
+
+
+def test_unknown_scale_choice_is_a_config_error():
+    from tracker.config import ConfigError, TrackingConfig
+
+    with pytest.raises(ConfigError, match="scale_choice"):
+        TrackingConfig(scale_choice="biggest")
+
+
 def test_peak_on_the_unpenalised_map_with_window(trk17):
     """A flat map: the Hann window alone decides, so the peak is at the window's maximum (135/136)."""
     _, rows = _call_choose(trk17, np.zeros((1, 3, 17, 17)))
