@@ -137,3 +137,19 @@ def test_l2_covers_every_trainable_tensor(tmp_path):
     names = {n for n, p in t.net.named_parameters() if p.requires_grad}
     assert "bn_response.weight" in names and "lstm.ln_c.weight" in names
     assert not any(n.startswith("backbone.") for n in names)
+
+
+def test_write_augmentation_reaches_the_written_exemplars(tmp_path):
+    """write_stretch / write_shift set the augmentation of exemplars #1.. (the memory writes); #0 (T0)
+    stays the clean centre crop, so the same clip index differs only in its written exemplars."""
+    from tracker.config import ConfigError
+
+    plain = _trainer(tmp_path / "a", 1)
+    noisy = _trainer(tmp_path / "b", 1, write_stretch=0.3, write_shift=20.0)
+    assert (noisy.clip_config.exemplar_stretch, noisy.clip_config.exemplar_shift) == (0.3, 20.0)
+    assert (plain.clip_config.exemplar_stretch, plain.clip_config.exemplar_shift) == (0.10, 8.0)
+    a, b = plain.dataset[0], noisy.dataset[0]
+    assert torch.equal(a["exemplars"][0], b["exemplars"][0])
+    assert not torch.equal(a["exemplars"][1:], b["exemplars"][1:])
+    with pytest.raises(ConfigError, match="write_stretch"):
+        TrainConfig(write_stretch=1.5)

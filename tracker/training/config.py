@@ -21,6 +21,11 @@ class TrainConfig:
     label_threshold: float = 0.7
     label_true_centre: bool = False  # paper: labels assume the target is centred
     seed: int = 1234
+    # Augmentation of the exemplars written to memory (frames #1..#15 of a clip; spec 8.2): per-axis
+    # stretch of the crop side and centre shift in 127-pixel exemplar units. The paper's 0.10 / 8 px;
+    # larger values teach the memory to cope with the imprecise boxes it is written from when tracking.
+    write_stretch: float = 0.10
+    write_shift: float = 8.0
     # Frozen backbone: features of a fixed pool of clips are computed once and the memory network
     # and heads train on that cache (practical on a CPU). False trains everything end to end.
     freeze_backbone: bool = True
@@ -37,5 +42,7 @@ class TrainConfig:
                      "checkpoint_every", "log_every"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"train.{name} must be >= 1")
+        if not 0 <= self.write_stretch < 1 or self.write_shift < 0:
+            raise ConfigError("train.write_stretch must be in [0, 1) and train.write_shift >= 0")
         if self.freeze_backbone and self.cache_clips < self.batch_size:
             raise ConfigError("train.cache_clips must be at least the batch size")

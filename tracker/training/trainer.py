@@ -74,7 +74,8 @@ class Trainer:
         self.extra = dict(extra or {})
         clip_cfg = ClipConfig(steps=train.clip_steps, exemplar_size=config.tracking.exemplar_size,
                               search_size=config.tracking.search_size,
-                              context_amount=config.tracking.context_amount)
+                              context_amount=config.tracking.context_amount,
+                              exemplar_stretch=train.write_stretch, exemplar_shift=train.write_shift)
         self.clip_config = clip_cfg
         length = train.cache_clips if train.freeze_backbone else train.steps * train.batch_size
         self.dataset = ClipDataset(train_sequences, length=length, seed=train.seed, config=clip_cfg)
