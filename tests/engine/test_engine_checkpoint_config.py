@@ -135,6 +135,19 @@ def test_default_checkpoint_loads_without_arguments():
     assert isinstance(net, MemTrackNet) and isinstance(extra, dict)
 
 
+def test_shipped_checkpoints_differ_from_the_paper_only_where_the_model_card_says():
+    """The default weights carry the tracking config tuned on synthetic video (scale choice and its
+    penalty) and say so in their metadata; the untrained start point keeps the paper's."""
+    from tracker import UNTRAINED_WEIGHTS
+
+    _, config, extra = load_checkpoint()
+    paper = TrackingConfig()
+    changed = {k for k, v in dataclasses.asdict(config.tracking).items() if v != getattr(paper, k)}
+    assert changed == {"scale_choice", "scale_penalty"}
+    assert extra["tracking_tuned"]["variant"] == "scale_choice=cosine,scale_penalty=0.995"
+    assert load_checkpoint(UNTRAINED_WEIGHTS)[1].tracking == paper
+
+
 def test_spec_defaults():
     m, t = ModelConfig(), TrackingConfig()
     assert (m.memory_slots, m.lstm_units, m.lstm_keep_prob, m.usage_decay) == (8, 512, 0.8, 0.99)

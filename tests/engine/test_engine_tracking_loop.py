@@ -230,6 +230,9 @@ def test_scales_fork_the_state_and_only_the_chosen_survives(monkeypatch):
     trk.initialize(frames[0], Box(*boxes[0]), target_id=0)
     trk.initialize(frames[0], Box(60.0, 70.0, 20.0, 16.0), target_id=1)
     trk.track_all(frames[1])  # a normal step, so the memory is no longer in its initial state
+    # the scales compete on the response, which _force_scale lifts
+    response_choice = dataclasses.replace(trk.config.tracking, scale_choice="response")
+    monkeypatch.setattr(trk, "config", dataclasses.replace(trk.config, tracking=response_choice))
     seen = _force_scale(monkeypatch, trk, [2, 0])
     w_before = [trk._targets[i].w for i in (0, 1)]
     results = trk.track_all(frames[2])

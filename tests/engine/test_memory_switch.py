@@ -1,10 +1,12 @@
 """use_memory=False scores with T0 alone: the same as a model whose residual gate is exactly zero."""
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 
 from tests.conftest import moving_square_frames
-from tracker import Box, MemTracker, TrackerConfig, TrackingConfig, load_checkpoint
+from tracker import Box, MemTracker, TrackerConfig, load_checkpoint
 
 
 def _run(tracker: MemTracker, frames, box):
@@ -16,7 +18,7 @@ def test_memory_off_equals_a_zero_residual_gate_and_on_differs():
     frames, boxes = moving_square_frames(n=6)
     box = Box(*boxes[0])
     net, config, _ = load_checkpoint()
-    off = _run(MemTracker(net, TrackerConfig(config.model, TrackingConfig(use_memory=False)), "cpu"), frames, box)
+    off = _run(MemTracker(net, TrackerConfig(config.model, dataclasses.replace(config.tracking, use_memory=False)), "cpu"), frames, box)
     net_zero, _, _ = load_checkpoint()
     with torch.no_grad():
         net_zero.heads.residual.bias.fill_(-1e4)  # sigmoid -> exactly 0
