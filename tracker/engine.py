@@ -426,8 +426,10 @@ class MemTracker:
         # bicubic align-corners upsampling (spec 3, step 6) as A R A^T: separable, ~20x faster on a CPU
         up = self._upsample @ out.response @ self._upsample.T  # (T*S, U, U)
         up = up.view(n_targets, s, n_up, n_up)  # (T, S, U, U)
+        cosine = None
         if tc.scale_choice == "cosine":
-            contest = self._upsample @ self._cosine_maps(out, search) @ self._upsample.T  # (T*S, U, U)
+            cosine = self._cosine_maps(out.raw_response, search, out.template)  # (T*S, Hr, Wr)
+            contest = self._upsample @ cosine @ self._upsample.T  # (T*S, U, U)
             contest = contest.view(n_targets, s, n_up, n_up)  # (T, S, U, U)
         else:
             contest = up  # (T, S, U, U)
@@ -440,7 +442,12 @@ class MemTracker:
         r = (1 - tc.window_influence) * r + tc.window_influence * self._window  # (T, U, U)
         flat = r.flatten(1).argmax(dim=1)  # (T,)
         v, u = flat // n_up, flat % n_up  # (T,), (T,)
-        score = self._peak_cosine(out, search, picked, u, v)  # (T,)
+        if cosine is not None:
+            cosine = cosine.index_select(0, picked)  # (T, Hr, Wr) the chosen scales' maps, already computed
+        else:
+            cosine = self._cosine_maps(out.raw_response.index_select(0, picked), search.index_select(0, picked),
+                                       out.template.index_select(0, picked))  # (T, Hr, Wr)
+        score = self._peak_cosine(cosine, u, v)  # (T,)
         cols = [best.float()[:, None], u.float()[:, None], v.float()[:, None], score[:, None], applied.float()]
         if self.diagnostics:
             sel = lambda t: t.index_select(0, picked).float().flatten(1)  # noqa: E731
@@ -450,27 +457,24 @@ class MemTracker:
                      sel(out.attention), sel(out.raw_response)]
         return picked, torch.cat(cols, dim=1)
 
-    def _cosine_maps(self, out, search: torch.Tensor) -> torch.Tensor:
-        """Normalised cross-correlation of T^final with every search window, for every scale."""
-        k = self._template_cells
-        energy = F.avg_pool2d((search * search).sum(1, keepdim=True), k, stride=1)[:, 0] * (k * k)  # (T*S, Hr, Wr)
-        norm = out.template.flatten(1).norm(dim=1).clamp_min(1e-12)  # (T*S,)
-        return out.raw_response / (energy.clamp_min(1e-12).sqrt() * norm[:, None, None])  # (T*S, Hr, Wr)
+    def _cosine_maps(self, raw: torch.Tensor, search: torch.Tensor, template: torch.Tensor) -> torch.Tensor:
+        """Normalised cross-correlation of each template with every search window.
 
-    def _peak_cosine(self, out, search: torch.Tensor, picked: torch.Tensor, u: torch.Tensor, v: torch.Tensor):
-        """Confidence: cosine similarity between T^final and the search window under the peak cell."""
+        raw: (B, Hr, Wr) correlation, search: (B, C, Hx, Wx), template: (B, C, K, K) -> (B, Hr, Wr).
+        """
+        k = self._template_cells
+        energy = F.avg_pool2d((search * search).sum(1, keepdim=True), k, stride=1)[:, 0] * (k * k)  # (B, Hr, Wr)
+        norm = template.flatten(1).norm(dim=1).clamp_min(1e-12)  # (B,)
+        return raw / (energy.clamp_min(1e-12).sqrt() * norm[:, None, None])  # (B, Hr, Wr)
+
+    def _peak_cosine(self, cosine: torch.Tensor, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        """Confidence: the chosen scale's cosine map (T, Hr, Wr) at the cell under the upsampled peak."""
         n_up = self._cells * self.config.tracking.upscale
         cell_scale = (self._cells - 1) / (n_up - 1)
         j = (u.float() * cell_scale).round().long().clamp(0, self._cells - 1)  # (T,) column cell
         i = (v.float() * cell_scale).round().long().clamp(0, self._cells - 1)  # (T,) row cell
-        raw = out.raw_response.index_select(0, picked)  # (T, Hr, Wr)
-        x = search.index_select(0, picked)  # (T, C, Hx, Wx)
-        k = self._template_cells
-        energy = F.avg_pool2d((x * x).sum(1, keepdim=True), k, stride=1)[:, 0] * (k * k)  # (T, Hr, Wr)
-        tmpl = out.template.index_select(0, picked)  # (T, C, K, K)
-        ar = torch.arange(len(picked), device=self.device)
-        norm = energy[ar, i, j].clamp_min(1e-12).sqrt() * tmpl.flatten(1).norm(dim=1).clamp_min(1e-12)  # (T,)
-        return raw[ar, i, j] / norm  # (T,)
+        ar = torch.arange(len(cosine), device=self.device)  # (T,)
+        return cosine[ar, i, j]  # (T,)
 
     def _diagnostics(self, row: np.ndarray, exponent: int, search_box: Box) -> Diagnostics:
         n = self.config.model.memory_slots
