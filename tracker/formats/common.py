@@ -79,20 +79,30 @@ class ExportContext:
                 labels.append(obj.label)
         return {name: i for i, name in enumerate(labels)}
 
+    def write_per_frame(self, stage: Path, n_frames: int, write_annotation: Callable[[int], list[Path]],
+                        image_relpath: Callable[[int], Path] | None) -> list[Path]:
+        """For every frame: ``write_annotation(frame)`` (it returns the relative paths it wrote), then, when
+        ``image_relpath`` is given, the frame as an image at ``stage / image_relpath(frame)``; progress is
+        reported per frame. Returns every relative path written, in order."""
+        reader = self.frame_reader() if image_relpath is not None else None
+        written: list[Path] = []
+        try:
+            for frame in range(n_frames):
+                written += write_annotation(frame)
+                if reader is not None:
+                    rel = image_relpath(frame)
+                    reader.write(frame, stage / rel)
+                    written.append(rel)
+                self.report(frame + 1, n_frames)
+        finally:
+            if reader is not None:
+                reader.close()
+        return written
+
     def write_all_frames(self, stage: Path, n_frames: int, relpath: Callable[[int], Path]) -> list[Path]:
         """Write every frame as an image at ``stage / relpath(frame)``, reporting progress per frame;
         returns the relative paths written."""
-        reader = self.frame_reader()
-        written = []
-        try:
-            for frame in range(n_frames):
-                rel = relpath(frame)
-                reader.write(frame, stage / rel)
-                written.append(rel)
-                self.report(frame + 1, n_frames)
-        finally:
-            reader.close()
-        return written
+        return self.write_per_frame(stage, n_frames, lambda frame: [], relpath)
 
     def frame_reader(self) -> "FrameWriter":
         return FrameWriter(self)

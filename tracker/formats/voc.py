@@ -57,61 +57,56 @@ def export(ctx: ExportContext, stage: Path) -> tuple[list[Path], int]:
     written = [Path("labelmap.txt")]
     by_frame = ctx.boxes_by_frame()
     video_name = Path(ctx.project.video.path).name
-    reader = ctx.frame_reader() if ctx.write_frames else None
     count = 0
     names = []
-    try:
-        for frame in range(n_frames):
-            name = f"{frame:06d}"
-            names.append(name)
-            root = ET.Element("annotation")
-            _sub(root, "folder", "JPEGImages")
-            _sub(root, "filename", f"{name}.jpg")
-            source = _sub(root, "source")
-            _sub(source, "database", "memtrack-annotator")
-            _sub(source, "annotation", f"{video_name} frame {frame}")
-            size = _sub(root, "size")
-            _sub(size, "width", str(width))
-            _sub(size, "height", str(height))
-            _sub(size, "depth", "3")
-            _sub(root, "segmented", "0")
-            for obj, entry in by_frame.get(frame, []):
-                box = entry.box
-                try:
-                    xmin, ymin, xmax, ymax = coords.to_voc(box, width, height)
-                except coords.OutsideFrame as e:
-                    raise FormatError(format_context_error(str(ctx.out_path), obj, frame, f"{e}; VOC cannot store it")) from None
-                truncated = box.x < 0 or box.y < 0 or box.x + box.w > width or box.y + box.h > height
-                o = _sub(root, "object")
-                _sub(o, "name", obj.label)
-                _sub(o, "pose", "Unspecified")
-                _sub(o, "truncated", "1" if truncated else "0")
-                _sub(o, "difficult", "0")
-                _sub(o, "occluded", "0")
-                bb = _sub(o, "bndbox")
-                for tag, v in (("xmin", xmin), ("ymin", ymin), ("xmax", xmax), ("ymax", ymax)):
-                    _sub(bb, tag, str(v))
-                attrs = _sub(o, "attributes")
-                values = [("track_id", str(obj.track_id)), ("provenance", entry.provenance.value)]
-                if entry.score is not None:
-                    values.append(("score", num(float(entry.score), 4)))
-                for key, value in values:
-                    a = _sub(attrs, "attribute")
-                    _sub(a, "name", key)
-                    _sub(a, "value", value)
-                count += 1
-            ET.indent(root, "  ")
-            rel = Path("Annotations") / f"{name}.xml"
-            (stage / rel).write_bytes(XML_DECL + ET.tostring(root, encoding="unicode").encode("utf-8") + b"\n")
-            written.append(rel)
-            if reader is not None:
-                img = Path("JPEGImages") / f"{name}.jpg"
-                reader.write(frame, stage / img)
-                written.append(img)
-            ctx.report(frame + 1, n_frames)
-    finally:
-        if reader is not None:
-            reader.close()
+
+    def write_annotation(frame: int) -> list[Path]:
+        nonlocal count
+        name = f"{frame:06d}"
+        names.append(name)
+        root = ET.Element("annotation")
+        _sub(root, "folder", "JPEGImages")
+        _sub(root, "filename", f"{name}.jpg")
+        source = _sub(root, "source")
+        _sub(source, "database", "memtrack-annotator")
+        _sub(source, "annotation", f"{video_name} frame {frame}")
+        size = _sub(root, "size")
+        _sub(size, "width", str(width))
+        _sub(size, "height", str(height))
+        _sub(size, "depth", "3")
+        _sub(root, "segmented", "0")
+        for obj, entry in by_frame.get(frame, []):
+            box = entry.box
+            try:
+                xmin, ymin, xmax, ymax = coords.to_voc(box, width, height)
+            except coords.OutsideFrame as e:
+                raise FormatError(format_context_error(str(ctx.out_path), obj, frame, f"{e}; VOC cannot store it")) from None
+            truncated = box.x < 0 or box.y < 0 or box.x + box.w > width or box.y + box.h > height
+            o = _sub(root, "object")
+            _sub(o, "name", obj.label)
+            _sub(o, "pose", "Unspecified")
+            _sub(o, "truncated", "1" if truncated else "0")
+            _sub(o, "difficult", "0")
+            _sub(o, "occluded", "0")
+            bb = _sub(o, "bndbox")
+            for tag, v in (("xmin", xmin), ("ymin", ymin), ("xmax", xmax), ("ymax", ymax)):
+                _sub(bb, tag, str(v))
+            attrs = _sub(o, "attributes")
+            values = [("track_id", str(obj.track_id)), ("provenance", entry.provenance.value)]
+            if entry.score is not None:
+                values.append(("score", num(float(entry.score), 4)))
+            for key, value in values:
+                a = _sub(attrs, "attribute")
+                _sub(a, "name", key)
+                _sub(a, "value", value)
+            count += 1
+        ET.indent(root, "  ")
+        rel = Path("Annotations") / f"{name}.xml"
+        (stage / rel).write_bytes(XML_DECL + ET.tostring(root, encoding="unicode").encode("utf-8") + b"\n")
+        return [rel]
+
+    image = (lambda frame: Path("JPEGImages") / f"{frame:06d}.jpg") if ctx.write_frames else None
+    written += ctx.write_per_frame(stage, n_frames, write_annotation, image)
     subset = Path("ImageSets") / "Main" / "default.txt"
     (stage / subset).write_text("".join(n + "\n" for n in names), encoding="utf-8")
     written.append(subset)

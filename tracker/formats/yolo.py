@@ -42,30 +42,25 @@ def export(ctx: ExportContext, stage: Path) -> tuple[list[Path], int]:
     written = list(files)
     (stage / "labels").mkdir()
     by_frame = ctx.boxes_by_frame()
-    reader = ctx.frame_reader() if ctx.write_frames else None
     count = 0
-    try:
-        for frame in range(n_frames):
-            lines = []
-            for obj, entry in by_frame.get(frame, []):
-                try:
-                    cx, cy, w, h = coords.to_yolo(entry.box, width, height)
-                except coords.OutsideFrame as e:
-                    raise FormatError(format_context_error(str(ctx.out_path), obj, frame, f"{e}; YOLO cannot store it")) from None
-                line = f"{classes[obj.label]} {cx:.6f} {cy:.6f} {w:.6f} {h:.6f}"
-                if ctx.track_ids:
-                    line += f" {obj.track_id}"
-                lines.append(line + "\n")
-            rel = Path("labels") / f"{frame:06d}.txt"
-            (stage / rel).write_text("".join(lines), encoding="utf-8")
-            written.append(rel)
-            count += len(lines)
-            if reader is not None:
-                img = Path("images") / f"{frame:06d}.jpg"
-                reader.write(frame, stage / img)
-                written.append(img)
-            ctx.report(frame + 1, n_frames)
-    finally:
-        if reader is not None:
-            reader.close()
+
+    def write_labels(frame: int) -> list[Path]:
+        nonlocal count
+        lines = []
+        for obj, entry in by_frame.get(frame, []):
+            try:
+                cx, cy, w, h = coords.to_yolo(entry.box, width, height)
+            except coords.OutsideFrame as e:
+                raise FormatError(format_context_error(str(ctx.out_path), obj, frame, f"{e}; YOLO cannot store it")) from None
+            line = f"{classes[obj.label]} {cx:.6f} {cy:.6f} {w:.6f} {h:.6f}"
+            if ctx.track_ids:
+                line += f" {obj.track_id}"
+            lines.append(line + "\n")
+        rel = Path("labels") / f"{frame:06d}.txt"
+        (stage / rel).write_text("".join(lines), encoding="utf-8")
+        count += len(lines)
+        return [rel]
+
+    image = (lambda frame: Path("images") / f"{frame:06d}.jpg") if ctx.write_frames else None
+    written += ctx.write_per_frame(stage, n_frames, write_labels, image)
     return written, count
