@@ -29,6 +29,9 @@ class ModelConfig:
     # Initial bias of the residual gate r = sigmoid(.): very negative makes an untrained memory
     # contribute nothing, so the tracker starts as a plain Siamese tracker.
     residual_gate_bias: float = -4.6  # r = 0.01
+    # A trainable 1x1 convolution on the backbone's features, initialised to the identity: with a frozen
+    # backbone it lets training adapt the features that the correlation compares (off in the paper).
+    neck: bool = False
 
     def __post_init__(self) -> None:
         if self.backbone not in BACKBONES:

@@ -15,7 +15,16 @@ from .config import ModelConfig
 from .controller import Attention, ControlHeads, Controls, InitialState, LayerNormLSTMCell
 from .memory import MemoryState, address_next_write, initial_memory, read, write
 
-__all__ = ["MemTrackNet", "NetState", "StepOutput"]
+__all__ = ["MemTrackNet", "NetState", "StepOutput", "identity_neck", "with_model_config"]
+
+
+def identity_neck(channels: int) -> nn.Conv2d:
+    """A 1x1 convolution that starts as the identity, so adding it leaves a tracker unchanged."""
+    conv = nn.Conv2d(channels, channels, 1)
+    with torch.no_grad():
+        conv.weight.copy_(torch.eye(channels)[:, :, None, None])  # (C, C, 1, 1)
+        conv.bias.zero_()
+    return conv
 
 
 @dataclass(frozen=True)
@@ -56,6 +65,7 @@ class MemTrackNet(nn.Module):
         self.initial_state = InitialState(c, config.lstm_units)
         self.heads = ControlHeads(config.lstm_units, c, config.residual_gate_bias)
         self.bn_response = nn.BatchNorm2d(1, eps=1e-3, momentum=0.01)
+        self.neck = identity_neck(c) if config.neck else nn.Identity()
 
     # ------------------------------------------------------------------ features
 
@@ -78,14 +88,18 @@ class MemTrackNet(nn.Module):
         zero_cell = bb.template_offset + (search_size - exemplar_size) / (2 * bb.stride)
         return cells, zero_cell
 
-    def embed_exemplar(self, z: torch.Tensor) -> torch.Tensor:
-        # z: (B, 3, 127, 127) in [0, 1] -> (B, C, K, K)
+    def backbone_exemplar(self, z: torch.Tensor) -> torch.Tensor:
+        # z: (B, 3, 127, 127) in [0, 1] -> (B, C, K, K) backbone cells of the template, before the neck
         f = self.backbone(z)  # (B, C, Hz, Wz)
         return pad_free_template(f, self.backbone.template_cells, self.backbone.template_offset)
 
+    def embed_exemplar(self, z: torch.Tensor) -> torch.Tensor:
+        # z: (B, 3, 127, 127) in [0, 1] -> (B, C, K, K); the 1x1 neck commutes with the crop
+        return self.neck(self.backbone_exemplar(z))  # (B, C, K, K)
+
     def embed_search(self, x: torch.Tensor) -> torch.Tensor:
         # x: (B, 3, 255, 255) in [0, 1] -> (B, C, Hx, Wx)
-        return self.backbone(x)
+        return self.neck(self.backbone(x))  # (B, C, Hx, Wx)
 
     # ------------------------------------------------------------------ recurrent step
 
@@ -141,18 +155,21 @@ class MemTrackNet(nn.Module):
         """
         b, t = exemplars.shape[:2]
         # separate backbone calls so each batch normalises with its own statistics (spec 8.4)
-        z = self.embed_exemplar(exemplars.flatten(0, 1)).unflatten(0, (b, t))  # (B, T, C, K, K)
-        x = self.embed_search(searches.flatten(0, 1)).unflatten(0, (b, t))  # (B, T, C, Hx, Wx)
+        z = self.backbone_exemplar(exemplars.flatten(0, 1)).unflatten(0, (b, t))  # (B, T, C, K, K)
+        x = self.backbone(searches.flatten(0, 1)).unflatten(0, (b, t))  # (B, T, C, Hx, Wx)
         return self.forward_features(z, x)
 
     def forward_features(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """The memory network over a clip of backbone features (a frozen backbone's cache).
 
-        z: (B, T, C, K, K) exemplar templates, x: (B, T, C, Hx, Wx) search features
-        -> responses (B, T, Hr, Wr). The same arithmetic as calling ``step`` T times, but the
-        h-independent attention projection and all T cross-correlations run as single batched calls.
+        z: (B, T, C, K, K) exemplar templates, x: (B, T, C, Hx, Wx) search features, both straight
+        from the backbone (the neck is applied here) -> responses (B, T, Hr, Wr). The same arithmetic
+        as calling ``step`` T times, but the h-independent attention projection and all T
+        cross-correlations run as single batched calls.
         """
         b, t = z.shape[:2]
+        z = self.neck(z.flatten(0, 1)).unflatten(0, (b, t))  # (B, T, C, K, K)
+        x = self.neck(x.flatten(0, 1)).unflatten(0, (b, t))  # (B, T, C, Hx, Wx)
         pooled, projected = self.attention.project(x.flatten(0, 1))  # (B*T, C, Hr, Wr), (B*T, A, Hr, Wr)
         # unbind, not indexing: the backward of t index ops would fill t zero tensors of full size
         pooled_steps = pooled.unflatten(0, (b, t)).unbind(1)  # T x (B, C, Hr, Wr)
@@ -167,3 +184,21 @@ class MemTrackNet(nn.Module):
         raw = xcorr(x.flatten(0, 1), finals.flatten(0, 1))  # (B*T, 1, Hr, Wr)
         # one bn_response call over all B*T maps: batch statistics of the whole clip batch (spec 2, 8.4)
         return self.bn_response(raw)[:, 0].unflatten(0, (b, t))  # (B, T, Hr, Wr)
+
+
+def with_model_config(net: MemTrackNet, model: ModelConfig) -> MemTrackNet:
+    """A network built from ``model`` that carries every weight of ``net``.
+
+    Only additions that start as the identity are allowed (today: switching the neck on), so the new
+    network tracks exactly like the old one until it is trained.
+    """
+    grown = MemTrackNet(model)
+    try:
+        missing, unexpected = grown.load_state_dict(net.state_dict(), strict=False)
+    except RuntimeError as e:  # shape mismatches raise even when strict=False
+        raise ValueError(f"cannot change the model from {net.config} to {model}: {str(e).splitlines()[0]}") from e
+    added = {key.split(".")[0] for key in missing}
+    if unexpected or not added <= {"neck"}:
+        raise ValueError(f"cannot change the model from {net.config} to {model}: "
+                         f"missing {sorted(missing)}, unexpected {sorted(unexpected)}")
+    return grown.train(net.training)

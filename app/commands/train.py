@@ -29,6 +29,9 @@ def add_arguments(p) -> None:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="any TrainConfig field, e.g. --set cache_clips=512 --set learning_rate=3e-4")
     p.add_argument("--end-to-end", action="store_true", help="train the backbone too (GPU recommended)")
+    p.add_argument("--neck", action="store_true",
+                   help="add a trainable 1x1 neck on the backbone features (starts as the identity) "
+                        "when the starting checkpoint has none")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--no-resume", action="store_true", help="start over even if --out holds a run")
     p.add_argument("--seed", type=int, help="random seed (default 1234)")
@@ -123,6 +126,10 @@ def run(args) -> int:
         raise CommandError(str(e)) from None
     if not isinstance(config.model, ModelConfig):  # pragma: no cover - defensive
         raise CommandError("checkpoint has no model config")
+    if args.neck:
+        from tracker.training import with_neck
+
+        net, config = with_neck(net, config)
 
     if not train.freeze_backbone and device.type == "cpu" and config.model.backbone == "mobilenetv2":
         _check_cpu_memory(train, CommandError)
