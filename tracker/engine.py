@@ -322,7 +322,7 @@ class MemTracker:
         optimised for oneDNN (about 20 % faster); on CUDA half precision when configured."""
         backbone = fuse_conv_bn(self.net.backbone).to(self.device)
         if not isinstance(self.net.neck, torch.nn.Identity):
-            backbone = torch.nn.Sequential(backbone, self.net.neck).to(self.device)
+            backbone = torch.nn.Sequential(backbone, self.net.neck).to(self.device).eval()
         if self.device.type != "cpu":
             return backbone.half() if self._half else backbone
         backbone = backbone.to(memory_format=torch.channels_last)
@@ -332,7 +332,9 @@ class MemTracker:
                 warnings.simplefilter("ignore", DeprecationWarning)
                 traced = torch.jit.trace(backbone, example, check_trace=False)
                 return torch.jit.optimize_for_inference(torch.jit.freeze(traced))
-        except Exception:  # noqa: BLE001 - TorchScript is an optimisation; eager mode is always correct
+        except Exception as e:  # noqa: BLE001 - TorchScript is an optimisation; eager mode is always correct
+            warnings.warn(f"TorchScript could not optimise the backbone ({e}); running it eagerly (slower)",
+                          RuntimeWarning, stacklevel=2)
             return backbone
 
     @contextlib.contextmanager

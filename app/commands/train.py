@@ -121,7 +121,8 @@ def run(args) -> int:
         raise CommandError(str(e)) from None
     try:
         device = resolve_device(args.device)
-        net, config, _ = load_checkpoint(args.weights or UNTRAINED_WEIGHTS)
+        start = args.weights or UNTRAINED_WEIGHTS
+        net, config, start_extra = load_checkpoint(start)
     except (CheckpointError, RuntimeError) as e:
         raise CommandError(str(e)) from None
     if not isinstance(config.model, ModelConfig):  # pragma: no cover - defensive
@@ -167,7 +168,11 @@ def run(args) -> int:
         bar.refresh()
 
     extra = {"data": args.data, "synthetic_sequences": args.synthetic, "images": images, "videos": videos,
-             "device": device.type, "torch": torch.__version__}
+             "device": device.type, "torch": torch.__version__,
+             # where this run started, and that checkpoint's own provenance (earlier training stages)
+             "start_point": {"weights": Path(start).name, **start_extra}}
+    if "tracking_tuned" in start_extra:  # the tracking config is carried over unchanged, so is its note
+        extra["tracking_tuned"] = start_extra["tracking_tuned"]
     try:
         trainer = Trainer(net, TrackerConfig(model=config.model, tracking=config.tracking), train, sequences, val,
                           args.out, device=device, progress=progress, extra=extra)

@@ -93,8 +93,10 @@ def test_mobilenet_shapes():
     assert fx.shape == (1, 96, 32, 32)
     assert t.shape == (1, 96, 7, 7)
     assert xcorr(fx, t).shape == (1, 1, 26, 26)
-    # the template is the centre 7x7 cells 5..11 of the exemplar map
-    torch.testing.assert_close(t, fz[:, :, 5:12, 5:12])
+    # the template is the centre 7x7 cells 5..11 of the exemplar map, through the neck when there is one
+    torch.testing.assert_close(net.backbone_exemplar(z), fz[:, :, 5:12, 5:12])
+    with torch.no_grad():
+        torch.testing.assert_close(t, net.neck(fz[:, :, 5:12, 5:12]))
     # stride 8 overall: no layer after block 6 halves the map
     strided = [m for m in net.backbone.modules() if isinstance(m, nn.Conv2d) and m.stride[0] == 2]
     assert len(strided) == 3

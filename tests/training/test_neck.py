@@ -39,6 +39,9 @@ def test_adding_the_neck_leaves_the_tracker_unchanged():
     plain = _pretrained_small(neck=False)
     grown = with_model_config(plain, dataclasses.replace(plain.config, neck=True))
     assert isinstance(grown.neck, torch.nn.Conv2d) and grown.config.neck
+    # the engine folds the neck into the optimised CPU backbone rather than falling back to eager mode
+    assert isinstance(MemTracker(grown, TrackerConfig(model=grown.config), device="cpu")._backbone,
+                      torch.jit.ScriptModule)
     for a, b in zip(_track(plain, frames, boxes[0]), _track(grown, frames, boxes[0])):
         assert np.allclose(a.as_tuple(), b.as_tuple(), atol=1e-3)
 
@@ -85,10 +88,11 @@ def test_a_checkpoint_with_a_neck_does_not_load_into_a_model_without_one(tmp_pat
         load_checkpoint(path, config_override=TrackerConfig(model=SMALL))
 
 
-def test_train_command_adds_the_neck_to_a_checkpoint_without_one(tmp_path):
+def test_train_command_adds_the_neck_and_carries_the_start_points_provenance(tmp_path):
     import cv2
 
     from app.cli import main
+    from tracker import UNTRAINED_WEIGHTS
 
     frames, boxes = moving_square_frames(n=8, height=180, width=240, size=40, seed=1)
     seq = tmp_path / "data" / "Square"
@@ -96,12 +100,20 @@ def test_train_command_adds_the_neck_to_a_checkpoint_without_one(tmp_path):
     for i, frame in enumerate(frames):
         cv2.imwrite(str(seq / "img" / f"{i + 1:04d}.jpg"), frame[:, :, ::-1])
     (seq / "groundtruth_rect.txt").write_text("".join(f"{x + 1},{y + 1},{w},{h}\n" for x, y, w, h in boxes))
+    # a start point without a neck, with a training stage and a tracking tuning behind it
+    start_net, start_config, _ = load_checkpoint(UNTRAINED_WEIGHTS)
+    start = tmp_path / "start.safetensors"
+    save_checkpoint(start, start_net, start_config, {"trained_steps": 7, "tracking_tuned": {"variant": "v"}})
     out = tmp_path / "run"
     rc = main(["train", "--out", str(out), "--data", f"otb:{tmp_path / 'data'}", "--neck", "--steps", "1",
-               "--device", "cpu", "--set", "batch_size=1", "--set", "clip_steps=2", "--set", "cache_clips=1",
-               "--set", "validate_every=100", "--set", "checkpoint_every=100"])
+               "--weights", str(start), "--device", "cpu", "--set", "batch_size=1", "--set", "clip_steps=2",
+               "--set", "cache_clips=1", "--set", "validate_every=100", "--set", "checkpoint_every=100"])
     assert rc == 0
-    net, config, _ = load_checkpoint(out / "final.safetensors")
-    default, _, _ = load_checkpoint()
-    assert config.model.neck and not default.config.neck
-    assert torch.equal(net.backbone.features[0][0].weight, default.backbone.features[0][0].weight)
+    net, config, extra = load_checkpoint(out / "final.safetensors")
+    assert config.model.neck and not start_config.model.neck
+    assert config.tracking == start_config.tracking  # carried over, and so is the note of its tuning
+    assert extra["tracking_tuned"] == {"variant": "v"}
+    assert extra["start_point"] == {"weights": "start.safetensors", "trained_steps": 7,
+                                    "tracking_tuned": {"variant": "v"}}
+    assert extra["trained_steps"] == 1
+    assert torch.equal(net.backbone.features[0][0].weight, start_net.backbone.features[0][0].weight)
