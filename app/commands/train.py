@@ -72,11 +72,11 @@ def _load_data(specs: list[str], error) -> list:
 
 def _check_cpu_memory(train, error) -> None:
     """Refuse an end-to-end CPU run whose activations cannot fit in the free memory."""
-    from tracker.training.memory_budget import BASE_GIB, GIB_PER_CLIP_STEP, available_gib, end_to_end_cpu_gib
+    from tracker.training.memory_budget import available_gib, end_to_end_cpu_gib, largest_cpu_batch
 
     need, free = end_to_end_cpu_gib(train.batch_size, train.clip_steps), available_gib()
     if free is not None and need > free:
-        fits = int((free - BASE_GIB) // (GIB_PER_CLIP_STEP * train.clip_steps))
+        fits = largest_cpu_batch(free, train.clip_steps)
         hint = f"--set batch_size={fits}, " if fits >= 1 else ""
         raise error(f"--end-to-end on the CPU needs about {need:.0f} GiB for batches of {train.batch_size} "
                     f"{train.clip_steps}-step clips, and {free:.0f} GiB is free: use {hint}a GPU "

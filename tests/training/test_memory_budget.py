@@ -34,3 +34,13 @@ def test_train_refuses_an_end_to_end_cpu_run_that_cannot_fit(tmp_path, monkeypat
     assert rc == 2
     assert "needs about 23 GiB" in err and "8 GiB is free" in err and "--set batch_size=2" in err
     assert not (tmp_path / "run").exists()  # refused before anything was written
+
+
+def test_largest_cpu_batch_is_the_largest_that_fits():
+    from tracker.training.memory_budget import largest_cpu_batch
+
+    for free in (1.0, 4.0, 8.0, 23.0):
+        fits = largest_cpu_batch(free, 16)
+        assert fits == 0 or end_to_end_cpu_gib(fits, 16) <= free
+        assert end_to_end_cpu_gib(fits + 1, 16) > free
+    assert largest_cpu_batch(1.0, 16) == 0

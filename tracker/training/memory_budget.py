@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["BASE_GIB", "GIB_PER_CLIP_STEP", "available_gib", "end_to_end_cpu_gib"]
+__all__ = ["BASE_GIB", "GIB_PER_CLIP_STEP", "available_gib", "end_to_end_cpu_gib", "largest_cpu_batch"]
 
 BASE_GIB = 1.3
 GIB_PER_CLIP_STEP = 0.17  # one exemplar and one search crop of one clip step, with their activations
@@ -20,6 +20,11 @@ GIB_PER_CLIP_STEP = 0.17  # one exemplar and one search crop of one clip step, w
 def end_to_end_cpu_gib(batch_size: int, clip_steps: int) -> float:
     """Estimated peak host memory (GiB) of end-to-end training on the CPU with the MobileNetV2 backbone."""
     return BASE_GIB + GIB_PER_CLIP_STEP * batch_size * clip_steps
+
+
+def largest_cpu_batch(free_gib: float, clip_steps: int) -> int:
+    """The largest batch whose ``end_to_end_cpu_gib`` fits in ``free_gib`` (0 when not even one does)."""
+    return max(0, int((free_gib - BASE_GIB) // (GIB_PER_CLIP_STEP * clip_steps)))
 
 
 def available_gib(meminfo: str | Path = "/proc/meminfo") -> float | None:
