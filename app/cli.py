@@ -10,7 +10,7 @@ import importlib
 import sys
 
 # Module names under app.commands, in the order --help lists them.
-COMMANDS = ["gui", "track", "eval", "train", "export", "import_"]
+COMMANDS = ["gui", "track", "eval", "diagnose", "train", "export", "import_"]
 
 
 class CommandError(Exception):

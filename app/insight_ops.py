@@ -24,7 +24,7 @@ from .memory_model import MemoryView, gates_text, pending_retemplate, slot_cards
 from .memory_ops import MemoryOps
 from .review_ops import ReviewOps
 from .diagnostics_store import attention_entropy
-from .search_geometry import ResponseGeometry
+from tracker.search_geometry import ResponseGeometry
 from .views.attention_overlay import AttentionOverlay
 from .views.insight_plots import InsightPlots
 from .views.memory_panel import MemoryPanel

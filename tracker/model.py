@@ -159,13 +159,14 @@ class MemTrackNet(nn.Module):
         x = self.backbone(searches.flatten(0, 1)).unflatten(0, (b, t))  # (B, T, C, Hx, Wx)
         return self.forward_features(z, x)
 
-    def forward_features(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    def forward_features(self, z: torch.Tensor, x: torch.Tensor, record: list | None = None) -> torch.Tensor:
         """The memory network over a clip of backbone features (a frozen backbone's cache).
 
         z: (B, T, C, K, K) exemplar templates, x: (B, T, C, Hx, Wx) search features, both straight
         from the backbone (the neck is applied here) -> responses (B, T, Hr, Wr). The same arithmetic
         as calling ``step`` T times, but the h-independent attention projection and all T
-        cross-correlations run as single batched calls.
+        cross-correlations run as single batched calls. ``record``, when given, receives one
+        (attention (B, Hr, Wr), gates (B, 3)) pair per step, for diagnostics.
         """
         b, t = z.shape[:2]
         z = self.neck(z.flatten(0, 1)).unflatten(0, (b, t))  # (B, T, C, K, K)
@@ -180,6 +181,8 @@ class MemTrackNet(nn.Module):
         for step in range(t):
             state, out = self._recurrent(state, z_steps[step], pooled_steps[step], projected_steps[step])
             templates.append(out.template)  # (B, C, K, K)
+            if record is not None:
+                record.append((out.attention.detach(), out.controls.gates.detach()))  # (B, Hr, Wr), (B, 3)
         finals = torch.stack(templates, dim=1)  # (B, T, C, K, K)
         raw = xcorr(x.flatten(0, 1), finals.flatten(0, 1))  # (B*T, 1, Hr, Wr)
         # one bn_response call over all B*T maps: batch statistics of the whole clip batch (spec 2, 8.4)

@@ -14,7 +14,14 @@ def add_arguments(p) -> None:
     p.add_argument("--out", type=Path, required=True, help="run folder: log.csv, checkpoints, final.safetensors")
     p.add_argument("--data", action="append", default=[], metavar="FORMAT:PATH",
                    help=f"training data, repeatable; FORMAT one of {', '.join(DATA_FORMATS)}")
+    p.add_argument("--include", metavar="NAMES",
+                   help="train only on these sequences of --data: A,B, a named split (validation) or @FILE")
+    p.add_argument("--exclude", metavar="NAMES",
+                   help="leave these sequences of --data out, e.g. --exclude validation (the fixed validation "
+                        "split of the team's training video)")
     p.add_argument("--val", action="append", default=[], metavar="FORMAT:PATH", help="validation data")
+    p.add_argument("--val-include", metavar="NAMES",
+                   help="validate only on these sequences of --val, e.g. --val-include validation")
     p.add_argument("--synthetic", type=int, default=0, metavar="N",
                    help="add N synthetic sequences rendered from photographs (--images)")
     p.add_argument("--val-synthetic", type=int, default=0, metavar="N",
@@ -49,9 +56,10 @@ def _parse_value(text: str):
     return text
 
 
-def _load_data(specs: list[str], error) -> list:
+def _load_data(specs: list[str], error, include: str | None = None, exclude: str | None = None) -> list:
     from tracker.training.data import (DatasetError, got10k_sequences, lasot_sequences, otb_sequences,
                                        project_sequences, vid_sequences)
+    from tracker.training.data.splits import parse_names, select_sequences
 
     loaders = {"got10k": got10k_sequences, "lasot": lasot_sequences, "vid": vid_sequences,
                "otb": otb_sequences, "project": project_sequences}
@@ -60,11 +68,19 @@ def _load_data(specs: list[str], error) -> list:
         fmt, sep, path = spec.partition(":")
         if not sep or fmt not in loaders:
             raise error(f"--data {spec!r}: expected FORMAT:PATH with FORMAT one of {', '.join(DATA_FORMATS)}")
-        shared = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-        if shared.exists() and Path(path).resolve().is_relative_to(shared.resolve()):
+        evaluation_set = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "sequences"
+        if evaluation_set.exists() and Path(path).resolve().is_relative_to(evaluation_set.resolve()):
             raise error(f"{path}: the shared sequences are the evaluation set; never train on them")
         try:
             sequences += loaders[fmt](path)
+        except DatasetError as e:
+            raise error(str(e)) from None
+    if (include or exclude) and not sequences:
+        raise error("--include/--exclude/--val-include need data to choose from")
+    if sequences and (include or exclude):
+        try:
+            sequences = select_sequences(sequences, parse_names(include) if include else None,
+                                         parse_names(exclude) if exclude else None)
         except DatasetError as e:
             raise error(str(e)) from None
     return sequences
@@ -135,8 +151,8 @@ def run(args) -> int:
     if not train.freeze_backbone and device.type == "cpu" and config.model.backbone == "mobilenetv2":
         _check_cpu_memory(train, CommandError)
 
-    sequences = _load_data(args.data, CommandError)
-    val = _load_data(args.val, CommandError)
+    sequences = _load_data(args.data, CommandError, args.include, args.exclude)
+    val = _load_data(args.val, CommandError, args.val_include)
     images = args.images or [d for d in DEFAULT_IMAGE_DIRS if Path(d).is_dir()]
     videos = args.videos if args.videos is not None else [v for v in DEFAULT_VIDEO_FILES if Path(v).is_file()]
     try:
@@ -152,22 +168,25 @@ def run(args) -> int:
     if not sequences:
         raise CommandError("no training data: give --data FORMAT:PATH and/or --synthetic N")
 
-    bar = tqdm(total=train.steps, desc="training", unit="step", file=sys.stderr, disable=None)
+    # progress in every mode: redrawn on a terminal, a line every 30 s in a log file
+    interval = 0.1 if sys.stderr.isatty() else 30.0
+    bar = tqdm(total=train.steps, desc="training", unit="step", file=sys.stderr, mininterval=interval)
     cache_bar = None
 
     def progress(done: int, total: int, info: dict) -> None:
         nonlocal cache_bar
         if info.get("phase") == "caching features":
             if cache_bar is None:
-                cache_bar = tqdm(total=total, desc="caching features", unit="clip", file=sys.stderr, disable=None)
-            cache_bar.n = done
-            cache_bar.refresh()
+                cache_bar = tqdm(total=total, desc="caching features", unit="clip", file=sys.stderr,
+                                 mininterval=interval)
+            cache_bar.update(done - cache_bar.n)
             return
-        bar.n = done
-        bar.set_postfix(loss=info.get("loss"), val=info.get("val_loss"), lr=info.get("lr"))
-        bar.refresh()
+        bar.set_postfix(loss=info.get("loss"), val=info.get("val_loss"), att=info.get("val_attention_peak"),
+                        refresh=False)
+        bar.update(done - bar.n)
 
-    extra = {"data": args.data, "synthetic_sequences": args.synthetic, "images": images, "videos": videos,
+    extra = {"data": args.data, "include": args.include, "exclude": args.exclude, "val": args.val,
+             "val_include": args.val_include, "synthetic_sequences": args.synthetic, "images": images, "videos": videos,
              "device": device.type, "torch": torch.__version__,
              # where this run started, and that checkpoint's own provenance (earlier training stages)
              "start_point": {"weights": Path(start).name, **start_extra}}

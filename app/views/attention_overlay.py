@@ -1,5 +1,5 @@
 """The tracker's attention drawn over the frame: a heat map over the response grid (the central
-part of the search region, see app.search_geometry), the search region's outline and the peak.
+part of the search region, see tracker.search_geometry), the search region's outline and the peak.
 
 Colour and opacity both follow the attention stretched to the frame's own range (min..max), so
 the cells the tracker favours stand out even when its attention is nearly flat; how flat it is

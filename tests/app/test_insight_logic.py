@@ -15,7 +15,7 @@ from app.memory_edits import EditKind, MemoryEdit, frozen_at, slot_edit_command,
 from app.memory_model import SlotRecord, allocation_slot, slot_cards
 from app.review_queue import FrameSignals, ReviewThresholds, attention_entropy, box_jump, collect_signals
 from app.review_queue import next_item, rank
-from app.search_geometry import ResponseGeometry
+from tracker.search_geometry import ResponseGeometry
 from app.store import AnnotationStore
 from app.tracking_job import Direction, JobRunner, PlanError, RangeMode, plan_job
 from app_fakes import FakeTracker, moving_square_frames

@@ -131,7 +131,7 @@ def test_gradient_clipping_bounds_the_update(tmp_path):
 
 
 def test_l2_covers_every_trainable_tensor(tmp_path):
-    t = _trainer(tmp_path, 1, l2=2.0)
+    t = _trainer(tmp_path, 1, l2=2.0, weight_decay_mode="l2")
     expected = 0.5 * 2.0 * sum(float((p.detach() ** 2).sum()) for p in t.net.parameters() if p.requires_grad)
     assert float(t._l2().detach()) == pytest.approx(expected, rel=1e-5)
     names = {n for n, p in t.net.named_parameters() if p.requires_grad}

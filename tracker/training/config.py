@@ -16,7 +16,19 @@ class TrainConfig:
     learning_rate: float = 1e-4
     lr_decay: float = 0.8  # staircase: lr * decay ** floor(step / lr_decay_every)
     lr_decay_every: int = 10_000
-    l2: float = 1e-4  # 1e-4 * 1/2 sum w^2 over every trainable tensor
+    # Regularisation. "l2" is the paper's: l2 * 1/2 sum w^2 over every trainable tensor added to the
+    # loss. Adam divides every gradient by its running RMS, so for a parameter whose loss gradient is
+    # smaller than l2 * |w| (the attention, read key and LSTM of a memory whose residual gate starts
+    # nearly shut) that term becomes a step of ~learning_rate per iteration towards 0, whatever l2 is:
+    # it zeroed the attention of earlier weights. "decoupled" (AdamW) shrinks w by lr * weight_decay * w
+    # per step instead, outside Adam's normalisation (see the model card).
+    weight_decay_mode: str = "decoupled"
+    l2: float = 1e-4  # "l2" mode
+    weight_decay: float = 1e-2  # "decoupled" mode
+    # Residual gate r = sigmoid(bias) at the start of a fresh run (0: keep the checkpoint's). The
+    # untrained checkpoint keeps r = 0.01 so that it tracks as a plain Siamese tracker; trained from
+    # there, everything upstream of the memory read gets ~1/100 of its gradient (spec code: bias 0).
+    start_residual_gate: float = 0.5
     clip_norm: float = 20.0  # global gradient norm
     label_threshold: float = 0.7
     label_true_centre: bool = False  # paper: labels assume the target is centred
@@ -44,5 +56,11 @@ class TrainConfig:
                 raise ConfigError(f"train.{name} must be >= 1")
         if not 0 <= self.write_stretch < 1 or self.write_shift < 0:
             raise ConfigError("train.write_stretch must be in [0, 1) and train.write_shift >= 0")
+        if self.weight_decay_mode not in ("l2", "decoupled"):
+            raise ConfigError(f"train.weight_decay_mode must be 'l2' or 'decoupled', not {self.weight_decay_mode!r}")
+        if not (self.l2 >= 0 and self.weight_decay >= 0):
+            raise ConfigError("train.l2 and train.weight_decay must be >= 0")
+        if not 0 <= self.start_residual_gate < 1:
+            raise ConfigError("train.start_residual_gate must be in [0, 1) (0 keeps the checkpoint's)")
         if self.freeze_backbone and self.cache_clips < self.batch_size:
             raise ConfigError("train.cache_clips must be at least the batch size")

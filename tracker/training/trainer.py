@@ -38,7 +38,9 @@ from .losses import balanced_logistic_loss, iou_labels
 
 __all__ = ["Trainer", "TrainSummary"]
 
-LOG_FIELDS = ["step", "lr", "loss", "l2", "grad_norm", "val_loss", "clips_per_s", "elapsed_s"]
+LOG_FIELDS = ["step", "lr", "loss", "l2", "grad_norm", "val_loss", "val_attention_peak", "val_gate_spread",
+              "clips_per_s", "elapsed_s"]
+CACHE_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -87,8 +89,16 @@ class Trainer:
         if train.freeze_backbone:
             for p in net.backbone.parameters():
                 p.requires_grad_(False)
+        if train.start_residual_gate > 0:  # a fresh run; resume() loads the saved weights over this
+            with torch.no_grad():
+                net.heads.residual.bias.fill_(math.log(train.start_residual_gate / (1 - train.start_residual_gate)))
         self.params = [p for p in net.parameters() if p.requires_grad]
-        self.optimizer = torch.optim.Adam(self.params, lr=train.learning_rate, betas=(0.9, 0.999), eps=1e-8)
+        if train.weight_decay_mode == "decoupled":
+            self.optimizer = torch.optim.AdamW(self.params, lr=train.learning_rate, betas=(0.9, 0.999), eps=1e-8,
+                                               weight_decay=train.weight_decay)
+        else:
+            self.optimizer = torch.optim.Adam(self.params, lr=train.learning_rate, betas=(0.9, 0.999), eps=1e-8)
+        self.val_stats: dict[str, float] = {}
         self.use_amp = train.amp and self.device.type == "cuda"
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
         self.step = 0
@@ -155,9 +165,10 @@ class Trainer:
         if self._cache is not None:
             return self._cache
         path = self.out / "feature_cache.pt"
+        signature = self._cache_signature()
         if path.is_file():
             cache = torch.load(path, weights_only=True)
-            if len(cache["z"]) == len(self.dataset):
+            if cache.get("signature") == signature:
                 self._cache = cache
                 return cache
         parts = []
@@ -167,9 +178,24 @@ class Trainer:
             if self.progress:
                 self.progress(k + 1, total, {"phase": "caching features"})
         cache = {key: torch.cat([p[key] for p in parts]) for key in parts[0]}
+        cache["signature"] = signature
         _save_torch(path, cache)
         self._cache = cache
         return cache
+
+    def _cache_signature(self) -> str:
+        """What the cached features depend on: clips (settings, seed, sequences) and the frozen backbone.
+        A cache whose signature differs is rebuilt rather than silently reused."""
+        import hashlib
+        import json
+
+        backbone = hashlib.sha256()
+        for tensor in self.net.backbone.state_dict().values():
+            backbone.update(tensor.detach().float().cpu().numpy().tobytes())
+        text = json.dumps({"version": CACHE_VERSION, "clips": asdict(self.clip_config), "seed": self.train.seed,
+                           "count": len(self.dataset), "backbone": backbone.hexdigest(),
+                           "sequences": [[s.name, len(s)] for s in self.dataset.sequences]}, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
 
     def _validation_cache(self) -> dict[str, torch.Tensor] | None:
         if self.val_dataset is None:
@@ -190,6 +216,9 @@ class Trainer:
         return balanced_logistic_loss(responses.flatten(0, 1).float(), labels, weights)
 
     def _l2(self) -> torch.Tensor:
+        """The paper's L2 term added to the loss; zero in decoupled mode (AdamW applies the decay)."""
+        if self.train.weight_decay_mode != "l2":
+            return torch.zeros((), device=self.device)
         return 0.5 * self.train.l2 * sum(p.float().pow(2).sum() for p in self.params)
 
     def learning_rate(self, step: int) -> float:
@@ -201,13 +230,21 @@ class Trainer:
         if cache is None:
             return None
         self.net.eval()
-        losses = []
+        losses, attentions, gates = [], [], []
         for i in range(len(cache["z"])):
             z = cache["z"][i : i + 1].float().to(self.device)
             x = cache["x"][i : i + 1].float().to(self.device)
-            responses = self.net.forward_features(z, x)
+            record: list = []
+            responses = self.net.forward_features(z, x, record)
             losses.append(float(self._loss(responses, cache["sizes"][i : i + 1], cache["offsets"][i : i + 1])))
+            attentions += [a.flatten(1) for a, _ in record[1:]]  # the first step's query is h0, not h_{t-1}
+            gates += [g for _, g in record]
         self._train_mode()
+        alpha = torch.cat(attentions)  # (M, L)
+        g = torch.cat(gates)  # (M, 3) [write, read, allocate]
+        spread = torch.quantile(g.float(), 0.95, dim=0) - torch.quantile(g.float(), 0.05, dim=0)  # (3,)
+        self.val_stats = {"attention_peak": float((alpha.max(1).values * alpha.shape[1]).mean()),
+                          "gate_spread": "/".join(f"{v:.3f}" for v in spread.tolist())}
         return sum(losses) / len(losses)
 
     def _train_mode(self) -> None:
@@ -285,6 +322,8 @@ class Trainer:
                     row = {"step": self.step, "lr": lr, "loss": round(loss_value, 6), "l2": round(l2.item(), 6),
                            "grad_norm": round(float(grad_norm), 4),
                            "val_loss": "" if val_loss is None else round(val_loss, 6),
+                           "val_attention_peak": round(self.val_stats["attention_peak"], 4) if self.val_stats else "",
+                           "val_gate_spread": self.val_stats.get("gate_spread", ""),
                            "clips_per_s": round(rate, 3), "elapsed_s": round(elapsed, 1)}
                     writer.writerow(row)
                     log.flush()

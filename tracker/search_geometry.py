@@ -1,4 +1,4 @@
-"""Where the tracker's attention and response maps lie on the frame (Qt-free).
+"""Where the tracker's attention and response maps lie on the frame.
 
 Both maps of `Diagnostics` are ``cells x cells`` grids over the search region of the chosen scale
 (``Diagnostics.search_box``, a square of side ``S`` frame pixels centred on the previous position).
@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tracker.types import Box
+from .types import Box
 
 __all__ = ["ResponseGeometry"]
 
