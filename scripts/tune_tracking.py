@@ -1,11 +1,12 @@
 """Score tracking-parameter variants of one checkpoint on a dataset, all in one pass (each frame is
 decoded once and given to every variant), and print them best first.
 
-Use it on held-out *synthetic* sequences (scripts/render_synthetic_otb.py), never on the evaluation
-set: the parameters it picks are written into the shipped checkpoint.
+Use it on the validation split of the team's real training video (``--sequences validation``) or on
+held-out synthetic sequences (scripts/render_synthetic_otb.py), never on the evaluation set: the
+parameters it picks are written into the shipped checkpoint.
 
     python scripts/tune_tracking.py DATASET --grid scale_step=1.03,1.05 --grid scale_choice=response,cosine \
-        [--weights FILE] [--out results.json] [--threads 2] [--save FILE]
+        [--sequences validation|A,B|@FILE] [--weights FILE] [--out results.json] [--threads 2] [--save FILE]
 
 Each --grid adds one TrackingConfig field and its values; the variants are every combination. The
 checkpoint's own tracking config is always scored too, as "checkpoint". --save writes the same weights
@@ -58,6 +59,8 @@ def main() -> int:
     ap.add_argument("--weights", type=Path, default=None)
     ap.add_argument("--out", type=Path, default=None, help="write every variant's per-sequence AUC here (JSON)")
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--sequences", default=None, metavar="NAMES",
+                    help="only these sequences: A,B, a named split (validation) or @FILE")
     ap.add_argument("--save", type=Path, default=None, help="write the checkpoint with the best variant's config")
     args = ap.parse_args()
 
@@ -73,7 +76,10 @@ def main() -> int:
     configs = variants(config.tracking, parse_grid(args.grid))
     trackers = {name: MemTracker(net, dataclasses.replace(config, tracking=tc), device="cpu", diagnostics=False)
                 for name, tc in configs.items()}
-    sequences, problems = load_dataset(args.dataset)
+    from tracker.training.data.splits import parse_names
+
+    sequences, problems = load_dataset(args.dataset, names=list(parse_names(args.sequences)) if args.sequences
+                                       else None)
     for p in problems:
         print(p, file=sys.stderr)
     evaluation = evaluate(sequences, trackers, progress=True)
@@ -90,7 +96,8 @@ def main() -> int:
         atomic_write_text(args.out, json.dumps(data, indent=1))
     if args.save:
         best_auc, _, best_name, _ = rows[0]
-        extra = dict(extra, tracking_tuned={"dataset": args.dataset.name, "variant": best_name,
+        extra = dict(extra, tracking_tuned={"dataset": args.dataset.name, "sequences_chosen": args.sequences,
+                                            "variant": best_name,
                                             "auc": round(best_auc, 4), "sequences": len(sequences)})
         save_checkpoint(args.save, net, dataclasses.replace(config, tracking=configs[best_name]), extra)
         print(f"saved {args.save} with {best_name}")
