@@ -8,7 +8,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "current_umask"]
+__all__ = ["atomic_write_bytes", "atomic_write_text", "current_umask", "output_problem"]
 
 
 def current_umask() -> int:
@@ -46,3 +46,32 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
 
 def atomic_write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> None:
     atomic_write_bytes(path, text.encode(encoding))
+
+
+def output_problem(path: str | os.PathLike, overwrite: bool, kind: str = "file") -> str | None:
+    """Why ``path`` cannot take a new output (a ``"file"`` or a ``"dir"``), or None when it can.
+
+    Checked before any long work, so a run never ends with results that cannot be saved: an
+    existing file (unless ``overwrite``), a file where a folder is wanted or the reverse, and a
+    folder that does not let us create files in it (probed with a real temporary file, so
+    read-only mounts and permissions both count). Nothing is left behind.
+    """
+    target = Path(path)
+    if target.is_dir() and kind == "file":
+        return "is a folder; give a file name"
+    if target.exists() and not target.is_dir() and kind == "dir":
+        return "exists and is not a folder"
+    if target.exists() and kind == "file" and not overwrite:
+        return "file exists (use --force to replace it)"
+    parent = target.parent
+    while not parent.exists():  # atomic writes create missing folders: the first existing one counts
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"{parent} is not a folder"
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
+    except OSError as e:
+        return f"cannot write in {parent}: {e.strerror or e}"
+    os.close(fd)
+    os.unlink(probe)
+    return None
