@@ -297,8 +297,22 @@ def split_numbers(path: Path, lineno: int, line: str, minimum: int, maximum: int
     return values
 
 
+class _EntityDeclared(Exception):
+    """Raised from the parser callback when the document declares an entity."""
+
+    def __init__(self, name: str, line: int):
+        super().__init__(name)
+        self.name, self.line = name, line
+
+
 class LinedXML:
-    """An XML tree whose elements know the line they start on (for error messages)."""
+    """An XML tree whose elements know the line they start on (for error messages).
+
+    Hostile files are refused, not expanded: any DTD entity declaration (internal ones are the
+    "billion laughs" bomb, external ones read other files) stops the parse with one line; external
+    and parameter entities are never read. Element text is gathered in a list and joined once,
+    so a long text costs linear time however the parser chunks it.
+    """
 
     def __init__(self, path: Path):
         self.path = path
@@ -310,8 +324,17 @@ class LinedXML:
         parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
         stack: list[ET.Element] = []
         root: list[ET.Element] = []
+        # the text chunks of the innermost element while it has no child (None once it has one)
+        chunks: list[list[str] | None] = []
+
+        def close_text() -> None:
+            if chunks and chunks[-1] is not None:
+                if chunks[-1]:
+                    stack[-1].text = "".join(chunks[-1])
+                chunks[-1] = None
 
         def start(tag: str, attrs: dict[str, str]) -> None:
+            close_text()
             el = ET.Element(tag, attrs)
             self.lines[el] = parser.CurrentLineNumber
             if stack:
@@ -319,17 +342,25 @@ class LinedXML:
             else:
                 root.append(el)
             stack.append(el)
+            chunks.append([])
 
         def end(tag: str) -> None:
+            close_text()
             stack.pop()
+            chunks.pop()
 
         def chars(data: str) -> None:
-            if stack and len(stack[-1]) == 0:
-                stack[-1].text = (stack[-1].text or "") + data
+            if chunks and chunks[-1] is not None:
+                chunks[-1].append(data)
+
+        def entity_declared(name, *_args) -> None:
+            raise _EntityDeclared(name, parser.CurrentLineNumber)
 
         parser.StartElementHandler = start
         parser.EndElementHandler = end
         parser.CharacterDataHandler = chars
+        parser.EntityDeclHandler = entity_declared
+        parser.UnparsedEntityDeclHandler = entity_declared
         try:
             with open(path, "rb") as f:
                 parser.ParseFile(f)
@@ -339,6 +370,9 @@ class LinedXML:
             raise FormatError(f"{path}: is a folder, expected an XML file") from None
         except OSError as e:
             raise FormatError(f"{path}: cannot read: {e.strerror or e}") from e
+        except _EntityDeclared as e:
+            raise FormatError(f"{path}: line {e.line}: declares the entity {e.name!r}; XML files with "
+                              "entity declarations are refused (they can expand without bound)") from None
         except expat.ExpatError as e:
             raise FormatError(f"{path}: line {e.lineno}: not valid XML ({expat.ErrorString(e.code)})") from e
         if not root:
