@@ -14,7 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-__all__ = ["FrameSource", "VideoError", "open_source", "IMAGE_EXTENSIONS", "VIDEO_EXTENSIONS"]
+__all__ = ["FrameSource", "VideoError", "frames_in", "open_source", "IMAGE_EXTENSIONS", "VIDEO_EXTENSIONS"]
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".mov", ".m4v", ".webm", ".mpg", ".mpeg", ".wmv")
@@ -175,6 +175,27 @@ class VideoFileSource(FrameSource):
 
     def close(self) -> None:
         self._cap.release()
+
+
+def frames_in(path: str | os.PathLike) -> int | None:
+    """The frame count a source states without decoding it (images in a folder, the container's
+    count for a video file), or None when the path is not a readable source. Cheap: for checks."""
+    p = Path(path)
+    try:
+        if p.is_dir():
+            return sum(1 for f in p.iterdir() if f.suffix.lower() in IMAGE_EXTENSIONS and f.is_file()) or None
+        if not p.is_file():
+            return None
+    except OSError:
+        return None
+    cap = cv2.VideoCapture(str(p))
+    try:
+        if not cap.isOpened():
+            return None
+        count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+        return count if count > 0 else None
+    finally:
+        cap.release()
 
 
 def open_source(path: str | os.PathLike, fps: float = 30.0) -> FrameSource:

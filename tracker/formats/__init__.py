@@ -32,8 +32,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Callable
 
-from ..atomic import atomic_write_bytes
-from ..project import Project, ProjectError, project_from_dict, project_to_dict
+from ..atomic import atomic_write_chunks
+from ..project import MAX_FRAMES, Project, ProjectError, label_problem, project_from_dict, project_to_dict, text_problem
+from ..video import frames_in
 from . import coco, csv_table, cvat, got10k, labelstudio, mot, otb, project_file, video_overlay, voc, yolo
 from .common import ExportContext, StagedDir, box_count, check_target, publish_mode
 from .errors import FormatError
@@ -74,12 +75,30 @@ def _exporter(fmt: str) -> ModuleType:
     return _EXPORTERS[fmt]
 
 
-def _validate(project: Project, fmt: str) -> None:
+def _validate(project: Project, fmt: str, video_path: Path | None) -> None:
+    """Refuse, before anything is written, a project no format could hold faithfully: entries
+    outside the video, labels or a video path that would break line- or XML-based files, and a
+    frame count larger than the video's (every per-frame format writes that many records)."""
     n = project.video.frame_count
     for obj, frame, _ in project.iter_entries():
         if frame < 0 or (n and frame >= n):
             raise FormatError(f"object {obj.track_id} ({obj.label}) has an entry on frame {frame}, outside "
                               f"the video's {n} frames: cannot export {fmt}")
+    labels = list(project.labels) + [o.label for o in project.objects.values()]
+    for label in dict.fromkeys(labels):
+        problem = label_problem(label)
+        if problem is not None:
+            raise FormatError(f"label {problem}: cannot export {fmt}")
+    problem = text_problem(project.video.path)
+    if problem is not None:
+        raise FormatError(f"video path {project.video.path!r} {problem}: cannot export {fmt}")
+    if n > MAX_FRAMES:
+        raise FormatError(f"the project says the video has {n} frames (at most {MAX_FRAMES}): cannot export {fmt}")
+    path = video_path if video_path is not None else Path(project.video.path)
+    actual = frames_in(path)
+    if actual is not None and n > actual + max(10, actual // 20):
+        raise FormatError(f"{path}: the project says the video has {n} frames but it has {actual}: "
+                          f"damaged project or wrong video; cannot export {fmt}")
 
 
 def export_project(
@@ -111,7 +130,7 @@ def export_project(
         raise FormatError(f"{fmt} cannot write frames (formats that can: {', '.join(FRAME_FORMATS)})")
     if track_ids and fmt != "yolo":
         raise FormatError(f"the track id column is a YOLO option, not one of {fmt}")
-    _validate(project, fmt)
+    _validate(project, fmt, Path(video_path) if video_path is not None else None)
     ctx = ExportContext(project, out, Path(video_path) if video_path is not None else None,
                         write_frames, track_ids, progress)
     expected = box_count(project)
@@ -133,7 +152,7 @@ def export_project(
         data, written = module.export(ctx)
         check_count(written)
         try:
-            atomic_write_bytes(out, data)
+            atomic_write_chunks(out, (data,) if isinstance(data, bytes) else data)
             publish_mode(out)
         except OSError as e:
             raise FormatError(f"{out}: cannot write: {e.strerror or e}") from e

@@ -2,7 +2,6 @@
 output folders, number formatting, readers that report lines, and track-id mapping."""
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -18,6 +17,7 @@ from xml.parsers import expat
 import numpy as np
 
 from ..atomic import current_umask
+from ..json_input import JSONInputError, parse_json
 from ..project import BoxEntry, Project, Provenance, TrackObject, VideoRef
 from ..types import Box, BoxError
 from .errors import FormatError
@@ -274,9 +274,9 @@ def read_text(path: Path) -> str:
 def read_json(path: Path) -> Any:
     text = read_text(path)
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise FormatError(f"{path}: line {e.lineno}: not valid JSON ({e.msg})") from e
+        return parse_json(text)
+    except JSONInputError as e:
+        raise FormatError(f"{path}: {e}") from None
 
 
 _SPLIT = re.compile(r"[,\s]+")
