@@ -25,7 +25,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Iterator
 
-from .atomic import atomic_write_text
+from .atomic import atomic_write_text, clean_stale_siblings
 from .json_input import JSONInputError, parse_json
 from .types import Box, BoxError
 
@@ -219,6 +219,7 @@ def save_project(path: str | os.PathLike, project: Project) -> None:
     project this program could not open again, so a save never writes a file that will not load)."""
     data = project_to_dict(project, path)
     project_from_dict(data, path)
+    clean_stale_siblings(path)
     try:
         text = json.dumps(data, indent=1)
         atomic_write_text(path, text + "\n")

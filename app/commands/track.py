@@ -45,8 +45,9 @@ def _check_outputs(args) -> None:
 
 def _write(path: Path, text: str) -> None:
     from app.cli import CommandError
-    from tracker.atomic import atomic_write_text
+    from tracker.atomic import atomic_write_text, clean_stale_siblings
 
+    clean_stale_siblings(path)
     try:
         atomic_write_text(path, text)
     except OSError as e:

@@ -32,7 +32,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Callable
 
-from ..atomic import atomic_write_chunks
+from ..atomic import atomic_write_chunks, clean_stale_siblings, recover_interrupted_swap
 from ..project import MAX_FRAMES, Project, ProjectError, label_problem, project_from_dict, project_to_dict, text_problem
 from ..video import frames_in
 from . import coco, csv_table, cvat, got10k, labelstudio, mot, otb, project_file, video_overlay, voc, yolo
@@ -126,6 +126,11 @@ def export_project(
     """
     module = _exporter(fmt)
     out = Path(out_path)
+    try:  # what a killed export to the same target left: restore a half-done swap, drop the rest
+        recover_interrupted_swap(out)
+        clean_stale_siblings(out)
+    except OSError as e:
+        raise FormatError(f"{out}: cannot restore what an interrupted export left: {e.strerror or e}") from e
     if write_frames and fmt not in FRAME_FORMATS:
         raise FormatError(f"{fmt} cannot write frames (formats that can: {', '.join(FRAME_FORMATS)})")
     if track_ids and fmt != "yolo":
@@ -143,10 +148,14 @@ def export_project(
                               "nothing was written")
 
     if kind == "dir":
-        with StagedDir(out, overwrite) as stage:
-            rel, written = module.export(ctx, stage.path)
-            check_count(written)
-            stage.commit()
+        try:
+            with StagedDir(out, overwrite) as stage:
+                rel, written = module.export(ctx, stage.path)
+                check_count(written)
+                stage.commit()
+        except OSError as e:  # a full disk, a folder made read-only meanwhile: the stage is gone
+            where = e.filename if e.filename else out
+            raise FormatError(f"{out}: cannot write export ({where}): {e.strerror or e}") from e
         return [out / r for r in rel]
     if kind == "file":
         data, written = module.export(ctx)

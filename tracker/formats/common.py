@@ -16,7 +16,7 @@ from xml.parsers import expat
 
 import numpy as np
 
-from ..atomic import current_umask
+from ..atomic import current_umask, output_problem, temp_prefix
 from ..json_input import JSONInputError, parse_json
 from ..project import BoxEntry, Project, Provenance, TrackObject, VideoRef
 from ..types import Box, BoxError
@@ -153,8 +153,9 @@ class FrameWriter:
 
 
 def check_target(out: Path, kind: str, overwrite: bool) -> None:
-    """Fail early (before any work) when the output is in the way."""
+    """Fail early (before any work) when the output is in the way or cannot be written."""
     if not out.exists():
+        _check_writable(out)
         return
     if kind == "dir":
         if not out.is_dir():
@@ -166,6 +167,13 @@ def check_target(out: Path, kind: str, overwrite: bool) -> None:
             raise FormatError(f"{out}: is a folder; give a file name")
         if not overwrite:
             raise FormatError(f"{out}: file exists (choose another name or overwrite)")
+    _check_writable(out)
+
+
+def _check_writable(out: Path) -> None:
+    problem = output_problem(out, overwrite=True, kind="dir" if out.is_dir() else "file")
+    if problem is not None:
+        raise FormatError(f"{out}: {problem}")
 
 
 class StagedDir:
@@ -179,7 +187,7 @@ class StagedDir:
         self.out = out
         self.overwrite = overwrite
         out.parent.mkdir(parents=True, exist_ok=True)
-        self.path = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+        self.path = Path(tempfile.mkdtemp(prefix=temp_prefix(out), suffix=".partial", dir=out.parent))
 
     def __enter__(self) -> "StagedDir":
         return self
@@ -197,7 +205,9 @@ class StagedDir:
             if out.exists():
                 check_target(out, "dir", self.overwrite)
                 if any(out.iterdir()):
-                    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+                    # a crash between the two renames leaves the old content here; the next export
+                    # to the same target puts it back (atomic.recover_interrupted_swap)
+                    old = Path(tempfile.mkdtemp(prefix=temp_prefix(out), suffix=".old", dir=out.parent))
                     os.rmdir(old)
                     os.rename(out, old)
                 else:
