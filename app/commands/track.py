@@ -97,6 +97,8 @@ def run(args) -> int:
             bar.update(1)
     except VideoError as e:
         raise CommandError(str(e)) from None
+    except BoxError as e:  # the engine's own checks on the start box (its minimum size)
+        raise CommandError(f"{args.source}: --init: {e}") from None
     finally:
         bar.close()
         source.close()
