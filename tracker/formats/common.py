@@ -385,6 +385,8 @@ class LinedXML:
                               "entity declarations are refused (they can expand without bound)") from None
         except expat.ExpatError as e:
             raise FormatError(f"{path}: line {e.lineno}: not valid XML ({expat.ErrorString(e.code)})") from e
+        except LookupError as e:  # the XML declaration names an encoding Python does not know
+            raise FormatError(f"{path}: line 1: not valid XML ({e})") from None
         if not root:
             raise FormatError(f"{path}: holds no XML element")
         return root[0]
