@@ -135,3 +135,17 @@ def test_engine_preloads_on_open_and_a_run_started_meanwhile_waits_for_it(qtbot,
         assert w.status_device.text() == "FakeTracker on cpu"
     finally:
         w.controller.shutdown(5000)
+
+
+def test_a_label_with_a_newline_is_refused_with_a_message(qtbot, make_window, square_video, prompts):
+    path, truth = square_video
+    w = opened(qtbot, make_window, path)
+    w.frame_view.commit_drawn_rect(QtCore.QRectF(*truth[0]))
+    labels_before, label_before = list(w.store.project.labels), w.store.project.objects[1].label
+    w.objects.label_changed.emit(1, "car\nperson")
+    assert w.store.project.objects[1].label == label_before and w.store.project.labels == labels_before
+    assert "control character U+000A" in w.statusBar().currentMessage()
+    prompts.answer("text_list", ["car", "bad\x00label"])
+    w.edits.edit_labels()
+    assert w.store.project.labels == labels_before
+    assert "control character U+0000" in w.statusBar().currentMessage()

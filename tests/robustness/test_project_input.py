@@ -122,3 +122,17 @@ def test_a_recovery_file_with_a_hostile_project_is_one_line(tmp_path, clip):
     with pytest.raises(ProjectError) as e:
         store.load(info)
     one_line(e.value, str(path), "nested too deeply")
+
+
+def test_edits_refuse_labels_that_would_break_files(clip):
+    from app import edits
+    from app.store import StoreError
+
+    project = small_project(str(clip))
+    for build in (lambda: edits.set_object_meta(project, 1, label="a\nb"),
+                  lambda: edits.set_labels(project, ["car", "x\x00"]),
+                  lambda: edits.add_object(project, label="\ud800")):
+        with pytest.raises(StoreError) as info:
+            build()
+        one_line(info.value, "label")
+    assert edits.set_object_meta(project, 1, label="truck").changes  # a plain rename still works
