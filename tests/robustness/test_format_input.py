@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -160,3 +161,19 @@ def test_coco_is_written_as_a_stream_that_reads_back(tmp_path, clip):
     data = json.loads(out.read_text())
     assert len(data["images"]) == 20_000 and data["images"][-1]["frame_id"] == 19_999
     assert len(data["annotations"]) == 3 and [c["name"] for c in data["categories"]] == ["car", "person"]
+
+
+def test_coco_with_many_annotations_of_another_video_reads_in_linear_time(tmp_path, clip):
+    n = 20_000  # searching the image list per annotation made this take minutes
+    data = {"videos": [{"id": 1, "name": clip.name}, {"id": 2, "name": "other"}],
+            "images": [{"id": 1, "video_id": 1, "frame_id": 0}]
+            + [{"id": k, "video_id": 2, "frame_id": 0} for k in range(2, n + 2)],
+            "categories": [{"id": 1, "name": "car"}],
+            "annotations": [{"id": k, "image_id": k, "category_id": 1, "track_id": 1, "bbox": [1, 2, 10, 10]}
+                            for k in range(2, n + 2)]}
+    path = tmp_path / "coco.json"
+    path.write_text(json.dumps(data))
+    started = time.perf_counter()
+    project = import_annotations(path, "coco", clip)
+    assert time.perf_counter() - started < 5
+    assert project.objects == {}
