@@ -124,3 +124,13 @@ def test_a_write_failure_midway_is_one_line_and_keeps_the_old_output(tmp_path, c
     err = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(err) == 1 and err[0].startswith(f"error: {out}: cannot write"), err
     assert snapshot(tmp_path) == before
+
+
+def test_import_refuses_a_project_path_under_a_file_before_reading(tmp_path, clip, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    gt = tmp_path / "gt.txt"
+    gt.write_text("1,1,10,10,5,5,1,1,1\n")
+    assert main(["import", str(gt), "--format", "mot", "--video", str(clip), "--out", str(blocker / "p.json")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: {blocker / 'p.json'}: {blocker} is not a folder"]
