@@ -239,6 +239,12 @@ def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def _shown(value: Any) -> str:
+    """A value for an error message, cut so that a huge one cannot flood the line."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _int_in(value: Any, low: int, high: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
@@ -288,7 +294,7 @@ def project_from_dict(data: Any, path: Any = "<project>") -> Project:
         _need(problem is None, path, f"{where}.label", f"label {problem}")
         color = o.get("color", DEFAULT_COLORS[(tid - 1) % len(DEFAULT_COLORS)])
         _need(isinstance(color, str) and _COLOR.fullmatch(color) is not None, path, f"{where}.color",
-              f"{color!r} is not a colour (#rrggbb or a colour name)")
+              f"{_shown(color)} is not a colour (#rrggbb or a colour name)")
         obj = TrackObject(tid, o["label"], color)
         if obj.label not in project.labels:
             project.labels.append(obj.label)
@@ -298,15 +304,15 @@ def project_from_dict(data: Any, path: Any = "<project>") -> Project:
             rw = f"{where}.frames[{k}]"
             _need(isinstance(row, list) and len(row) == 4, path, rw, "must be [frame, box, provenance, score]")
             frame, box, prov, score = row
-            _need(_int_in(frame, 0, MAX_FRAMES), path, rw, f"frame index {frame!r} is not an integer >= 0")
+            _need(_int_in(frame, 0, MAX_FRAMES), path, rw, f"frame index {_shown(frame)} is not an integer >= 0")
             _need(video.frame_count == 0 or frame < video.frame_count, path, rw,
                   f"frame {frame} is past the video's last frame {video.frame_count - 1}")
             _need(frame not in obj.entries, path, rw, f"a second row for frame {frame}")
             try:
                 provenance = Provenance(prov)
             except (ValueError, TypeError):
-                raise ProjectError(f"{path}: {rw}: unknown provenance {prov!r}") from None
-            _need(score is None or _number(score), path, rw, f"score {score!r} is not a number")
+                raise ProjectError(f"{path}: {rw}: unknown provenance {_shown(prov)}") from None
+            _need(score is None or _number(score), path, rw, f"score {_shown(score)} is not a number")
             if box is None:
                 _need(provenance is Provenance.ABSENT, path, rw, "a box is missing")
                 parsed = None

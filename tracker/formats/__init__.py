@@ -22,7 +22,12 @@ Guarantees:
   that equals the project's box count; per-frame formats write a file or line for every frame; a
   box that a clipping format cannot hold (entirely outside the frame) is an error naming it.
 * Bad input raises :class:`FormatError` naming the file and the line (text), element and line
-  (XML) or JSON path, as one line of text.
+  (XML) or JSON path, as one line of text. XML entity declarations, over-deep JSON and numbers of
+  thousands of digits are refused, never expanded or parsed at length.
+* Checked before any work: the target can be written; labels and the video path hold nothing that
+  would break a line- or XML-based file; the project's frame count is one the video has.
+* Recoverable: a folder replacement killed between its two renames is rolled back by the next
+  export to the same target, and what killed runs left beside it is removed (tracker.atomic).
 """
 from __future__ import annotations
 
@@ -154,8 +159,7 @@ def export_project(
                 check_count(written)
                 stage.commit()
         except OSError as e:  # a full disk, a folder made read-only meanwhile: the stage is gone
-            where = e.filename if e.filename else out
-            raise FormatError(f"{out}: cannot write export ({where}): {e.strerror or e}") from e
+            raise FormatError(f"{out}: cannot write export: {e.strerror or e}") from e
         return [out / r for r in rel]
     if kind == "file":
         data, written = module.export(ctx)
