@@ -3,13 +3,16 @@ never, and an output that cannot be written is refused before the run (one line,
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import cv2
 import pytest
 
 from app.cli import main
-from tests.conftest import moving_square_frames
+from tests.conftest import REPO, moving_square_frames
 
 
 @pytest.fixture
@@ -99,3 +102,25 @@ def test_the_same_file_for_both_outputs_is_refused(frames, tmp_path, capsys):
     assert track(frames, "--out", str(target), "--diagnostics", str(target)) == 2
     one_error_line(capsys, "same file")
     assert not target.exists()
+
+
+def test_a_write_that_fails_after_the_run_is_one_line_and_keeps_the_old_file(frames, tmp_path):
+    # a real write failure at the end of the run: files may not grow past 1 kB (as on a full disk,
+    # the write call fails); one frame of diagnostics is larger than that
+    diag = tmp_path / "d.jsonl"
+    diag.write_text("old\n")
+    code = textwrap.dedent(f"""
+        import resource, signal, sys
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024))
+        from app.cli import main
+        sys.exit(main(["track", {str(frames)!r}, "--init", "20,30,24,24", "--device", "cpu",
+                       "--end-frame", "1", "--diagnostics", {str(diag)!r}, "--force"]))
+    """)
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=300, env={**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"})
+    assert result.returncode == 2, result.stderr
+    err = [line for line in result.stderr.splitlines() if line.strip()]
+    assert err == [f"error: {diag}: cannot write: File too large"]
+    assert diag.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".d.jsonl")] == []
