@@ -13,7 +13,7 @@ __all__ = ["ConfigError", "ModelConfig", "TrackingConfig", "TrackerConfig", "fro
 
 BACKBONES = ("alexnet", "mobilenetv2")
 MAX_MEMORY_SLOTS = 256
-MAX_UNITS = 8192  # attention_dim, lstm_units
+MAX_UNITS = 4096  # attention_dim, lstm_units (the paper: 256 and 512)
 MIN_EXEMPLAR = 64  # px: below this the backbones leave no template cells
 MAX_CROP = 1024  # px: exemplar and search crops
 MAX_SCALES = 15
