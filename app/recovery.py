@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tracker.atomic import atomic_write_text
+from tracker.atomic import atomic_write_text, clean_stale_siblings
 from tracker.json_input import JSONInputError, parse_json
 from tracker.project import Project, ProjectError, project_from_dict, project_to_dict
 
@@ -71,6 +71,7 @@ class RecoveryStore:
             "project": project_to_dict(project, None),
         }
         data["project"]["video"]["path"] = str(video_path.resolve())
+        clean_stale_siblings(path)  # temporaries of autosaves killed midway (the folder is small)
         atomic_write_text(path, json.dumps(data) + "\n")
         return path
 

@@ -136,3 +136,13 @@ def test_edits_refuse_labels_that_would_break_files(clip):
             build()
         one_line(info.value, "label")
     assert edits.set_object_meta(project, 1, label="truck").changes  # a plain rename still works
+
+
+def test_an_autosave_removes_what_a_killed_autosave_left(tmp_path, clip):
+    store = RecoveryStore(tmp_path / "rec")
+    path = store.path_for(None, clip)
+    path.parent.mkdir()
+    stale = path.parent / f".{path.name}.pid{2**22 + 12345}.x.tmp"
+    stale.write_text('{"half": ')
+    store.write(small_project(str(clip)), None, clip)
+    assert not stale.exists() and store.all()[0].path == path
