@@ -28,13 +28,14 @@ def _check_outputs(args) -> None:
     source, that are folders, or that cannot be written: a failure after the run loses its results."""
     from app.cli import CommandError
     from tracker.atomic import output_problem
+    from tracker.video import IMAGE_EXTENSIONS
 
     outputs = [(flag, path) for flag, path in (("--out", args.out), ("--diagnostics", args.diagnostics))
                if path is not None]
     source = Path(args.source)
     for flag, path in outputs:
-        if path.exists() and source.exists() and (path.resolve() == source.resolve() or
-                                                  source.resolve() in path.resolve().parents):
+        is_frame = path.suffix.lower() in IMAGE_EXTENSIONS and source.resolve() in path.resolve().parents
+        if path.exists() and source.exists() and (path.resolve() == source.resolve() or is_frame):
             raise CommandError(f"{path}: {flag} would overwrite the video being tracked")
         problem = output_problem(path, args.force)
         if problem is not None:
