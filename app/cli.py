@@ -8,6 +8,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
+
+_python_show_warning = warnings.showwarning
 
 # Module names under app.commands, in the order --help lists them.
 COMMANDS = ["gui", "track", "eval", "diagnose", "train", "export", "import_"]
@@ -15,6 +18,17 @@ COMMANDS = ["gui", "track", "eval", "diagnose", "train", "export", "import_"]
 
 class CommandError(Exception):
     """A user error a command reports as one clear line and exit status 2."""
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """The engine's warnings about user input (a truncated video, say) as one ``warning:`` line;
+    other warnings keep Python's format."""
+    from tracker.video import ShortVideoWarning
+
+    if issubclass(category, ShortVideoWarning):
+        print(f"warning: {message}", file=file or sys.stderr)
+    else:
+        _python_show_warning(message, category, filename, lineno, file, line)
 
 
 def _load(name: str):
@@ -47,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help()
         return 2
+    warnings.showwarning = _show_warning
     try:
         return int(args._run(args) or 0)
     except CommandError as e:

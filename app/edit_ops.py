@@ -38,11 +38,23 @@ class EditOps:
         p.delete_requested.connect(self.delete_tracks)
         p.absent_requested.connect(self.mark_absent)
         p.labels_requested.connect(self.edit_labels)
-        p.label_changed.connect(lambda tid, label: self.run(edits.set_object_meta(self._project(), tid, label=label)))
+        p.label_changed.connect(
+            lambda tid, label: self.run_built(lambda: edits.set_object_meta(self._project(), tid, label=label)))
         p.color_changed.connect(lambda tid, color: self.run(edits.set_object_meta(self._project(), tid, color=color)))
 
     def _project(self):
         return self.w.store.project
+
+    def run_built(self, build) -> bool:
+        """Build an edit from user input and run it; input the edit refuses (a label with a newline,
+        say) is shown as a message and changes nothing."""
+        try:
+            command = build()
+        except StoreError as e:
+            self.w.show_message(str(e))
+            self.w.refresh()  # put an edited name back where the store has it
+            return False
+        return self.run(command)
 
     def run(self, command: Command) -> bool:
         """Execute one edit; refused (with a message) while a tracking run writes to the store."""
@@ -137,7 +149,7 @@ class EditOps:
             return
         labels = self.w.prompts.text_list("Labels", "One label per line:", list(self._project().labels))
         if labels is not None:
-            self.run(edits.set_labels(self._project(), labels))
+            self.run_built(lambda: edits.set_labels(self._project(), labels))
 
     def undo(self) -> None:
         if self.w.store is not None and not self.w.controller.running:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from tracker.project import DEFAULT_COLORS, BoxEntry, Project, Provenance
+from tracker.project import DEFAULT_COLORS, BoxEntry, Project, Provenance, label_problem
 from tracker.result import TrackResult
 from tracker.types import Box
 
@@ -35,7 +35,14 @@ def _entry(project: Project, track_id: int, frame: int) -> BoxEntry | None:
     return obj.entries.get(frame)
 
 
+def _check_label(label: str) -> None:
+    problem = label_problem(label)
+    if problem is not None:
+        raise StoreError(f"label {problem}")
+
+
 def _label_changes(project: Project, label: str) -> tuple[LabelsChange, ...]:
+    _check_label(label)
     if label in project.labels:
         return ()
     return (LabelsChange(tuple(project.labels), tuple(project.labels) + (label,)),)
@@ -119,6 +126,8 @@ def set_labels(project: Project, labels: list[str]) -> Command:
     cleaned: list[str] = []
     for label in list(labels) + used:
         label = label.strip()
+        if label:
+            _check_label(label)
         if label and label not in cleaned:
             cleaned.append(label)
     if tuple(cleaned) == tuple(project.labels):

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tracker.atomic import atomic_write_text
+from tracker.atomic import atomic_write_text, clean_stale_siblings
+from tracker.json_input import JSONInputError, parse_json
 from tracker.project import Project, ProjectError, project_from_dict, project_to_dict
 
 __all__ = ["RecoveryInfo", "RecoveryStore"]
@@ -69,18 +71,22 @@ class RecoveryStore:
             "project": project_to_dict(project, None),
         }
         data["project"]["video"]["path"] = str(video_path.resolve())
+        clean_stale_siblings(path)  # temporaries of autosaves killed midway (the folder is small)
         atomic_write_text(path, json.dumps(data) + "\n")
         return path
 
     def _info(self, path: Path) -> RecoveryInfo | None:
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = parse_json(path.read_text(encoding="utf-8"))
             if data.get("schema") != SCHEMA:
                 return None
             pp = data.get("project_path")
-            return RecoveryInfo(path, float(data["saved_at"]), Path(pp) if pp else None,
-                                Path(data["video_path"]))
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            saved_at = float(data["saved_at"])
+            if not (isinstance(pp, (str, type(None))) and isinstance(data["video_path"], str)
+                    and math.isfinite(saved_at)):
+                return None
+            return RecoveryInfo(path, saved_at, Path(pp) if pp else None, Path(data["video_path"]))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, OverflowError):
             return None  # a damaged recovery file is not offered (and not deleted: it is user data)
 
     def find(self, project_path: Path | None, video_path: Path) -> RecoveryInfo | None:
@@ -96,9 +102,13 @@ class RecoveryStore:
 
     def load(self, info: RecoveryInfo) -> Project:
         try:
-            data = json.loads(info.path.read_text(encoding="utf-8"))
+            data = parse_json(info.path.read_text(encoding="utf-8"))
+        except JSONInputError as e:
+            raise ProjectError(f"{info.path}: {e}") from None
         except (OSError, ValueError) as e:
-            raise ProjectError(f"{info.path}: cannot read recovery file: {e}") from e
+            raise ProjectError(f"{info.path}: cannot read recovery file: {e}") from None
+        if not isinstance(data, dict):
+            raise ProjectError(f"{info.path}: not a recovery file")
         return project_from_dict(data.get("project"), info.path)
 
     def discard(self, project_path: Path | None, video_path: Path) -> None:

@@ -19,6 +19,9 @@ from typing import Any, Callable
 
 from PySide6 import QtCore
 
+from tracker.types import BoxError
+from tracker.video import VideoError
+
 from .background import BackgroundTask
 from .tracking_job import FrameOutcome, JobRunner, StopReason, TrackerState, TrackingJob
 
@@ -69,6 +72,8 @@ class TrackingWorker(QtCore.QObject):
             for outcome in runner:
                 self.frame_tracked.emit(outcome)
             reason, state = runner.reason.value, runner.state
+        except (BoxError, VideoError) as e:  # bad input (a box below the minimum size, a frame of
+            self.failed.emit(str(e))       # another size in an image folder): its one line is enough
         except Exception:  # all errors end the job cleanly; the window shows the traceback
             self.failed.emit(traceback.format_exc())
         finally:

@@ -9,11 +9,13 @@ import json
 import os
 from pathlib import Path
 
+import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file
 
 from .atomic import atomic_write_bytes
-from .config import ConfigError, TrackerConfig, from_dict, to_dict
+from .config import ConfigError, TrackerConfig, TrackingConfig, from_dict, to_dict
+from .json_input import JSONInputError, parse_json
 from .model import MemTrackNet
 
 __all__ = ["CheckpointError", "save_checkpoint", "load_checkpoint", "DEFAULT_WEIGHTS", "UNTRAINED_WEIGHTS",
@@ -69,10 +71,13 @@ def load_checkpoint(path: str | os.PathLike | None = None, config_override: Trac
         raise CheckpointError(f"{path}: not a {FORMAT_NAME} file")
     if meta.get("version") != str(FORMAT_VERSION):
         raise CheckpointError(f"{path}: checkpoint format version {meta.get('version')} is not {FORMAT_VERSION}")
+    if "config" not in meta:
+        raise CheckpointError(f"{path}: bad config in checkpoint: no config")
     try:
-        config = from_dict(TrackerConfig, json.loads(meta["config"]))
-    except (KeyError, json.JSONDecodeError, ConfigError) as e:
+        config = from_dict(TrackerConfig, parse_json(meta["config"], allow_constants=True))
+    except (JSONInputError, ConfigError) as e:
         raise CheckpointError(f"{path}: bad config in checkpoint: {e}") from e
+    extra = _extra(path, meta)
     if config_override is not None:
         if config_override.model != config.model:
             raise CheckpointError(f"{path}: the model config differs from the requested one")
@@ -82,11 +87,56 @@ def load_checkpoint(path: str | os.PathLike | None = None, config_override: Trac
     except (SafetensorError, OSError) as e:
         raise CheckpointError(f"{path}: corrupt checkpoint ({e})") from e
     net = MemTrackNet(config.model)
+    _check_tensors(path, tensors, net.state_dict())
     try:
         net.load_state_dict(tensors, strict=True)
     except RuntimeError as e:
         first = str(e).splitlines()[0:3]
         raise CheckpointError(f"{path}: weights do not match the model: {' '.join(first)}") from e
-    extra = json.loads(meta["extra"]) if "extra" in meta else {}
     net.eval()  # callers that train switch modes themselves; inference must never update BN statistics
+    _check_crop_geometry(path, net, config.tracking)
     return net, config, extra
+
+
+def _extra(path: Path, meta: dict) -> dict:
+    if "extra" not in meta:
+        return {}
+    try:
+        extra = parse_json(meta["extra"])
+    except JSONInputError as e:
+        raise CheckpointError(f"{path}: metadata 'extra': {e}") from None
+    if not isinstance(extra, dict):
+        raise CheckpointError(f"{path}: metadata 'extra': expected a JSON object, got {type(extra).__name__}")
+    return extra
+
+
+def _check_tensors(path: Path, tensors: dict[str, torch.Tensor], expected: dict[str, torch.Tensor]) -> None:
+    """Each tensor the model knows has the model's dtype and holds finite numbers (load_state_dict
+    would silently convert an int32 tensor, and NaN weights make every box NaN)."""
+    for name, want in expected.items():
+        have = tensors.get(name)
+        if have is None:
+            continue  # reported by the strict load, with the other missing names
+        if have.dtype != want.dtype:
+            raise CheckpointError(f"{path}: tensor {name} is {str(have.dtype).removeprefix('torch.')}, "
+                                  f"expected {str(want.dtype).removeprefix('torch.')}")
+        if have.is_floating_point() and not bool(torch.isfinite(have).all()):
+            raise CheckpointError(f"{path}: tensor {name} holds NaN or infinite values")
+
+
+def _check_crop_geometry(path: Path, net: MemTrackNet, tracking: TrackingConfig) -> None:
+    """The exemplar crop must give the backbone's template cells, and the search crop a response map."""
+    bb = net.backbone
+    ex, search = tracking.exemplar_size, tracking.search_size
+    try:
+        with torch.no_grad():
+            cells = bb(torch.zeros(1, 3, ex, ex)).shape[-1]
+            response = net.response_geometry(ex, search)[0]
+    except RuntimeError:
+        cells, response = 0, 0
+    if cells < bb.template_offset + bb.template_cells:
+        raise CheckpointError(f"{path}: config tracking.exemplar_size {ex} is too small for the "
+                              f"{net.config.backbone} backbone's {bb.template_cells}-cell template")
+    if response < 1:
+        raise CheckpointError(f"{path}: config tracking.search_size {search} is too small for the "
+                              f"{net.config.backbone} backbone")

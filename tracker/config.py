@@ -5,17 +5,32 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
 __all__ = ["ConfigError", "ModelConfig", "TrackingConfig", "TrackerConfig", "from_dict", "to_dict"]
 
 BACKBONES = ("alexnet", "mobilenetv2")
+MAX_MEMORY_SLOTS = 256
+MAX_UNITS = 4096  # attention_dim, lstm_units (the paper: 256 and 512)
+MIN_EXEMPLAR = 64  # px: below this the backbones leave no template cells
+MAX_CROP = 1024  # px: exemplar and search crops
+MAX_SCALES = 15
 SCALE_CHOICES = ("response", "cosine")
 
 
 class ConfigError(ValueError):
     """A config with an unknown key, a wrong type or an impossible value."""
+
+
+def _in_range(where: str, value: float, low: float, high: float, low_open: bool = False) -> None:
+    """ConfigError naming the field unless ``low <= value <= high`` (``low < value`` when
+    ``low_open``). NaN and infinities fail every comparison, so they are refused too."""
+    inside = (low < value if low_open else low <= value) and value <= high
+    if not inside or not math.isfinite(value):
+        opening = "(" if low_open else "["
+        raise ConfigError(f"{where} must be in {opening}{low:g}, {high:g}], not {value!r}")
 
 
 @dataclass(frozen=True)
@@ -36,10 +51,14 @@ class ModelConfig:
     def __post_init__(self) -> None:
         if self.backbone not in BACKBONES:
             raise ConfigError(f"model.backbone must be one of {BACKBONES}, not {self.backbone!r}")
-        if self.memory_slots < 2:
-            raise ConfigError("model.memory_slots must be at least 2")
-        if not 0 < self.lstm_keep_prob <= 1:
-            raise ConfigError("model.lstm_keep_prob must be in (0, 1]")
+        # Upper bounds keep a hostile checkpoint from allocating without limit (100000 memory slots
+        # ran a machine out of memory); they are far above anything the model has been built with.
+        _in_range("model.memory_slots", self.memory_slots, 2, MAX_MEMORY_SLOTS)
+        _in_range("model.attention_dim", self.attention_dim, 1, MAX_UNITS)
+        _in_range("model.lstm_units", self.lstm_units, 1, MAX_UNITS)
+        _in_range("model.lstm_keep_prob", self.lstm_keep_prob, 0, 1, low_open=True)
+        _in_range("model.usage_decay", self.usage_decay, 0, 1, low_open=True)
+        _in_range("model.residual_gate_bias", self.residual_gate_bias, -50, 50)
 
 
 @dataclass(frozen=True)
@@ -69,14 +88,20 @@ class TrackingConfig:
     cuda_half: bool = True
 
     def __post_init__(self) -> None:
-        if self.num_scales < 1 or self.num_scales % 2 == 0:
-            raise ConfigError("tracking.num_scales must be a positive odd number")
-        if not 0 <= self.window_influence <= 1:
-            raise ConfigError("tracking.window_influence must be in [0, 1]")
+        _in_range("tracking.exemplar_size", self.exemplar_size, MIN_EXEMPLAR, MAX_CROP)
+        _in_range("tracking.search_size", self.search_size, self.exemplar_size, MAX_CROP)
+        _in_range("tracking.context_amount", self.context_amount, 0, 10, low_open=True)
+        _in_range("tracking.num_scales", self.num_scales, 1, MAX_SCALES)
+        if self.num_scales % 2 == 0:
+            raise ConfigError(f"tracking.num_scales must be a positive odd number, not {self.num_scales}")
+        _in_range("tracking.scale_step", self.scale_step, 1, 2)
+        _in_range("tracking.scale_penalty", self.scale_penalty, 0, 1, low_open=True)
+        _in_range("tracking.window_influence", self.window_influence, 0, 1)
+        _in_range("tracking.upscale", self.upscale, 1, 64)
+        _in_range("tracking.min_size", self.min_size, 0, MAX_CROP, low_open=True)
         if self.scale_choice not in SCALE_CHOICES:
             raise ConfigError(f"tracking.scale_choice must be one of {SCALE_CHOICES}, not {self.scale_choice!r}")
-        if not 0 < self.scale_damping <= 1:
-            raise ConfigError("tracking.scale_damping must be in (0, 1]")
+        _in_range("tracking.scale_damping", self.scale_damping, 0, 1, low_open=True)
 
 
 @dataclass(frozen=True)
@@ -105,7 +130,10 @@ def from_dict(cls: type[T], data: Any, where: str = "config") -> T:
             continue
         expected = type(default)
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
+            try:
+                value = float(value)
+            except OverflowError:
+                raise ConfigError(f"{where}.{name}: {str(value)[:20]}... is too large") from None
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise ConfigError(f"{where}.{name}: expected {expected.__name__}, got {value!r}")
         kwargs[name] = value

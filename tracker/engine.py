@@ -21,7 +21,7 @@ from .geometry import context_side, cosine_window, crop_cpu, crop_torch, peak_di
 from .memory import MemoryState
 from .model import MemTrackNet, NetState
 from .result import Diagnostics, TrackResult
-from .types import Box
+from .types import Box, BoxError
 
 __all__ = ["MemTracker", "TrackerSnapshot", "RESEED_MODES", "resolve_device"]
 
@@ -128,7 +128,7 @@ class MemTracker:
     def initialize(self, frame: np.ndarray, box: Box, target_id: int = 0, frame_index: int = 0) -> None:
         """Start tracking ``box`` on ``frame`` (adds the target, or starts it over)."""
         frame = self._check_frame(frame)
-        box.check_inside(frame.shape[1], frame.shape[0])
+        self._check_box(box, frame)
         cx, cy = box.center
         self._uploaded = None
         template, crop = self._exemplars(frame, [(cx, cy, box.w, box.h)])
@@ -246,7 +246,7 @@ class MemTracker:
             self.initialize(frame, box, target_id, index)
             return
         frame = self._check_frame(frame)
-        box.check_inside(frame.shape[1], frame.shape[0])
+        self._check_box(box, frame)
         t = self._targets[target_id]
         cx, cy = box.center
         self._uploaded = None
@@ -361,6 +361,14 @@ class MemTracker:
     def _check_slot(self, slot: int) -> None:
         if not 0 <= slot < self.config.model.memory_slots:
             raise IndexError(f"slot {slot} out of range 0..{self.config.model.memory_slots - 1}")
+
+    def _check_box(self, box: Box, frame: np.ndarray) -> None:
+        """BoxError unless the box touches the frame and is at least the tracker's minimum size
+        (a smaller one would give search crops of no pixels)."""
+        box.check_inside(frame.shape[1], frame.shape[0])
+        lo = self.config.tracking.min_size
+        if box.w < lo or box.h < lo:
+            raise BoxError(f"box {box.w:g}x{box.h:g} is smaller than the tracker's minimum of {lo:g}x{lo:g} px")
 
     @staticmethod
     def _check_frame(frame: np.ndarray) -> np.ndarray:

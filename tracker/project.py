@@ -18,12 +18,15 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import Any, Iterator
 
-from .atomic import atomic_write_text
+from .atomic import atomic_write_text, clean_stale_siblings
+from .json_input import JSONInputError, parse_json
 from .types import Box, BoxError
 
 __all__ = [
@@ -37,6 +40,9 @@ __all__ = [
     "load_project",
     "save_project",
     "DEFAULT_COLORS",
+    "MAX_FRAMES",
+    "label_problem",
+    "text_problem",
 ]
 
 SCHEMA_NAME = "memtrack-project"
@@ -47,6 +53,49 @@ DEFAULT_COLORS = (
     "#e6194b", "#3cb44b", "#ffe119", "#4363d8", "#f58231", "#911eb4",
     "#46f0f0", "#f032e6", "#bcf60c", "#fabebe", "#008080", "#e6beff",
 )
+
+
+# Limits that keep a hostile or damaged file from making an exporter allocate or write without bound
+# (a frame_count of 10^9 made COCO raise MemoryError and YOLO start writing 10^9 files).
+MAX_FRAMES = 10_000_000  # 4.6 days at 25 fps
+MAX_SIDE = 100_000  # px
+MAX_TRACK_ID = 10**9
+MAX_LABEL_LENGTH = 200
+_COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}(?:[0-9a-fA-F]{2})?|[A-Za-z]{1,30}")
+_TOP_KEYS = {"schema", "version", "video", "labels", "objects"}
+_VIDEO_KEYS = {"path", "frame_count", "width", "height", "fps"}
+_OBJECT_KEYS = {"track_id", "label", "color", "frames"}
+
+
+def text_problem(text: str) -> str | None:
+    """Why ``text`` cannot go into the line- and XML-based files we write, or None.
+
+    Control characters (newline, NUL, ...) and Unicode line or paragraph separators split lines
+    in MOT labels.txt, YOLO classes.txt, the VOC labelmap, ini files and CSV, and most of them are
+    not allowed in XML at all; a lone surrogate cannot be encoded as UTF-8.
+    """
+    for ch in text:
+        kind = unicodedata.category(ch)
+        if kind in ("Cc", "Zl", "Zp"):
+            return f"holds the control character U+{ord(ch):04X}"
+        if kind == "Cs":
+            return f"holds a lone surrogate U+{ord(ch):04X} (not valid Unicode text)"
+        if kind == "Cn" and 0xFDD0 <= ord(ch) <= 0xFDEF or ord(ch) & 0xFFFE == 0xFFFE:
+            return f"holds the non-character U+{ord(ch):04X}"
+    return None
+
+
+def label_problem(label: Any) -> str | None:
+    """Why ``label`` cannot be an object label, or None: a string that is not blank, of at most
+    MAX_LABEL_LENGTH characters, with nothing :func:`text_problem` refuses."""
+    if not isinstance(label, str):
+        return "must be a string"
+    if not label.strip():
+        return "must not be empty"
+    if len(label) > MAX_LABEL_LENGTH:
+        return f"is {len(label)} characters long (at most {MAX_LABEL_LENGTH})"
+    problem = text_problem(label)
+    return None if problem is None else f"{label!r} {problem}"
 
 
 class ProjectError(Exception):
@@ -166,9 +215,13 @@ def project_to_dict(project: Project, project_file: str | os.PathLike | None = N
 
 
 def save_project(path: str | os.PathLike, project: Project) -> None:
-    """Write the project atomically; raises ProjectError naming the file on failure."""
+    """Write the project atomically; raises ProjectError naming the file on failure (also for a
+    project this program could not open again, so a save never writes a file that will not load)."""
+    data = project_to_dict(project, path)
+    project_from_dict(data, path)
+    clean_stale_siblings(path)
     try:
-        text = json.dumps(project_to_dict(project, path), indent=1)
+        text = json.dumps(data, indent=1)
         atomic_write_text(path, text + "\n")
     except OSError as e:
         raise ProjectError(f"{path}: cannot write project file: {e.strerror or e}") from e
@@ -186,35 +239,62 @@ def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def _shown(value: Any) -> str:
+    """A value for an error message, cut so that a huge one cannot flood the line."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _int_in(value: Any, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _no_unknown_keys(data: dict, known: set[str], path: Any, where: str) -> None:
+    unknown = sorted(str(k) for k in set(data) - known)
+    _need(not unknown, path, where, f"unknown key(s) {', '.join(repr(k) for k in unknown)} (a newer or "
+                                    "another program's file?)")
+
+
 def project_from_dict(data: Any, path: Any = "<project>") -> Project:
     _need(isinstance(data, dict), path, "top level", "expected a JSON object")
     _need(data.get("schema") == SCHEMA_NAME, path, "schema", f"not a {SCHEMA_NAME} file")
     version = data.get("version")
-    _need(isinstance(version, int), path, "version", "missing or not an integer")
+    _need(_int_in(version, 1, 10**6), path, "version", "missing or not a positive integer")
     _need(version <= SCHEMA_VERSION, path, "version",
           f"file version {version} is newer than this program understands ({SCHEMA_VERSION})")
+    _no_unknown_keys(data, _TOP_KEYS, path, "top level")
     v = data.get("video")
     _need(isinstance(v, dict), path, "video", "missing or not an object")
+    _no_unknown_keys(v, _VIDEO_KEYS, path, "video")
     _need(isinstance(v.get("path"), str), path, "video.path", "missing or not a string")
-    for key in ("frame_count", "width", "height"):
-        _need(isinstance(v.get(key), int) and v[key] >= 0, path, f"video.{key}", "must be an integer >= 0")
-    _need(_number(v.get("fps")) and v["fps"] > 0, path, "video.fps", "must be a positive number")
+    problem = text_problem(v["path"])
+    _need(problem is None, path, "video.path", f"{v['path']!r} {problem}")
+    _need(_int_in(v.get("frame_count"), 0, MAX_FRAMES), path, "video.frame_count",
+          f"must be an integer from 0 to {MAX_FRAMES}")
+    for key in ("width", "height"):
+        _need(_int_in(v.get(key), 0, MAX_SIDE), path, f"video.{key}", f"must be an integer from 0 to {MAX_SIDE}")
+    _need(_number(v.get("fps")) and 0 < v["fps"] <= 10_000, path, "video.fps", "must be a number in (0, 10000]")
     video = VideoRef(v["path"], v["frame_count"], v["width"], v["height"], float(v["fps"]))
     labels = data.get("labels", [])
-    _need(isinstance(labels, list) and all(isinstance(x, str) for x in labels), path, "labels",
-          "must be a list of strings")
-    project = Project(video=video, labels=list(labels))
+    _need(isinstance(labels, list), path, "labels", "must be a list of strings")
+    for n, label in enumerate(labels):
+        problem = label_problem(label)
+        _need(problem is None, path, f"labels[{n}]", f"label {problem}")
+    project = Project(video=video, labels=list(dict.fromkeys(labels)))
     objs = data.get("objects", [])
     _need(isinstance(objs, list), path, "objects", "must be a list")
     for n, o in enumerate(objs):
         where = f"objects[{n}]"
         _need(isinstance(o, dict), path, where, "must be an object")
+        _no_unknown_keys(o, _OBJECT_KEYS, path, where)
         tid = o.get("track_id")
-        _need(isinstance(tid, int) and tid > 0, path, f"{where}.track_id", "must be a positive integer")
+        _need(_int_in(tid, 1, MAX_TRACK_ID), path, f"{where}.track_id", f"must be an integer from 1 to {MAX_TRACK_ID}")
         _need(tid not in project.objects, path, f"{where}.track_id", f"duplicate track id {tid}")
-        _need(isinstance(o.get("label"), str), path, f"{where}.label", "missing or not a string")
+        problem = label_problem(o.get("label"))
+        _need(problem is None, path, f"{where}.label", f"label {problem}")
         color = o.get("color", DEFAULT_COLORS[(tid - 1) % len(DEFAULT_COLORS)])
-        _need(isinstance(color, str), path, f"{where}.color", "must be a string")
+        _need(isinstance(color, str) and _COLOR.fullmatch(color) is not None, path, f"{where}.color",
+              f"{_shown(color)} is not a colour (#rrggbb or a colour name)")
         obj = TrackObject(tid, o["label"], color)
         if obj.label not in project.labels:
             project.labels.append(obj.label)
@@ -224,14 +304,15 @@ def project_from_dict(data: Any, path: Any = "<project>") -> Project:
             rw = f"{where}.frames[{k}]"
             _need(isinstance(row, list) and len(row) == 4, path, rw, "must be [frame, box, provenance, score]")
             frame, box, prov, score = row
-            _need(isinstance(frame, int) and frame >= 0, path, rw, f"frame index {frame!r} is not an integer >= 0")
+            _need(_int_in(frame, 0, MAX_FRAMES), path, rw, f"frame index {_shown(frame)} is not an integer >= 0")
             _need(video.frame_count == 0 or frame < video.frame_count, path, rw,
                   f"frame {frame} is past the video's last frame {video.frame_count - 1}")
+            _need(frame not in obj.entries, path, rw, f"a second row for frame {frame}")
             try:
                 provenance = Provenance(prov)
-            except ValueError:
-                raise ProjectError(f"{path}: {rw}: unknown provenance {prov!r}") from None
-            _need(score is None or _number(score), path, rw, f"score {score!r} is not a number")
+            except (ValueError, TypeError):
+                raise ProjectError(f"{path}: {rw}: unknown provenance {_shown(prov)}") from None
+            _need(score is None or _number(score), path, rw, f"score {_shown(score)} is not a number")
             if box is None:
                 _need(provenance is Provenance.ABSENT, path, rw, "a box is missing")
                 parsed = None
@@ -257,7 +338,7 @@ def load_project(path: str | os.PathLike) -> Project:
     except UnicodeDecodeError as e:
         raise ProjectError(f"{path}: not a text file ({e.reason})") from e
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ProjectError(f"{path}: line {e.lineno}: not valid JSON ({e.msg})") from e
+        data = parse_json(text)
+    except JSONInputError as e:
+        raise ProjectError(f"{path}: {e}") from None
     return project_from_dict(data, path)

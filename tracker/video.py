@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-__all__ = ["FrameSource", "VideoError", "open_source", "IMAGE_EXTENSIONS", "VIDEO_EXTENSIONS"]
+__all__ = ["FrameSource", "ShortVideoWarning", "VideoError", "frames_in", "open_source", "IMAGE_EXTENSIONS", "VIDEO_EXTENSIONS"]
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".mov", ".m4v", ".webm", ".mpg", ".mpeg", ".wmv")
@@ -22,6 +23,11 @@ VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".mov", ".m4v", ".webm", ".mpg", ".m
 
 class VideoError(Exception):
     """A source that cannot be opened or a frame that cannot be decoded; names the file."""
+
+
+class ShortVideoWarning(UserWarning):
+    """A video file that yields fewer frames than its container lists (a truncated download, say):
+    it opens at the shorter length, and this says so in one line naming the file."""
 
 
 def _natural_key(name: str) -> list:
@@ -72,18 +78,27 @@ class ImageFolderSource(FrameSource):
             raise VideoError(f"{folder}: folder holds no images ({', '.join(IMAGE_EXTENSIONS)})")
         self.files = sorted(files, key=lambda p: _natural_key(p.name))
         self.fps = fps
+        self.width = self.height = 0  # set from the first image; every other one must match it
         first = self.read(0)
         self.height, self.width = first.shape[:2]
+        if len(self) > 1:
+            self.read(len(self) - 1)  # a folder of mixed sizes is usually caught here, before any work
 
     def __len__(self) -> int:
         return len(self.files)
 
     def read(self, index: int) -> np.ndarray:
+        """Frame ``index``; VideoError for an image that cannot be decoded or whose size is not the
+        first image's (boxes tracked across mixed sizes would be silently wrong)."""
         self._check_index(index)
         path = self.files[index]
         image = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if image is None:
             raise VideoError(f"{path}: cannot decode image")
+        height, width = image.shape[:2]
+        if self.width and (width, height) != (self.width, self.height):
+            raise VideoError(f"{path}: image is {width}x{height} but {self.files[0].name} is "
+                             f"{self.width}x{self.height}; all frames of a folder must have one size")
         return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
@@ -94,9 +109,16 @@ class VideoFileSource(FrameSource):
         if not self._cap.isOpened():
             raise VideoError(f"{path}: cannot open video (unknown format or broken file)")
         self.fps = float(self._cap.get(cv2.CAP_PROP_FPS)) or 30.0
+        stated = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT))
         self._timestamps = self._index_frames()
         if not self._timestamps:
             raise VideoError(f"{path}: video holds no decodable frames")
+        #: frames the container lists but that cannot be read (0 for a sound file)
+        self.missing_frames = max(0, stated - len(self._timestamps))
+        if self.missing_frames > 1:  # one frame of slack: some containers only estimate their count
+            warnings.warn(f"{path}: only {len(self._timestamps)} of the {stated} frames the file lists can be "
+                          f"read (truncated or damaged?); using those {len(self._timestamps)}",
+                          ShortVideoWarning, stacklevel=3)
         # Timestamps let a seek verify where it landed; without strictly increasing ones we
         # cannot, and every backward jump rewinds and grabs forward (slow but exact).
         self._can_seek = all(b > a for a, b in zip(self._timestamps, self._timestamps[1:]))
@@ -108,7 +130,7 @@ class VideoFileSource(FrameSource):
 
     def clone(self) -> "VideoFileSource":
         twin = object.__new__(VideoFileSource)
-        twin.path, twin.fps = self.path, self.fps
+        twin.path, twin.fps, twin.missing_frames = self.path, self.fps, self.missing_frames
         twin._timestamps, twin._can_seek = self._timestamps, self._can_seek  # read-only after open
         twin.width, twin.height = self.width, self.height
         twin._cap = cv2.VideoCapture(str(self.path))
@@ -175,6 +197,27 @@ class VideoFileSource(FrameSource):
 
     def close(self) -> None:
         self._cap.release()
+
+
+def frames_in(path: str | os.PathLike) -> int | None:
+    """The frame count a source states without decoding it (images in a folder, the container's
+    count for a video file), or None when the path is not a readable source. Cheap: for checks."""
+    p = Path(path)
+    try:
+        if p.is_dir():
+            return sum(1 for f in p.iterdir() if f.suffix.lower() in IMAGE_EXTENSIONS and f.is_file()) or None
+        if not p.is_file():
+            return None
+    except OSError:
+        return None
+    cap = cv2.VideoCapture(str(p))
+    try:
+        if not cap.isOpened():
+            return None
+        count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+        return count if count > 0 else None
+    finally:
+        cap.release()
 
 
 def open_source(path: str | os.PathLike, fps: float = 30.0) -> FrameSource:

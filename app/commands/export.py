@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         nonlocal bar
         if bar is None:
             bar = tqdm(total=total, desc=f"export {args.format}", unit="frame" if total > 1 else "file",
-                       leave=False, disable=total <= 1)
+                       leave=False, disable=True if total <= 1 else None)  # None: only on a terminal
         bar.update(done - bar.n)
 
     try:

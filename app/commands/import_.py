@@ -28,15 +28,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tracker.atomic import output_problem
     from tracker.formats import FormatError, import_annotations
     from tracker.project import ProjectError, save_project
 
     if args.video is None and args.format != "project":
         raise CommandError(f"--video is required to import {args.format} (the frames give size and length)")
-    if args.out.exists() and not args.force:
-        raise CommandError(f"{args.out}: file exists (use --force to replace it)")
     if args.out.is_dir():
         raise CommandError(f"{args.out}: is a folder; give a project file name")
+    problem = output_problem(args.out, args.force)
+    if problem is not None:
+        raise CommandError(f"{args.out}: {problem}")
     try:
         project = import_annotations(args.file, args.format, args.video)
         save_project(args.out, project)

@@ -20,6 +20,39 @@ def add_arguments(p) -> None:
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--diagnostics", type=Path, metavar="FILE.jsonl",
                    help="write the tracker's per-frame diagnostics as JSON lines")
+    p.add_argument("--force", action="store_true", help="replace an existing --out or --diagnostics file")
+
+
+def _check_outputs(args) -> None:
+    """Refuse, before any tracking, outputs that exist (without --force), that would replace the
+    source, that are folders, or that cannot be written: a failure after the run loses its results."""
+    from app.cli import CommandError
+    from tracker.atomic import output_problem
+    from tracker.video import IMAGE_EXTENSIONS
+
+    outputs = [(flag, path) for flag, path in (("--out", args.out), ("--diagnostics", args.diagnostics))
+               if path is not None]
+    source = Path(args.source)
+    for flag, path in outputs:
+        is_frame = path.suffix.lower() in IMAGE_EXTENSIONS and source.resolve() in path.resolve().parents
+        if path.exists() and source.exists() and (path.resolve() == source.resolve() or is_frame):
+            raise CommandError(f"{path}: {flag} would overwrite the video being tracked")
+        problem = output_problem(path, args.force)
+        if problem is not None:
+            raise CommandError(f"{path}: {problem}")
+    if len(outputs) == 2 and outputs[0][1].resolve() == outputs[1][1].resolve():
+        raise CommandError(f"{args.out}: --out and --diagnostics name the same file")
+
+
+def _write(path: Path, text: str) -> None:
+    from app.cli import CommandError
+    from tracker.atomic import atomic_write_text, clean_stale_siblings
+
+    clean_stale_siblings(path)
+    try:
+        atomic_write_text(path, text)
+    except OSError as e:
+        raise CommandError(f"{path}: cannot write: {e.strerror or e}") from None
 
 
 def run(args) -> int:
@@ -27,13 +60,13 @@ def run(args) -> int:
 
     from app.cli import CommandError
     from tracker import Box, BoxError, CheckpointError, VideoError, load_tracker, open_source
-    from tracker.atomic import atomic_write_text
     from tracker.sequence import frame_order, track_source
 
     try:
         box = Box.parse(args.init)
     except BoxError as e:
         raise CommandError(f"--init: {e}") from None
+    _check_outputs(args)
     try:
         source = open_source(args.source)
     except VideoError as e:
@@ -65,6 +98,8 @@ def run(args) -> int:
             bar.update(1)
     except VideoError as e:
         raise CommandError(str(e)) from None
+    except BoxError as e:  # the engine's own checks on the start box (its minimum size)
+        raise CommandError(f"{args.source}: --init: {e}") from None
     finally:
         bar.close()
         source.close()
@@ -72,7 +107,7 @@ def run(args) -> int:
     if args.out is None:
         sys.stdout.write(text)
     else:
-        atomic_write_text(args.out, text)
+        _write(args.out, text)
     if args.diagnostics is not None:
-        atomic_write_text(args.diagnostics, "\n".join(diag_lines) + ("\n" if diag_lines else ""))
+        _write(args.diagnostics, "\n".join(diag_lines) + ("\n" if diag_lines else ""))
     return 0

@@ -99,6 +99,22 @@ def _check_cpu_memory(train, error) -> None:
                     "(--device cuda), or leave the backbone frozen (the default)")
 
 
+def resume(trainer, out: Path, error: type[Exception]) -> bool:
+    """``trainer.resume()``, with a resume file that is not ours (a pickle of other objects, a
+    truncated or foreign file) reported as one line instead of torch's advice to unpickle it."""
+    import pickle
+    import warnings
+
+    state = Path(out) / "train_state.pt"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch warns about the pickle protocol before refusing it
+            return trainer.resume()
+    except (pickle.UnpicklingError, EOFError, KeyError, TypeError, RuntimeError):
+        raise error(f"{state}: not a resume point written by train (only plain tensors are read from it; "
+                    "nothing else is unpickled): delete it or pass --no-resume") from None
+
+
 def run(args) -> int:
     import dataclasses
     import time
@@ -195,7 +211,7 @@ def run(args) -> int:
     try:
         trainer = Trainer(net, TrackerConfig(model=config.model, tracking=config.tracking), train, sequences, val,
                           args.out, device=device, progress=progress, extra=extra)
-        if not args.no_resume and trainer.resume():
+        if not args.no_resume and resume(trainer, args.out, CommandError):
             print(f"resuming {args.out} at step {trainer.step}", file=sys.stderr)
         bar.n = trainer.step
         start = time.perf_counter()

@@ -33,6 +33,7 @@ class ScriptedPrompts:
     def __init__(self):
         self.asked: list[tuple] = []
         self.answers: dict[str, list] = {}
+        self.error_details: list[str] = []
 
     def answer(self, kind: str, *values) -> None:
         self.answers.setdefault(kind, []).extend(values)
@@ -43,6 +44,7 @@ class ScriptedPrompts:
 
     def error(self, title, text, details=""):
         self.asked.append(("error", title, text))
+        self.error_details.append(details)
 
     def info(self, title, text):
         self.asked.append(("info", title, text))

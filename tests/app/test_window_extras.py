@@ -135,3 +135,38 @@ def test_engine_preloads_on_open_and_a_run_started_meanwhile_waits_for_it(qtbot,
         assert w.status_device.text() == "FakeTracker on cpu"
     finally:
         w.controller.shutdown(5000)
+
+
+def test_a_label_with_a_newline_is_refused_with_a_message(qtbot, make_window, square_video, prompts):
+    path, truth = square_video
+    w = opened(qtbot, make_window, path)
+    w.frame_view.commit_drawn_rect(QtCore.QRectF(*truth[0]))
+    labels_before, label_before = list(w.store.project.labels), w.store.project.objects[1].label
+    w.objects.label_changed.emit(1, "car\nperson")
+    assert w.store.project.objects[1].label == label_before and w.store.project.labels == labels_before
+    assert "control character U+000A" in w.statusBar().currentMessage()
+    prompts.answer("text_list", ["car", "bad\x00label"])
+    w.edits.edit_labels()
+    assert w.store.project.labels == labels_before
+    assert "control character U+0000" in w.statusBar().currentMessage()
+
+
+def test_a_frame_of_another_size_stops_tracking_with_its_one_line(qtbot, make_window, prompts, tmp_path):
+    import cv2
+    import numpy as np
+
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for i in range(6):
+        size = (120, 160) if i != 3 else (100, 160)  # frame 3 is shorter: the folder's size is mixed
+        cv2.imwrite(str(folder / f"{i:03d}.png"), np.full((*size, 3), 30 * i, np.uint8))
+    w = opened(qtbot, make_window, folder)
+    w.frame_view.commit_drawn_rect(QtCore.QRectF(20, 20, 30, 30))
+    w.update_settings(track_range="end")
+    w.actions["track_forward"].trigger()
+    qtbot.waitUntil(lambda: not w.controller.busy, timeout=8000)
+    errors = [a for a in prompts.asked if a[0] == "error"]
+    assert len(errors) == 1 and errors[0][1] == "Tracking failed"
+    assert prompts.error_details == [f"{folder / '003.png'}: image is 160x100 but 000.png is 160x120; all frames "
+                                     "of a folder must have one size"]
+    assert sorted(w.store.project.objects[1].entries) == [0, 1, 2]  # the frames before it are kept

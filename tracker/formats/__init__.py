@@ -22,7 +22,12 @@ Guarantees:
   that equals the project's box count; per-frame formats write a file or line for every frame; a
   box that a clipping format cannot hold (entirely outside the frame) is an error naming it.
 * Bad input raises :class:`FormatError` naming the file and the line (text), element and line
-  (XML) or JSON path, as one line of text.
+  (XML) or JSON path, as one line of text. XML entity declarations, over-deep JSON and numbers of
+  thousands of digits are refused, never expanded or parsed at length.
+* Checked before any work: the target can be written; labels and the video path hold nothing that
+  would break a line- or XML-based file; the project's frame count is one the video has.
+* Recoverable: a folder replacement killed between its two renames is rolled back by the next
+  export to the same target, and what killed runs left beside it is removed (tracker.atomic).
 """
 from __future__ import annotations
 
@@ -32,8 +37,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Callable
 
-from ..atomic import atomic_write_bytes
-from ..project import Project, ProjectError, project_from_dict, project_to_dict
+from ..atomic import atomic_write_chunks, clean_stale_siblings, recover_interrupted_swap
+from ..project import MAX_FRAMES, Project, ProjectError, label_problem, project_from_dict, project_to_dict, text_problem
+from ..video import frames_in
 from . import coco, csv_table, cvat, got10k, labelstudio, mot, otb, project_file, video_overlay, voc, yolo
 from .common import ExportContext, StagedDir, box_count, check_target, publish_mode
 from .errors import FormatError
@@ -74,12 +80,30 @@ def _exporter(fmt: str) -> ModuleType:
     return _EXPORTERS[fmt]
 
 
-def _validate(project: Project, fmt: str) -> None:
+def _validate(project: Project, fmt: str, video_path: Path | None) -> None:
+    """Refuse, before anything is written, a project no format could hold faithfully: entries
+    outside the video, labels or a video path that would break line- or XML-based files, and a
+    frame count larger than the video's (every per-frame format writes that many records)."""
     n = project.video.frame_count
     for obj, frame, _ in project.iter_entries():
         if frame < 0 or (n and frame >= n):
             raise FormatError(f"object {obj.track_id} ({obj.label}) has an entry on frame {frame}, outside "
                               f"the video's {n} frames: cannot export {fmt}")
+    labels = list(project.labels) + [o.label for o in project.objects.values()]
+    for label in dict.fromkeys(labels):
+        problem = label_problem(label)
+        if problem is not None:
+            raise FormatError(f"label {problem}: cannot export {fmt}")
+    problem = text_problem(project.video.path)
+    if problem is not None:
+        raise FormatError(f"video path {project.video.path!r} {problem}: cannot export {fmt}")
+    if n > MAX_FRAMES:
+        raise FormatError(f"the project says the video has {n} frames (at most {MAX_FRAMES}): cannot export {fmt}")
+    path = video_path if video_path is not None else Path(project.video.path)
+    actual = frames_in(path)
+    if actual is not None and n > actual + max(10, actual // 20):
+        raise FormatError(f"{path}: the project says the video has {n} frames but it has {actual}: "
+                          f"damaged project or wrong video; cannot export {fmt}")
 
 
 def export_project(
@@ -107,11 +131,16 @@ def export_project(
     """
     module = _exporter(fmt)
     out = Path(out_path)
+    try:  # what a killed export to the same target left: restore a half-done swap, drop the rest
+        recover_interrupted_swap(out)
+        clean_stale_siblings(out)
+    except OSError as e:
+        raise FormatError(f"{out}: cannot restore what an interrupted export left: {e.strerror or e}") from e
     if write_frames and fmt not in FRAME_FORMATS:
         raise FormatError(f"{fmt} cannot write frames (formats that can: {', '.join(FRAME_FORMATS)})")
     if track_ids and fmt != "yolo":
         raise FormatError(f"the track id column is a YOLO option, not one of {fmt}")
-    _validate(project, fmt)
+    _validate(project, fmt, Path(video_path) if video_path is not None else None)
     ctx = ExportContext(project, out, Path(video_path) if video_path is not None else None,
                         write_frames, track_ids, progress)
     expected = box_count(project)
@@ -124,16 +153,19 @@ def export_project(
                               "nothing was written")
 
     if kind == "dir":
-        with StagedDir(out, overwrite) as stage:
-            rel, written = module.export(ctx, stage.path)
-            check_count(written)
-            stage.commit()
+        try:
+            with StagedDir(out, overwrite) as stage:
+                rel, written = module.export(ctx, stage.path)
+                check_count(written)
+                stage.commit()
+        except OSError as e:  # a full disk, a folder made read-only meanwhile: the stage is gone
+            raise FormatError(f"{out}: cannot write export: {e.strerror or e}") from e
         return [out / r for r in rel]
     if kind == "file":
         data, written = module.export(ctx)
         check_count(written)
         try:
-            atomic_write_bytes(out, data)
+            atomic_write_chunks(out, (data,) if isinstance(data, bytes) else data)
             publish_mode(out)
         except OSError as e:
             raise FormatError(f"{out}: cannot write: {e.strerror or e}") from e

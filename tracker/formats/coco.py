@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 from ..project import BoxEntry, Project, Provenance
 from . import coords
@@ -52,17 +52,16 @@ def _r(v: float) -> float:
     return round(float(v), 3)
 
 
-def export(ctx: ExportContext) -> tuple[bytes, int]:
+def export(ctx: ExportContext) -> tuple[Iterator[bytes], int]:
     project = ctx.project
     width, height = ctx.frame_size("COCO")
     n_frames = ctx.frame_count
     classes = ctx.label_index()
     name = Path(project.video.path).stem or "video"
-    images = [
-        {"id": f + 1, "video_id": 1, "frame_id": f, "frame_index": f, "file_name": f"{name}/{f:06d}.jpg",
-         "width": width, "height": height}
-        for f in range(n_frames)
-    ]
+    def image(f: int) -> dict:
+        return {"id": f + 1, "video_id": 1, "frame_id": f, "frame_index": f, "file_name": f"{name}/{f:06d}.jpg",
+                "width": width, "height": height}
+
     annotations = []
     by_frame = ctx.boxes_by_frame()
     for frame in sorted(by_frame):
@@ -83,18 +82,43 @@ def export(ctx: ExportContext) -> tuple[bytes, int]:
          "absent_frames": sorted(f for f, e in obj.entries.items() if e.box is None)}
         for obj in ctx.objects()
     ]
-    data = {
+    head = {
         "info": {"description": f"{name}: exported by memtrack-annotator", "version": "1.0"},
         "licenses": [],
         "videos": [{"id": 1, "name": name, "file_name": Path(project.video.path).name, "width": width,
                     "height": height, "fps": project.video.fps, "frame_count": n_frames}],
-        "images": images,
-        "annotations": annotations,
+    }
+    tail = {
         "categories": [{"id": i + 1, "name": n, "supercategory": ""} for n, i in classes.items()],
         "tracks": tracks,
     }
-    ctx.report(1, 1)
-    return (json.dumps(data, indent=1) + "\n").encode("utf-8"), len(annotations)
+
+    def chunks() -> Iterator[bytes]:
+        # one record a line; the per-frame "images" list is generated as it is written, so a long
+        # video never needs all of it in memory
+        yield b"{\n"
+        for key, value in head.items():
+            yield f"{json.dumps(key)}: {json.dumps(value)},\n".encode("utf-8")
+        yield from _array("images", (image(f) for f in range(n_frames)), n_frames)
+        yield from _array("annotations", annotations, len(annotations))
+        for k, (key, value) in enumerate(tail.items()):
+            yield f"{json.dumps(key)}: {json.dumps(value)}{',' if k + 1 < len(tail) else ''}\n".encode("utf-8")
+        yield b"}\n"
+        ctx.report(1, 1)
+
+    return chunks(), len(annotations)
+
+
+def _array(key: str, records: Iterable[dict], n: int) -> Iterator[bytes]:
+    yield f"{json.dumps(key)}: [".encode("utf-8")
+    batch = []
+    for k, record in enumerate(records):
+        batch.append(("\n" if k == 0 else ",\n") + json.dumps(record))
+        if len(batch) >= 4096:
+            yield "".join(batch).encode("utf-8")
+            batch = []
+    batch.append("\n],\n" if n else "],\n")
+    yield "".join(batch).encode("utf-8")
 
 
 # ----------------------------------------------------------------------------- import
@@ -111,6 +135,12 @@ def _list(data: dict, key: str, path: Path, required: bool = True) -> list:
 
 def _int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _short(value: Any) -> str:
+    """A value for an error message, cut so a huge list or text cannot flood the line."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _number(value: Any) -> bool:
@@ -171,6 +201,9 @@ def load(path: Path, video_path) -> Project:
             if _int(im.get(key)) and im[key] != actual:
                 raise FormatError(f"{where}.{key} is {im[key]} but the video has {actual}: wrong --video?")
         frames[im["id"]] = frame
+    # ids of the images that belong to other videos, as a set: searching the image list once per
+    # annotation took hours on a file with a few hundred thousand of each
+    other_images = {im["id"] for im in images if im["id"] not in frames}
     tracks: dict[int, dict[int, BoxEntry]] = {}
     track_cats: dict[int, list[str]] = {}
     colors: dict[int, str] = {}
@@ -179,8 +212,10 @@ def load(path: Path, video_path) -> Project:
         if not isinstance(a, dict):
             raise FormatError(f"{where}: must be an object")
         image_id = a.get("image_id")
+        if not _int(image_id):
+            raise FormatError(f"{where}.image_id: {_short(image_id)} is not an integer id")
         if image_id not in frames:
-            if any(_int(im.get("id")) and im["id"] == image_id for im in images if isinstance(im, dict)):
+            if image_id in other_images:
                 continue  # an image of another video in the file
             raise FormatError(f"{where}.image_id: no image with id {image_id!r}")
         tid = a.get("track_id", a.get("instance_id"))
@@ -191,6 +226,8 @@ def load(path: Path, video_path) -> Project:
             raise FormatError(f"{where}.bbox: must be four numbers [x, y, w, h]")
         box = make_box(f"{where}.bbox", bbox, convert=coords.from_coco)
         cat = a.get("category_id")
+        if not _int(cat):
+            raise FormatError(f"{where}.category_id: {_short(cat)} is not an integer id")
         if cat not in cat_names:
             raise FormatError(f"{where}.category_id: no category with id {cat!r}")
         score = a.get("score")
@@ -211,7 +248,7 @@ def load(path: Path, video_path) -> Project:
             raise FormatError(f"{where}: must be an object with an integer id")
         if video_id is not None and t.get("video_id", video_id) != video_id:
             continue
-        if t.get("category_id") in cat_names:
+        if _int(t.get("category_id")) and t["category_id"] in cat_names:
             track_cats.setdefault(t["id"], []).insert(0, cat_names[t["category_id"]])
         if isinstance(t.get("color"), str) and t["color"].startswith("#"):
             colors[t["id"]] = t["color"]

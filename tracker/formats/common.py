@@ -2,7 +2,6 @@
 output folders, number formatting, readers that report lines, and track-id mapping."""
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -17,7 +16,8 @@ from xml.parsers import expat
 
 import numpy as np
 
-from ..atomic import current_umask
+from ..atomic import current_umask, output_problem, temp_prefix
+from ..json_input import JSONInputError, parse_json
 from ..project import BoxEntry, Project, Provenance, TrackObject, VideoRef
 from ..types import Box, BoxError
 from .errors import FormatError
@@ -153,8 +153,9 @@ class FrameWriter:
 
 
 def check_target(out: Path, kind: str, overwrite: bool) -> None:
-    """Fail early (before any work) when the output is in the way."""
+    """Fail early (before any work) when the output is in the way or cannot be written."""
     if not out.exists():
+        _check_writable(out)
         return
     if kind == "dir":
         if not out.is_dir():
@@ -166,6 +167,13 @@ def check_target(out: Path, kind: str, overwrite: bool) -> None:
             raise FormatError(f"{out}: is a folder; give a file name")
         if not overwrite:
             raise FormatError(f"{out}: file exists (choose another name or overwrite)")
+    _check_writable(out)
+
+
+def _check_writable(out: Path) -> None:
+    problem = output_problem(out, overwrite=True, kind="dir" if out.is_dir() else "file")
+    if problem is not None:
+        raise FormatError(f"{out}: {problem}")
 
 
 class StagedDir:
@@ -179,7 +187,7 @@ class StagedDir:
         self.out = out
         self.overwrite = overwrite
         out.parent.mkdir(parents=True, exist_ok=True)
-        self.path = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+        self.path = Path(tempfile.mkdtemp(prefix=temp_prefix(out), suffix=".partial", dir=out.parent))
 
     def __enter__(self) -> "StagedDir":
         return self
@@ -197,7 +205,9 @@ class StagedDir:
             if out.exists():
                 check_target(out, "dir", self.overwrite)
                 if any(out.iterdir()):
-                    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+                    # a crash between the two renames leaves the old content here; the next export
+                    # to the same target puts it back (atomic.recover_interrupted_swap)
+                    old = Path(tempfile.mkdtemp(prefix=temp_prefix(out), suffix=".old", dir=out.parent))
                     os.rmdir(old)
                     os.rename(out, old)
                 else:
@@ -274,9 +284,9 @@ def read_text(path: Path) -> str:
 def read_json(path: Path) -> Any:
     text = read_text(path)
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise FormatError(f"{path}: line {e.lineno}: not valid JSON ({e.msg})") from e
+        return parse_json(text)
+    except JSONInputError as e:
+        raise FormatError(f"{path}: {e}") from None
 
 
 _SPLIT = re.compile(r"[,\s]+")
@@ -297,8 +307,22 @@ def split_numbers(path: Path, lineno: int, line: str, minimum: int, maximum: int
     return values
 
 
+class _EntityDeclared(Exception):
+    """Raised from the parser callback when the document declares an entity."""
+
+    def __init__(self, name: str, line: int):
+        super().__init__(name)
+        self.name, self.line = name, line
+
+
 class LinedXML:
-    """An XML tree whose elements know the line they start on (for error messages)."""
+    """An XML tree whose elements know the line they start on (for error messages).
+
+    Hostile files are refused, not expanded: any DTD entity declaration (internal ones are the
+    "billion laughs" bomb, external ones read other files) stops the parse with one line; external
+    and parameter entities are never read. Element text is gathered in a list and joined once,
+    so a long text costs linear time however the parser chunks it.
+    """
 
     def __init__(self, path: Path):
         self.path = path
@@ -310,8 +334,17 @@ class LinedXML:
         parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
         stack: list[ET.Element] = []
         root: list[ET.Element] = []
+        # the text chunks of the innermost element while it has no child (None once it has one)
+        chunks: list[list[str] | None] = []
+
+        def close_text() -> None:
+            if chunks and chunks[-1] is not None:
+                if chunks[-1]:
+                    stack[-1].text = "".join(chunks[-1])
+                chunks[-1] = None
 
         def start(tag: str, attrs: dict[str, str]) -> None:
+            close_text()
             el = ET.Element(tag, attrs)
             self.lines[el] = parser.CurrentLineNumber
             if stack:
@@ -319,17 +352,25 @@ class LinedXML:
             else:
                 root.append(el)
             stack.append(el)
+            chunks.append([])
 
         def end(tag: str) -> None:
+            close_text()
             stack.pop()
+            chunks.pop()
 
         def chars(data: str) -> None:
-            if stack and len(stack[-1]) == 0:
-                stack[-1].text = (stack[-1].text or "") + data
+            if chunks and chunks[-1] is not None:
+                chunks[-1].append(data)
+
+        def entity_declared(name, *_args) -> None:
+            raise _EntityDeclared(name, parser.CurrentLineNumber)
 
         parser.StartElementHandler = start
         parser.EndElementHandler = end
         parser.CharacterDataHandler = chars
+        parser.EntityDeclHandler = entity_declared
+        parser.UnparsedEntityDeclHandler = entity_declared
         try:
             with open(path, "rb") as f:
                 parser.ParseFile(f)
@@ -339,8 +380,13 @@ class LinedXML:
             raise FormatError(f"{path}: is a folder, expected an XML file") from None
         except OSError as e:
             raise FormatError(f"{path}: cannot read: {e.strerror or e}") from e
+        except _EntityDeclared as e:
+            raise FormatError(f"{path}: line {e.line}: declares the entity {e.name!r}; XML files with "
+                              "entity declarations are refused (they can expand without bound)") from None
         except expat.ExpatError as e:
             raise FormatError(f"{path}: line {e.lineno}: not valid XML ({expat.ErrorString(e.code)})") from e
+        except LookupError as e:  # the XML declaration names an encoding Python does not know
+            raise FormatError(f"{path}: line 1: not valid XML ({e})") from None
         if not root:
             raise FormatError(f"{path}: holds no XML element")
         return root[0]

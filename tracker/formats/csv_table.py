@@ -4,6 +4,9 @@ Columns: ``frame,track_id,label,x,y,w,h,provenance,score``. Frames are 0-based a
 program's own 0-based float pixels (not clipped). Absent marks are rows with empty ``x,y,w,h``
 and provenance ``absent``; ``score`` is empty when a box has none. Rows are sorted by frame, then
 track id. Export only (the project file is the lossless format to read back).
+
+A label that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab
+or a carriage return) is written with a leading ``'``, which spreadsheets show as text.
 """
 from __future__ import annotations
 
@@ -15,6 +18,12 @@ from .common import ExportContext, num
 KIND = "file"
 DESCRIPTION = "CSV: frame,track_id,label,x,y,w,h,provenance,score (0-based frames and pixels)"
 HEADER = ["frame", "track_id", "label", "x", "y", "w", "h", "provenance", "score"]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def text_cell(text: str) -> str:
+    """Text as a cell that no spreadsheet evaluates (numbers are written by ``num``, never here)."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def export(ctx: ExportContext) -> tuple[bytes, int]:
@@ -26,7 +35,7 @@ def export(ctx: ExportContext) -> tuple[bytes, int]:
     for obj, frame, entry in rows:
         box = ["", "", "", ""] if entry.box is None else [num(v) for v in entry.box.as_tuple()]
         score = "" if entry.score is None else num(float(entry.score), 4)
-        writer.writerow([frame, obj.track_id, obj.label, *box, entry.provenance.value, score])
+        writer.writerow([frame, obj.track_id, text_cell(obj.label), *box, entry.provenance.value, score])
         count += entry.box is not None
     ctx.report(1, 1)
     return buf.getvalue().encode("utf-8"), count

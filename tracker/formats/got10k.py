@@ -19,11 +19,13 @@ from __future__ import annotations
 import configparser
 import re
 from pathlib import Path
+from typing import Iterator
 
-from ..project import Project
+from ..project import Project, TrackObject
+from ..types import Box
 from . import coords
 from .common import ExportContext, FormatError, add_object, natural_key, new_project, num, read_text, video_ref
-from .per_frame_text import box_lines, read_box_lines, read_flags
+from .per_frame_text import box_lines, read_box_lines, read_flags, write_lines
 
 KIND = "dir"
 DESCRIPTION = "GOT-10k: groundtruth.txt (0-based x,y,w,h per frame, NaN = no box), absence.label, meta_info.ini"
@@ -41,13 +43,10 @@ def export(ctx: ExportContext, stage: Path) -> tuple[list[Path], int]:
         (stage / folder).mkdir(parents=True, exist_ok=True)
         lines, n = box_lines(obj, n_frames, coords.to_got10k)
         count += n
-        absence, cut = [], []
-        for frame in range(n_frames):
-            entry = obj.entries.get(frame)
-            box = None if entry is None else entry.box
-            absence.append("1" if box is None else "0")
-            outside = box is not None and (box.x < 0 or box.y < 0 or box.x + box.w > width or box.y + box.h > height)
-            cut.append("1" if outside else "0")
+        absence = ("1" if box is None else "0" for box in _frame_boxes(obj, n_frames))
+        cut = ("1" if box is not None and (box.x < 0 or box.y < 0 or box.x + box.w > width
+                                          or box.y + box.h > height) else "0"
+               for box in _frame_boxes(obj, n_frames))
         meta = (
             "[METAINFO]\n"
             f"object_class: {obj.label}\n"
@@ -61,12 +60,19 @@ def export(ctx: ExportContext, stage: Path) -> tuple[list[Path], int]:
             "cut_by_image.label": cut,
         }
         for name, rows in files.items():
-            (stage / folder / name).write_text("".join(r + "\n" for r in rows), encoding="utf-8")
+            write_lines(stage / folder / name, rows)
             written.append(folder / name)
         (stage / folder / "meta_info.ini").write_text(meta, encoding="utf-8")
         written.append(folder / "meta_info.ini")
         ctx.report(k + 1, len(objects))
     return written, count
+
+
+def _frame_boxes(obj: TrackObject, n_frames: int) -> Iterator[Box | None]:
+    """The object's box on every frame (None without one), generated frame by frame."""
+    for frame in range(n_frames):
+        entry = obj.entries.get(frame)
+        yield None if entry is None else entry.box
 
 
 def _sequences(path: Path) -> list[Path]:

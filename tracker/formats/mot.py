@@ -24,9 +24,10 @@ detections, ``det.txt``) is refused.
 from __future__ import annotations
 
 import configparser
+import math
 from pathlib import Path
 
-from ..project import BoxEntry, Project, Provenance
+from ..project import MAX_TRACK_ID, BoxEntry, Project, Provenance
 from . import coords
 from .common import (
     ExportContext,
@@ -157,9 +158,11 @@ def load(path: Path, video_path) -> Project:
         values = split_numbers(txt, lineno, line, 6, 10)
         where = f"{txt}: line {lineno}"
         number, raw_id = values[0], values[1]
-        if number != int(number) or raw_id != int(raw_id):
+        if not all(math.isfinite(v) and v == int(v) for v in (number, raw_id)):
             raise FormatError(f"{where}: frame and track id must be whole numbers")
         number, raw_id = int(number), int(raw_id)
+        if raw_id > MAX_TRACK_ID:
+            raise FormatError(f"{where}: track id {raw_id} is too large (at most {MAX_TRACK_ID})")
         if number < 1:
             raise FormatError(f"{where}: frame {number}: MOT frame numbers start at 1")
         frame = coords.from_mot_frame(number)
@@ -174,6 +177,8 @@ def load(path: Path, video_path) -> Project:
             score = values[6]
         label = "object"
         if len(values) in (8, 9):
+            if not (math.isfinite(values[7]) and values[7] == int(values[7])):
+                raise FormatError(f"{where}: class {num(values[7])} is not a whole number")
             cls = int(values[7])
             if names is not None and 1 <= cls <= len(names):
                 label = names[cls - 1]

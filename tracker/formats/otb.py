@@ -23,7 +23,7 @@ from pathlib import Path
 from ..project import Project
 from . import coords
 from .common import ExportContext, FormatError, add_object, natural_key, new_project, video_ref
-from .per_frame_text import box_lines, read_box_lines
+from .per_frame_text import box_lines, read_box_lines, write_lines
 
 KIND = "dir"
 DESCRIPTION = "OTB: groundtruth_rect[.<id>].txt per object, one 1-based x,y,w,h line per frame (NaN = no box)"
@@ -40,7 +40,7 @@ def export(ctx: ExportContext, stage: Path) -> tuple[list[Path], int]:
     for obj in objects:
         lines, n = box_lines(obj, n_frames, coords.to_otb)
         rel = Path("groundtruth_rect.txt" if len(objects) == 1 else f"groundtruth_rect.{obj.track_id}.txt")
-        (stage / rel).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        write_lines(stage / rel, lines)
         written.append(rel)
         count += n
     if ctx.write_frames:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable, Iterator
 
 from ..project import BoxEntry, Provenance, TrackObject, VideoRef
 from ..types import Box
@@ -18,17 +18,26 @@ from .common import FormatError, make_box, num, read_text, split_numbers
 NAN_ROW = "NaN,NaN,NaN,NaN"
 
 
-def box_lines(obj: TrackObject, n_frames: int, convert: Callable[[Box], tuple]) -> tuple[list[str], int]:
-    """The lines for one object (one per frame) and how many of them hold a box."""
-    lines, count = [], 0
-    for frame in range(n_frames):
-        entry = obj.entries.get(frame)
-        if entry is None or entry.box is None:
-            lines.append(NAN_ROW)
-        else:
-            lines.append(",".join(num(v) for v in convert(entry.box)))
-            count += 1
-    return lines, count
+def box_lines(obj: TrackObject, n_frames: int, convert: Callable[[Box], tuple]) -> tuple[Iterator[str], int]:
+    """The lines for one object (one per frame, generated as they are written, so a long video
+    needs no list of them) and how many of them hold a box."""
+    count = sum(1 for f, e in obj.entries.items() if e.box is not None and 0 <= f < n_frames)
+
+    def lines() -> Iterator[str]:
+        for frame in range(n_frames):
+            entry = obj.entries.get(frame)
+            if entry is None or entry.box is None:
+                yield NAN_ROW
+            else:
+                yield ",".join(num(v) for v in convert(entry.box))
+
+    return lines(), count
+
+
+def write_lines(path: Path, lines: Iterable[str]) -> None:
+    """One line per item, written as they come."""
+    with open(path, "w", encoding="utf-8") as f:
+        f.writelines(line + "\n" for line in lines)
 
 
 def read_box_lines(path: Path, video: VideoRef, convert: Callable[..., Box],
