@@ -196,8 +196,8 @@ class CheckedVideoWriter:
         except OSError as e:
             raise VideoWriteError(f"{self.shown_as}: cannot write: {e.strerror or e}") from e
         try:
-            with open_source(self.path) as back:
-                found, size = len(back), (back.width, back.height)
+            with _quiet_native_stderr(), open_source(self.path) as back:  # FFmpeg's own words on a broken file
+                found, size = len(back), (back.width, back.height)    # would add lines to the one error
         except VideoError:
             found, size = 0, self.size
         if found != self.frames or size != self.size:
