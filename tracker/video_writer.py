@@ -109,8 +109,9 @@ def _quiet_native_stderr() -> Iterator[None]:
         os.close(saved)
 
 
-def _open(path: Path, codec: Codec, fps: float, size: tuple[int, int]) -> cv2.VideoWriter | None:
-    params = [cv2.VIDEOWRITER_PROP_CRF, DEFAULT_CRF] if codec.fourcc in ("vp09", "VP90", "avc1") else []
+def _open(path: Path, codec: Codec, fps: float, size: tuple[int, int],
+          crf: int = DEFAULT_CRF) -> cv2.VideoWriter | None:
+    params = [cv2.VIDEOWRITER_PROP_CRF, crf] if codec.fourcc in ("vp09", "VP90", "avc1") else []
     with _quiet_native_stderr():
         writer = cv2.VideoWriter(str(path), cv2.CAP_FFMPEG, cv2.VideoWriter_fourcc(*codec.fourcc), float(fps),
                                  size, params)
@@ -148,7 +149,7 @@ class CheckedVideoWriter:
     (the path the user knows; ``path`` is usually a temporary name beside it)."""
 
     def __init__(self, path: Path, codecs: Sequence[Codec], fps: float, size: tuple[int, int],
-                 shown_as: Path | None = None):
+                 shown_as: Path | None = None, crf: int = DEFAULT_CRF):
         self.path = Path(path)
         self.shown_as = shown_as if shown_as is not None else self.path
         self.fps = float(fps)
@@ -159,7 +160,7 @@ class CheckedVideoWriter:
         for codec in codecs:
             if not codec_available(codec):
                 continue
-            self._writer = _open(self.path, codec, self.fps, self.size)
+            self._writer = _open(self.path, codec, self.fps, self.size, crf)
             if self._writer is not None:
                 self.codec = codec
                 break

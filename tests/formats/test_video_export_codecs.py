@@ -108,8 +108,8 @@ def old_video(tmp_path):
 def test_failed_video_write_keeps_the_existing_file(tmp_path, project, clip, old_video, monkeypatch, fault):
     real_open = video_writer._open
 
-    def faulty_open(path, codec, fps, size):
-        writer = real_open(path, codec, fps, size)
+    def faulty_open(path, codec, fps, size, crf=30):
+        writer = real_open(path, codec, fps, size, crf)
         if writer is None or "probe" in path.name:
             return writer
         return _DiskFillsAfter(writer, 5) if fault == "write refused" else _TruncatedOnClose(writer, path)
@@ -128,8 +128,8 @@ def test_cli_reports_a_failed_video_write_in_one_line(tmp_path, project, clip, o
 
     real_open = video_writer._open
 
-    def faulty_open(path, codec, fps, size):
-        writer = real_open(path, codec, fps, size)
+    def faulty_open(path, codec, fps, size, crf=30):
+        writer = real_open(path, codec, fps, size, crf)
         return writer if writer is None or "probe" in path.name else _DiskFillsAfter(writer, 2)
 
     monkeypatch.setattr(video_writer, "_open", faulty_open)

@@ -59,8 +59,8 @@ def serving_note(media: Path) -> str:
     folder = media.resolve().parent.as_posix()
     return (f"data.video is the file path {media.resolve().as_posix()}, which Label Studio's page cannot load: "
             f"serve its folder (e.g. start Label Studio with LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED=true "
-            f"LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT={folder}) and export again with "
-            f"--media-url '/data/local-files/?d=' (or your http:// prefix)")
+            f"LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT={folder} and add {folder} to the project as a Local files "
+            f"storage) and export again with --media-url '/data/local-files/?d=' (or your http:// prefix)")
 
 
 def browser_playable(video: Path) -> tuple[bool, str]:
