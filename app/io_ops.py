@@ -70,7 +70,7 @@ class IoOps:
             overwrite = True
         snapshot = _copy(w.store.project)
         video = w.doc.video_path
-        notes: list[str] = []  # one-line remarks (a fallback codec, how to serve the video), shown with the result
+        notes: list[str] = []  # one-line remarks (a fallback codec, how to serve the video), shown at the end
 
         def work(progress) -> list[Path]:
             return _formats.export_project(snapshot, fmt, path, video_path=video, write_frames=write_frames,

@@ -56,8 +56,8 @@ def sample_project() -> Project:
     with open_source(video) as src:
         ref = VideoRef(str(video), len(src), src.width, src.height, float(src.fps))
     project = Project(video=ref, labels=["ball", "car"])
-    for track_id, (label, name, color) in enumerate(
-            [("ball", "sample_groundtruth.txt", "#e6194b"), ("car", "sample_groundtruth_car.txt", "#3cb44b")], 1):
+    tracks = [("ball", "sample_groundtruth.txt", "#e6194b"), ("car", "sample_groundtruth_car.txt", "#3cb44b")]
+    for track_id, (label, name, color) in enumerate(tracks, 1):
         obj = TrackObject(track_id, label, color)
         for frame, line in enumerate(x for x in (SAMPLE / name).read_text().splitlines() if x.strip()):
             obj.entries[frame] = BoxEntry(Box.parse(line), Provenance.KEYFRAME)
@@ -73,7 +73,8 @@ class LabelStudio:
         self.token = secrets.token_hex(20)
         env = dict(os.environ, LATEST_VERSION_CHECK="false", LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED="true",
                    LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT=str(document_root),
-                   LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN="true", LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK="true")
+                   LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN="true",
+                   LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK="true")
         self.log = log
         self._log_file = open(log, "wb")
         self.process = subprocess.Popen(
@@ -104,7 +105,9 @@ class LabelStudio:
         try:
             with urllib.request.urlopen(req, timeout=120) as r:
                 payload = r.read()
-                return (r.status, r.headers.get("Content-Type", ""), payload) if raw else json.loads(payload or b"null")
+                if raw:
+                    return r.status, r.headers.get("Content-Type", ""), payload
+                return json.loads(payload or b"null")
         except urllib.error.HTTPError as e:
             raise SystemExit(f"{method} {path}: HTTP {e.code}: {e.read()[:300]!r}") from None
 
@@ -148,13 +151,15 @@ def compare(project: Project, tasks: list, parsed: dict, frame_size: tuple[int, 
     for r in results:
         control = parsed.get(r.get("from_name"))
         if control is None or control.get("type") != "VideoRectangle":
-            problems.append(f"{r.get('id')}: from_name {r.get('from_name')!r} is no VideoRectangle of the config")
+            problems.append(f"{r.get('id')}: from_name {r.get('from_name')!r} is no VideoRectangle "
+                            "of the config")
             continue
         if r.get("to_name") not in control.get("to_name", []):
             problems.append(f"{r.get('id')}: to_name {r.get('to_name')!r} is not the tool's video")
         if r.get("type") != "videorectangle":
             problems.append(f"{r.get('id')}: type {r.get('type')!r}")
-        allowed = set().union(*(s for n, s in label_sets.items() if r.get("to_name") in parsed[n].get("to_name", [])))
+        allowed = set().union(*(s for n, s in label_sets.items()
+                                if r.get("to_name") in parsed[n].get("to_name", [])))
         unknown = set(r["value"].get("labels", [])) - allowed
         if unknown:
             problems.append(f"{r.get('id')}: labels {sorted(unknown)} are not in the config")
@@ -174,10 +179,12 @@ def compare(project: Project, tasks: list, parsed: dict, frame_size: tuple[int, 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--label-studio", default="/tmp/lsvenv/bin/label-studio", help="the label-studio executable")
-    parser.add_argument("--project", type=Path, default=None, help="a project file (default: the sample clip)")
+    parser.add_argument("--label-studio", default="/tmp/lsvenv/bin/label-studio",
+                        help="the label-studio executable")
+    parser.add_argument("--project", type=Path, default=None,
+                        help="a project file (default: the sample clip)")
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--workdir", type=Path, default=None, help="default: a temporary folder, removed after")
+    parser.add_argument("--workdir", type=Path, default=None, help="default: a new temporary folder")
     parser.add_argument("--startup-timeout", type=float, default=600)
     args = parser.parse_args(argv)
 
@@ -206,7 +213,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"label studio: ready after {server.wait_ready(args.startup_timeout):.0f} s on {server.base} "
               f"(version {server.request('GET', '/api/version').get('release', '?')}, listening on "
               f"{', '.join(listening_addresses(args.port)) or '?'})")
-        created = server.request("POST", "/api/projects", {"title": "memtrack round trip", "label_config": config})
+        created = server.request("POST", "/api/projects",
+                                 {"title": "memtrack round trip", "label_config": config})
         pid = created["id"]
         server.request("POST", "/api/storages/localfiles",
                        {"project": pid, "path": str(export_dir), "title": "export", "use_blob_urls": False})

@@ -166,8 +166,8 @@ class CheckedVideoWriter:
                 break
         if self._writer is None:
             names = ", ".join(str(c) for c in codecs)
-            raise VideoWriteError(f"{self.shown_as}: OpenCV cannot write a {self.size[0]}x{self.size[1]} video "
-                                  f"with any of {names} here")
+            raise VideoWriteError(f"{self.shown_as}: OpenCV cannot write a {self.size[0]}x{self.size[1]} "
+                                  f"video with any of {names} here")
 
     def write(self, bgr: np.ndarray) -> None:
         if self._writer is None:
@@ -196,9 +196,9 @@ class CheckedVideoWriter:
                 os.fsync(f.fileno())
         except OSError as e:
             raise VideoWriteError(f"{self.shown_as}: cannot write: {e.strerror or e}") from e
-        try:
-            with _quiet_native_stderr(), open_source(self.path) as back:  # FFmpeg's own words on a broken file
-                found, size = len(back), (back.width, back.height)    # would add lines to the one error
+        try:  # quiet: FFmpeg's own words on a broken file would add lines to the one error below
+            with _quiet_native_stderr(), open_source(self.path) as back:
+                found, size = len(back), (back.width, back.height)
         except VideoError:
             found, size = 0, self.size
         if found != self.frames or size != self.size:

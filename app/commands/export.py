@@ -28,7 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"also write the frames ({', '.join(FRAME_FORMATS)}): as JPEG images, and for "
                              "labelstudio as a video browsers play, which the tasks then point at")
     parser.add_argument("--media-url", default=None, metavar="URL",
-                        help="labelstudio: the URL under which you serve the video, or a prefix ending in / or = "
+                        help="labelstudio: the URL under which you serve the video, or a prefix ending in "
+                             "/ or = "
                              "that the file name is appended to (e.g. '/data/local-files/?d=videos/' or "
                              "'https://host/videos/'); default: the video's absolute path")
     parser.add_argument("--track-ids", action="store_true", help="YOLO: add the track id as a sixth column")

@@ -7,7 +7,6 @@ import xml.etree.ElementTree as ET
 from dataclasses import replace
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
@@ -43,7 +42,8 @@ def test_config_names_labels_and_frame_rate_match_the_tasks(tmp_path, project):
     assert video.get("framerate") == "25"
     results = task["annotations"][0]["result"]
     assert {r["from_name"] for r in results} == {rect.get("name")}
-    assert {r["to_name"] for r in results} == {video.get("name")} == {rect.get("toName")} == {labels.get("toName")}
+    assert {r["to_name"] for r in results} == {video.get("name")}
+    assert {video.get("name")} == {rect.get("toName")} == {labels.get("toName")}
     colours = {lab.get("value"): lab.get("background") for lab in labels.findall("Label")}
     assert list(colours) == ["car", "person", "bicycle", "dog"]
     assert colours["dog"] == "#123456" and colours["car"] == "#e6194b"  # the first car object's colour
@@ -88,7 +88,8 @@ def test_no_media_url_gives_the_absolute_path(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("url, problem", [
     ("videos/", "relative URL"), ("clip.mp4", "relative URL"), ("C:/videos/", "relative URL"),
-    ("http:///clip.mp4", "names no host"), ("/data/x\n.mp4", "control characters"), ("", "control characters"),
+    ("http:///clip.mp4", "names no host"), ("/data/x\n.mp4", "control characters"),
+    ("", "control characters"),
 ])
 def test_media_urls_the_page_cannot_load_are_refused(url, problem):
     with pytest.raises(FormatError, match=problem):
@@ -113,7 +114,8 @@ def test_video_file_without_media_url_gets_its_absolute_path_and_a_note(tmp_path
     export_project(project, "labelstudio", tmp_path / "ls", video_path=video, notes=notes.append)
     task, _ = read_export(tmp_path / "ls")
     assert task["data"]["video"] == video.resolve().as_posix()
-    assert len(notes) == 1 and "LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED" in notes[0] and "--media-url" in notes[0]
+    assert len(notes) == 1
+    assert "LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED" in notes[0] and "--media-url" in notes[0]
     notes.clear()
     export_project(project, "labelstudio", tmp_path / "ls2", video_path=video, notes=notes.append,
                    media_url="/data/local-files/?d=")
@@ -123,8 +125,8 @@ def test_video_file_without_media_url_gets_its_absolute_path_and_a_note(tmp_path
 
 def test_a_codec_browsers_do_not_play_is_noted(tmp_path, project):
     video = tmp_path / "clip.avi"
-    writer = video_writer.CheckedVideoWriter(video, [video_writer.Codec("MJPG", ".avi", "Motion JPEG", False)], 25,
-                                             (WIDTH, HEIGHT))
+    motion_jpeg = video_writer.Codec("MJPG", ".avi", "Motion JPEG", False)
+    writer = video_writer.CheckedVideoWriter(video, [motion_jpeg], 25, (WIDTH, HEIGHT))
     for _ in range(N_FRAMES):
         writer.write(np.zeros((HEIGHT, WIDTH, 3), np.uint8))
     writer.finish()
@@ -132,15 +134,16 @@ def test_a_codec_browsers_do_not_play_is_noted(tmp_path, project):
     notes = []
     export_project(project, "labelstudio", tmp_path / "ls", video_path=video, notes=notes.append,
                    media_url="https://example.org/videos/")
-    assert notes == ["clip.avi is encoded as MJPG, which browsers may not play; add --frames to write a copy they do"]
+    assert notes == ["clip.avi is encoded as MJPG, which browsers may not play; "
+                     "add --frames to write a copy they do"]
 
 
 # ----------------------------------------------------------------------------- image folders
 
 
 def test_image_folder_without_frames_is_refused_with_how(tmp_path, project, clip):
-    with pytest.raises(FormatError, match=r"clip: Label Studio's video player cannot play a folder of images; "
-                                          r"add --frames"):
+    with pytest.raises(FormatError, match=r"clip: Label Studio's video player cannot play a folder of "
+                                          r"images; add --frames"):
         export_project(project, "labelstudio", tmp_path / "ls", video_path=clip)
     assert not (tmp_path / "ls").exists()
 

@@ -123,7 +123,8 @@ def test_failed_video_write_keeps_the_existing_file(tmp_path, project, clip, old
     assert [p.name for p in old_video.parent.iterdir()] == ["review.mp4"]  # no temporary left
 
 
-def test_cli_reports_a_failed_video_write_in_one_line(tmp_path, project, clip, old_video, monkeypatch, capsys):
+def test_cli_reports_a_failed_video_write_in_one_line(tmp_path, project, clip, old_video, monkeypatch,
+                                                      capsys):
     from app.cli import main
 
     real_open = video_writer._open
@@ -137,9 +138,11 @@ def test_cli_reports_a_failed_video_write_in_one_line(tmp_path, project, clip, o
     save_project(project_file, project)
     code = main(["export", str(project_file), "--format", "video", "--out", str(old_video), "--force",
                  "--video", str(clip)])
-    err = [line for line in capsys.readouterr().err.splitlines() if line.strip() and "export video" not in line]
+    err = [line for line in capsys.readouterr().err.splitlines()
+           if line.strip() and "export video" not in line]  # the progress bar
     assert code == 2
-    assert err == [f"error: {old_video}: cannot write frame 2 (disk full or encoder failure); nothing was replaced"]
+    assert err == [f"error: {old_video}: cannot write frame 2 (disk full or encoder failure); "
+                   "nothing was replaced"]
     assert old_video.read_bytes() == b"the user's existing video"
 
 

@@ -78,9 +78,9 @@ def _existing_video_reference(ctx: ExportContext, source: Path) -> tuple[str, Pa
     if ctx.media_url is not None and not is_prefix(ctx.media_url):
         return media_reference(source, ctx.media_url), source
     if source.is_dir():
-        raise FormatError(f"{source}: Label Studio's video player cannot play a folder of images; add --frames "
-                          "to write a browser-playable video beside the tasks (or give that video's full URL "
-                          "as --media-url)")
+        raise FormatError(f"{source}: Label Studio's video player cannot play a folder of images; add "
+                          "--frames to write a browser-playable video beside the tasks (or give that video's "
+                          "full URL as --media-url)")
     if source.is_file():
         playable, fourcc = browser_playable(source)
         if not playable:
@@ -93,9 +93,9 @@ def _write_video(ctx: ExportContext, stage: Path, source: Path) -> Path:
     """The project's frames as a video browsers play, in ``stage``; returns its relative path."""
     codec = first_available(BROWSER_CODECS)
     if codec is None:
-        raise FormatError(f"{ctx.out_path}: OpenCV here has no H.264, VP9 or VP8 encoder, so it cannot write a "
-                          "video browsers play; make one with another tool (ffmpeg -c:v libvpx-vp9) and give "
-                          "its URL as --media-url")
+        raise FormatError(f"{ctx.out_path}: OpenCV here has no H.264, VP9 or VP8 encoder, so it cannot "
+                          "write a video browsers play; make one with another tool (ffmpeg -c:v libvpx-vp9) "
+                          "and give its URL as --media-url")
     rel = Path((source.stem or "video") + codec.container)
     reader = ctx.frame_reader()
     n_frames = ctx.frame_count
@@ -148,7 +148,8 @@ def tasks_json(ctx: ExportContext, video_reference: str, report: bool = True) ->
             })
         count += len(sequence)
         results.append({
-            "id": f"track{obj.track_id}", "type": "videorectangle", "from_name": BOX_NAME, "to_name": VIDEO_NAME,
+            "id": f"track{obj.track_id}", "type": "videorectangle",
+            "from_name": BOX_NAME, "to_name": VIDEO_NAME,
             "origin": "manual", "meta": {"track_id": obj.track_id},
             "value": {"framesCount": n_frames, "duration": round(n_frames / fps, 6), "labels": [obj.label],
                       "sequence": sequence},

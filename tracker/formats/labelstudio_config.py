@@ -14,7 +14,8 @@ from ..project import DEFAULT_COLORS, Project
 from .common import num
 from .errors import FormatError
 
-__all__ = ["DATA_KEY", "VIDEO_NAME", "BOX_NAME", "LABELS_NAME", "CONFIG_FILE", "project_fps", "labeling_config"]
+__all__ = ["DATA_KEY", "VIDEO_NAME", "BOX_NAME", "LABELS_NAME", "CONFIG_FILE", "project_fps", "label_colors",
+           "labeling_config"]
 
 DATA_KEY = "video"  # task["data"]["video"]: the video's URL
 VIDEO_NAME = "video"  # <Video name=...>: every result's to_name
@@ -36,10 +37,11 @@ def project_fps(project: Project) -> float:
 def label_colors(project: Project) -> dict[str, str]:
     """Every label (the project's list, then any object's label missing from it) -> a colour: that of
     the first object carrying it, else the palette's."""
-    labels = list(dict.fromkeys([*project.labels, *(project.objects[k].label for k in sorted(project.objects))]))
+    objects = [project.objects[k] for k in sorted(project.objects)]
+    labels = list(dict.fromkeys([*project.labels, *(obj.label for obj in objects)]))
     colors = {}
     for i, label in enumerate(labels):
-        owner = next((project.objects[k] for k in sorted(project.objects) if project.objects[k].label == label), None)
+        owner = next((obj for obj in objects if obj.label == label), None)
         colors[label] = owner.color if owner is not None else DEFAULT_COLORS[i % len(DEFAULT_COLORS)]
     return colors
 

@@ -33,8 +33,8 @@ def check_media_url(url: str) -> None:
     if has_scheme and parts.scheme in ("http", "https") and not parts.netloc:
         raise FormatError(f"--media-url {url!r}: the URL names no host")
     if not has_scheme and not url.startswith("/"):
-        raise FormatError(f"--media-url {url!r}: Label Studio would resolve this relative URL against its own "
-                          "page; give http(s)://HOST/... or a path from the server's root, such as "
+        raise FormatError(f"--media-url {url!r}: Label Studio would resolve this relative URL against its "
+                          "own page; give http(s)://HOST/... or a path from the server's root, such as "
                           "/data/local-files/?d=FOLDER/")
 
 
@@ -57,10 +57,12 @@ def media_reference(media: Path, media_url: str | None) -> str:
 def serving_note(media: Path) -> str:
     """One line on how to make Label Studio play a task that holds a file path."""
     folder = media.resolve().parent.as_posix()
-    return (f"data.video is the file path {media.resolve().as_posix()}, which Label Studio's page cannot load: "
-            f"serve its folder (e.g. start Label Studio with LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED=true "
-            f"LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT={folder} and add {folder} to the project as a Local files "
-            f"storage) and export again with --media-url '/data/local-files/?d=' (or your http:// prefix)")
+    return (f"data.video is the file path {media.resolve().as_posix()}, which Label Studio's page cannot "
+            "load: serve its folder (e.g. start Label Studio with "
+            "LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED=true "
+            f"LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT={folder} and add {folder} to the project as a Local "
+            "files storage) and export again with --media-url '/data/local-files/?d=' "
+            "(or your http:// prefix)")
 
 
 def browser_playable(video: Path) -> tuple[bool, str]:

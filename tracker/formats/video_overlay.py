@@ -15,7 +15,9 @@ import cv2
 
 from ..project import Provenance
 from ..video import VideoError
-from ..video_writer import BROWSER_CODECS, CheckedVideoWriter, VideoWriteError, candidates_for, first_available
+from ..video_writer import (
+    BROWSER_CODECS, CheckedVideoWriter, VideoWriteError, candidates_for, first_available,
+)
 from .common import ExportContext, FormatError
 
 KIND = "video"
@@ -80,6 +82,7 @@ def export(ctx: ExportContext, target: Path) -> tuple[list[Path], int]:
 def _not_for_browsers(out: Path, codec: str) -> str:
     better = first_available(BROWSER_CODECS)
     if better is None:
-        return f"{out}: written as {codec}, which browsers do not play (OpenCV here has no H.264, VP9 or VP8 encoder)"
-    return (f"{out}: written as {codec}, which browsers do not play; name it {out.with_suffix(better.container).name} "
-            f"for {better}")
+        return (f"{out}: written as {codec}, which browsers do not play (OpenCV here has no H.264, VP9 or "
+                "VP8 encoder)")
+    return (f"{out}: written as {codec}, which browsers do not play; name it "
+            f"{out.with_suffix(better.container).name} for {better}")
