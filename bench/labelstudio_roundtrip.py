@@ -12,7 +12,9 @@ then shows nothing, so a successful import proves little. This script checks wha
 4. reads the tasks back (the JSON export) and checks every result's ``from_name``, ``to_name``, type
    and labels against the config Label Studio parsed, the player's frame rate, every box against the
    project (pixels), and that ``data.video`` downloads from the server as the video that was written;
-5. stops the server.
+5. imports a copy with a wrong ``from_name`` and unknown labels into a second project (a negative
+   control: Label Studio accepts it) and checks that the comparison flags it;
+6. stops the server.
 
 Label Studio is not a dependency of this project; install it in a separate environment::
 
@@ -177,6 +179,25 @@ def compare(project: Project, tasks: list, parsed: dict, frame_size: tuple[int, 
     return {"results": len(results), "boxes": boxes, "max_error_px": worst, "problems": problems}
 
 
+def negative_control(server: LabelStudio, config: str, tasks_file: bytes, project: Project) -> bool:
+    """Label Studio takes tasks that cannot show (a wrong from_name, an unknown label) with HTTP 201:
+    import such a copy into a second project and check that the comparison above flags it."""
+    broken = json.loads(tasks_file)
+    first = broken[0]["annotations"][0]["result"][0]
+    first["from_name"], first["value"]["labels"] = "rect", ["no such label"]
+    second = broken[0]["annotations"][0]["result"][1]
+    second["value"]["labels"] = ["no such label"]
+    pid = server.request("POST", "/api/projects", {"title": "negative control", "label_config": config})["id"]
+    imported = server.request("POST", f"/api/projects/{pid}/import", json.dumps(broken).encode())
+    stored = server.request("GET", f"/api/projects/{pid}")
+    tasks = server.request("GET", f"/api/projects/{pid}/export?exportType=JSON")
+    problems = compare(project, tasks, stored["parsed_label_config"],
+                       (project.video.width, project.video.height))["problems"]
+    print(f"negative control: wrong from_name and labels imported as {imported.get('task_count')} task "
+          f"without complaint; the comparison flags {len(problems)}: {'; '.join(problems)}")
+    return len(problems) >= 2
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--label-studio", default="/tmp/lsvenv/bin/label-studio",
@@ -236,8 +257,9 @@ def main(argv: list[str] | None = None) -> int:
         same = body == written_video.read_bytes()
         print(f"video: GET {url} -> HTTP {status}, {ctype}, {len(body)} bytes, "
               f"{'identical to' if same else 'DIFFERENT from'} {written_video.name}")
+        caught = negative_control(server, config, tasks_file, project)
         ok = not result["problems"] and result["max_error_px"] < 0.01 and same and status == 200 \
-            and float(framerate) == float(project.video.fps or 30)
+            and float(framerate) == float(project.video.fps or 30) and caught
         print("round trip: " + ("OK" if ok else "FAILED"))
         return 0 if ok else 1
     finally:

@@ -113,8 +113,7 @@ def _open(path: Path, codec: Codec, fps: float, size: tuple[int, int],
           crf: int = DEFAULT_CRF) -> cv2.VideoWriter | None:
     params = [cv2.VIDEOWRITER_PROP_CRF, crf] if codec.fourcc in ("vp09", "VP90", "avc1") else []
     with _quiet_native_stderr():
-        writer = cv2.VideoWriter(str(path), cv2.CAP_FFMPEG, cv2.VideoWriter_fourcc(*codec.fourcc), float(fps),
-                                 size, params)
+        writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*codec.fourcc), float(fps), size, params)
     if writer.isOpened():
         return writer
     writer.release()
