@@ -70,13 +70,15 @@ class IoOps:
             overwrite = True
         snapshot = _copy(w.store.project)
         video = w.doc.video_path
+        notes: list[str] = []  # one-line remarks (a fallback codec, how to serve the video), shown at the end
 
         def work(progress) -> list[Path]:
             return _formats.export_project(snapshot, fmt, path, video_path=video, write_frames=write_frames,
-                                           progress=progress, overwrite=overwrite)
+                                           progress=progress, overwrite=overwrite, notes=notes.append)
 
         return self._start(work, f"Exporting {fmt}", lambda paths: w.show_message(
-            f"Exported {fmt} to {path} ({len(paths)} file{'s' if len(paths) != 1 else ''})", 10000))
+            f"Exported {fmt} to {path} ({len(paths)} file{'s' if len(paths) != 1 else ''})"
+            + "".join(f". Note: {n}" for n in notes), 10000))
 
     # ------------------------------------------------------------------ import
     def import_dialog(self) -> None:

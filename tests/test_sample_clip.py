@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tracker.formats.labelstudio_media import browser_playable
 from tracker.types import Box
 from tracker.video import open_source
 
@@ -34,6 +35,8 @@ def test_clip_opens_with_expected_size_and_length(renderer):
         assert (src.width, src.height) == (renderer.WIDTH, renderer.HEIGHT)
         assert src.fps == pytest.approx(25.0)
     assert (SAMPLE / "sample.mp4").stat().st_size < 1_500_000
+    playable, fourcc = browser_playable(SAMPLE / "sample.mp4")  # H.264 or VP9, not mp4v
+    assert playable, f"the sample clip is {fourcc}, which browsers do not play"
     for name in (renderer.MAIN_GT, renderer.SECOND_GT):
         boxes = _read_gt(SAMPLE / name)
         assert len(boxes) == renderer.FRAMES

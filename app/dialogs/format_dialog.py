@@ -50,9 +50,11 @@ class FormatDialog(QtWidgets.QDialog):
     def _on_format(self) -> None:
         name = self.format.currentData()
         self.write_frames.setEnabled(name in self._frames)
+        self.write_frames.setText("Also write the frames as a video browsers play" if name == "labelstudio"
+                                  else "Also write the frames as images")
         if self._saving:
             base = self._suggested
-            suffix = {"coco": ".json", "cvat": ".xml", "labelstudio": ".json", "csv": ".csv",
+            suffix = {"coco": ".json", "cvat": ".xml", "csv": ".csv",
                       "project": ".json", "video": ".mp4", "got10k": ""}.get(name, "")
             target = base.with_name(f"{base.name}_{name}{suffix if name not in self._folders else ''}")
             self.path.setText(str(target))

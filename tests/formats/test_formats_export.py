@@ -21,6 +21,7 @@ from tracker.types import Box
 from tracker.video import open_source
 
 FILE_SUFFIX = {"cvat": ".xml", "video": ".mp4", "csv": ".csv"}
+LS_VIDEO_URL = "https://example.org/videos/clip.webm"  # the clip is an image folder: a video made elsewhere
 
 
 def target(tmp_path: Path, fmt: str) -> Path:
@@ -54,7 +55,7 @@ def boxes_and_frames(fmt: str, out: Path) -> tuple[int, int]:
         assert len({len(x) for x in lines}) == 1
         return sum(1 for x in lines for line in x if "NaN" not in line), len(lines[0])
     if fmt == "labelstudio":
-        task = json.loads(out.read_text())[0]
+        task = json.loads((out / "tasks.json").read_text())[0]
         results = task["annotations"][0]["result"]
         return sum(len(r["value"]["sequence"]) for r in results), results[0]["value"]["framesCount"]
     if fmt == "csv":
@@ -73,7 +74,9 @@ def boxes_and_frames(fmt: str, out: Path) -> tuple[int, int]:
 def test_export_never_drops_a_box_or_a_frame(tmp_path, project, clip, fmt):
     calls = []
     out = target(tmp_path, fmt)
-    paths = export_project(project, fmt, out, video_path=clip, progress=lambda d, t: calls.append((d, t)))
+    frames = fmt == "labelstudio"  # an image folder: Label Studio needs the frames as a video
+    paths = export_project(project, fmt, out, video_path=clip, progress=lambda d, t: calls.append((d, t)),
+                           write_frames=frames)
     assert paths and all(p.is_file() for p in paths)
     boxes, frames = boxes_and_frames(fmt, out)
     assert frames == N_FRAMES
@@ -159,7 +162,7 @@ def test_box_outside_the_frame_is_an_error_in_clipping_formats(tmp_path, project
 def test_box_outside_the_frame_is_kept_where_the_format_does_not_clip(tmp_path, project, fmt):
     project.objects[2].entries[3] = BoxEntry(Box(-50, 40, 20, 50), K)
     out = target(tmp_path, fmt)
-    export_project(project, fmt, out)
+    export_project(project, fmt, out, **({"media_url": LS_VIDEO_URL} if fmt == "labelstudio" else {}))
     assert boxes_and_frames(fmt, out)[0] == count_boxes(project)
 
 
@@ -202,9 +205,10 @@ def test_yolo_lines_and_track_id_column(tmp_path, project):
 
 
 def test_labelstudio_sequences(tmp_path, project):
-    out = tmp_path / "ls.json"
-    export_project(project, "labelstudio", out)
-    task = json.loads(out.read_text())[0]
+    out = tmp_path / "ls"
+    export_project(project, "labelstudio", out, media_url=LS_VIDEO_URL)
+    task = json.loads((out / "tasks.json").read_text())[0]
+    assert task["data"]["video"] == LS_VIDEO_URL
     results = {r["meta"]["track_id"]: r for r in task["annotations"][0]["result"]}
     assert all(r["type"] == "videorectangle" and r["to_name"] == "video" for r in results.values())
     car = results[1]["value"]

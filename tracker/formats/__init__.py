@@ -7,7 +7,7 @@ The whole API (the GUI's File > Export / Import and the ``export`` / ``import`` 
     EXPORT_FORMATS   # {"mot": "MOTChallenge: ...", "cvat": ..., ...}: name -> one-line description
     IMPORT_FORMATS   # the same for the formats that can be read back
     paths = export_project(project, "mot", "out/clip_mot", video_path="clip.mp4",
-                           write_frames=False, progress=lambda done, total: ...)
+                           write_frames=False, progress=lambda done, total: ..., notes=print)
     project = import_annotations("gt/gt.txt", "mot", "clip.mp4")
 
 Every format's coordinate convention is in :mod:`tracker.formats.coords`; each format's module
@@ -42,6 +42,7 @@ from ..project import MAX_FRAMES, Project, ProjectError, label_problem, project_
 from ..video import frames_in
 from . import coco, csv_table, cvat, got10k, labelstudio, mot, otb, project_file, video_overlay, voc, yolo
 from .common import ExportContext, StagedDir, box_count, check_target, publish_mode
+from .labelstudio_media import check_media_url
 from .errors import FormatError
 
 __all__ = [
@@ -66,12 +67,14 @@ _IMPORTERS: dict[str, ModuleType] = {
 EXPORT_FORMATS: dict[str, str] = {name: m.DESCRIPTION for name, m in _EXPORTERS.items()}
 #: Import format name -> one-line description.
 IMPORT_FORMATS: dict[str, str] = {name: m.DESCRIPTION for name, m in _IMPORTERS.items()}
-#: Formats that can write the video's frames as images next to the labels (``write_frames``).
-FRAME_FORMATS = ("mot", "yolo", "voc", "otb")
+#: Formats that can write the video's frames next to the labels (``write_frames``): as images, and
+#: for labelstudio as a video browsers play.
+FRAME_FORMATS = ("mot", "yolo", "voc", "otb", "labelstudio")
 #: Formats whose output is a folder (the others write one file).
 FOLDER_FORMATS = tuple(name for name, m in _EXPORTERS.items() if m.KIND == "dir")
 
 ProgressFn = Callable[[int, int], None]
+NoteFn = Callable[[str], None]
 
 
 def _exporter(fmt: str) -> ModuleType:
@@ -116,6 +119,8 @@ def export_project(
     progress: ProgressFn | None = None,
     track_ids: bool = False,
     overwrite: bool = False,
+    media_url: str | None = None,
+    notes: NoteFn | None = None,
 ) -> list[Path]:
     """Write ``project`` in format ``fmt`` (a key of EXPORT_FORMATS) to ``out_path``.
 
@@ -123,8 +128,11 @@ def export_project(
     is an error unless ``overwrite`` (an existing empty folder is fine). ``video_path`` is the
     video to read frames from (``write_frames``, ``video``); by default the project's own
     ``video.path``. ``write_frames`` writes the frames as JPEG images next to the labels
-    (FRAME_FORMATS only). ``track_ids`` adds the track id as a sixth column to YOLO labels.
-    ``progress(done, total)`` is called as the work advances.
+    (FRAME_FORMATS only; labelstudio writes a video browsers play instead). ``track_ids`` adds the
+    track id as a sixth column to YOLO labels. ``media_url`` (labelstudio only) is the URL, or a
+    prefix ending in ``/`` or ``=``, under which the video is served. ``progress(done, total)`` is
+    called as the work advances; ``notes(text)`` gets one-line remarks that are not errors (a
+    fallback codec, how to serve the video).
 
     Returns the paths written (for folder formats, every file inside the folder). Raises
     FormatError with a one-line message; on any error nothing is left at ``out_path``.
@@ -140,9 +148,13 @@ def export_project(
         raise FormatError(f"{fmt} cannot write frames (formats that can: {', '.join(FRAME_FORMATS)})")
     if track_ids and fmt != "yolo":
         raise FormatError(f"the track id column is a YOLO option, not one of {fmt}")
+    if media_url is not None:
+        if fmt != "labelstudio":
+            raise FormatError(f"the media URL is a Label Studio option, not one of {fmt}")
+        check_media_url(media_url)
     _validate(project, fmt, Path(video_path) if video_path is not None else None)
     ctx = ExportContext(project, out, Path(video_path) if video_path is not None else None,
-                        write_frames, track_ids, progress)
+                        write_frames, track_ids, progress, media_url, notes)
     expected = box_count(project)
     kind = module.KIND
     check_target(out, "dir" if kind == "dir" else "file", overwrite)
@@ -170,16 +182,25 @@ def export_project(
         except OSError as e:
             raise FormatError(f"{out}: cannot write: {e.strerror or e}") from e
         return [out]
-    # a video: OpenCV writes a real file, so write it under a temporary name beside the target
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=f".partial{out.suffix or '.mp4'}", dir=out.parent)
-    os.close(fd)
+    # a video: OpenCV writes a real file, so write it under a temporary name beside the target; the
+    # exporter checks every frame and reads the file back, so the rename never replaces a good video
+    # with a broken one
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=f".partial{out.suffix or '.mp4'}",
+                                        dir=out.parent)
+        os.close(fd)
+    except OSError as e:
+        raise FormatError(f"{out}: cannot write: {e.strerror or e}") from e
     tmp = Path(tmp_name)
     try:
         _, written = module.export(ctx, tmp)
         check_count(written)
         publish_mode(tmp)
         os.replace(tmp, out)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise FormatError(f"{out}: cannot write: {e.strerror or e}") from e
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

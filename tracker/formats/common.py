@@ -38,6 +38,8 @@ class ExportContext:
     write_frames: bool = False
     track_ids: bool = False
     progress: ProgressFn | None = None
+    media_url: str | None = None  # Label Studio: the URL or prefix the video is served under
+    notes: Callable[[str], None] | None = None  # one-line remarks for the user (not errors)
 
     @property
     def frame_count(self) -> int:
@@ -55,6 +57,11 @@ class ExportContext:
                 "open the video in the project first"
             )
         return v.width, v.height
+
+    def note(self, text: str) -> None:
+        """Tell the user something about the export that is not an error (one line)."""
+        if self.notes is not None:
+            self.notes(text)
 
     def report(self, done: int, total: int) -> None:
         if self.progress is not None:

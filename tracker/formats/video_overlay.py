@@ -1,9 +1,11 @@
-"""A copy of the video with every object's box drawn on it (MP4, ``mp4v``), for review.
+"""A copy of the video with every object's box drawn on it, for review.
 
 Keyframes are drawn with a thick line, tracked/interpolated/imported boxes with a thin one, each in
 the object's colour with ``<track id> <label>`` above it. Needs the video (``video_path`` or the
-project's own). The file is written beside the target under a temporary name and renamed when
-complete.
+project's own). The codec is one browsers play where OpenCV has one for the target's container
+(``.mp4``: H.264, else VP9; ``.webm``: VP9, else VP8; see :mod:`tracker.video_writer`); otherwise
+``mp4v``, with a note. The file is written beside the target under a temporary name, every frame's
+write is checked, and it is renamed into place only after it reads back with every frame.
 """
 from __future__ import annotations
 
@@ -13,10 +15,13 @@ import cv2
 
 from ..project import Provenance
 from ..video import VideoError
+from ..video_writer import (
+    BROWSER_CODECS, CheckedVideoWriter, VideoWriteError, candidates_for, first_available,
+)
 from .common import ExportContext, FormatError
 
 KIND = "video"
-DESCRIPTION = "MP4 video with the boxes drawn on it (for review; needs the video)"
+DESCRIPTION = "MP4 or WebM video with the boxes drawn on it (for review; needs the video)"
 
 
 def _bgr(color: str) -> tuple[int, int, int]:
@@ -34,12 +39,17 @@ def export(ctx: ExportContext, target: Path) -> tuple[list[Path], int]:
     source = reader.source
     n_frames = ctx.frame_count
     fps = ctx.project.video.fps or source.fps or 30.0
-    writer = cv2.VideoWriter(str(target), cv2.VideoWriter_fourcc(*"mp4v"), fps, (source.width, source.height))
-    if not writer.isOpened():
+    try:
+        writer = CheckedVideoWriter(target, candidates_for(ctx.out_path), fps, (source.width, source.height),
+                                    shown_as=ctx.out_path)
+    except VideoWriteError as e:
         reader.close()
-        raise FormatError(f"{ctx.out_path}: OpenCV cannot write an MP4 video here")
+        raise FormatError(str(e)) from None
+    if writer.codec is not None and not writer.codec.browser:
+        ctx.note(_not_for_browsers(ctx.out_path, str(writer.codec)))
     by_frame = ctx.boxes_by_frame()
     count = 0
+    finished = False
     try:
         for frame in range(n_frames):
             try:
@@ -58,7 +68,21 @@ def export(ctx: ExportContext, target: Path) -> tuple[list[Path], int]:
                 count += 1
             writer.write(image)
             ctx.report(frame + 1, n_frames)
+        writer.finish()
+        finished = True
+    except VideoWriteError as e:
+        raise FormatError(str(e)) from None
     finally:
-        writer.release()
+        if not finished:
+            writer.abort()
         reader.close()
     return [], count
+
+
+def _not_for_browsers(out: Path, codec: str) -> str:
+    better = first_available(BROWSER_CODECS)
+    if better is None:
+        return (f"{out}: written as {codec}, which browsers do not play (OpenCV here has no H.264, VP9 or "
+                "VP8 encoder)")
+    return (f"{out}: written as {codec}, which browsers do not play; name it "
+            f"{out.with_suffix(better.container).name} for {better}")
