@@ -191,7 +191,7 @@ def plot_bars(path: str | Path, labels: Sequence[str], groups: dict[str, Sequenc
     top = max(finite, default=1.0) or 1.0
     for g, (name, values) in enumerate(groups.items()):
         vals = np.asarray(values, dtype=float)
-        ys = -np.arange(n) - 0.4 + bar_h * (g + 0.5)  # rows go downwards, groups inside a row
+        ys = -np.arange(n) + 0.4 - bar_h * (g + 0.5)  # rows go downwards, and the groups inside a row
         ok = np.isfinite(vals)
         color = _COLORS[g % len(_COLORS)]
         item = pg.BarGraphItem(x0=np.zeros(int(ok.sum())), y=ys[ok], height=bar_h * 0.9, width=vals[ok],

@@ -4,10 +4,13 @@ thread) and the frame loop that runs it (`JobRunner`, run in the worker thread).
 The job is an immutable snapshot: the worker never reads the live project, so the GUI can keep
 editing other things while a run goes on without locks.
 
-Engine calls, in order: ``initialize`` once per target on the start frame (or, when the engine's
-memory already stands on the start frame after the previous run, ``reseed(mode="update")`` with
-the user's correction instead, which keeps the memory), then ``track_all`` once per frame, and
-``reseed(mode="update")`` on every user keyframe the run passes. After each frame (the seed frame
+Engine calls, in order: ``initialize`` once per target on the start frame (followed, when the start
+box is a user keyframe and the job's correction strategy keeps keyframe slots, by ``reseed`` with that
+strategy, which pins it: ``tracker.start_target``; or, when the engine's memory already stands on the
+start frame after the previous run, ``reseed(mode=strategy)`` with the user's correction instead),
+then ``track_all`` once per frame, and ``reseed(mode=strategy)`` on every user keyframe the run
+passes. The strategy is the job's ``correction_strategy`` (the window's setting; its default is
+``tracker.DEFAULT_CORRECTION_STRATEGY``). After each frame (the seed frame
 included, unless the run resumes there) the object's memory edits for that frame are applied
 (`memory_edits.apply_after_frame`), and what the memory slots then hold is recorded in the
 frame's outcome (`SlotRecord`) for the memory views.
@@ -22,6 +25,7 @@ from typing import Any, Iterator, Mapping
 
 import numpy as np
 
+from tracker import DEFAULT_CORRECTION_STRATEGY, start_target
 from tracker.project import Project
 from tracker.result import TrackResult
 from tracker.types import Box
@@ -75,6 +79,7 @@ class TargetPlan:
     stop: int
     keyframes: Mapping[int, Box] = field(default_factory=dict)
     memory_edits: tuple[MemoryEdit, ...] = ()
+    start_is_keyframe: bool = False  # the start box is the user's, not the tracker's
 
     def covers(self, frame: int, start: int, direction: int) -> bool:
         return 0 < (frame - start) * direction <= (self.stop - start) * direction
@@ -89,6 +94,7 @@ class TrackingJob:
     pause_below: float | None = None  # auto-pause threshold; None never pauses
     text: str = "Track"
     record: bool = True  # False: a check run (forward/backward comparison) whose boxes are not kept
+    correction_strategy: str = DEFAULT_CORRECTION_STRATEGY  # reseed mode for user keyframes
 
     @property
     def stop(self) -> int:
@@ -107,8 +113,8 @@ class TrackingJob:
 
 def plan_job(project: Project, *, video_path: str, frame_count: int, start: int, direction: Direction,
              track_ids: list[int], mode: RangeMode, n_frames: int = 50, pause_below: float | None = None,
-             text: str = "Track", memory_edits: Mapping[int, tuple[MemoryEdit, ...]] | None = None
-             ) -> TrackingJob:
+             text: str = "Track", memory_edits: Mapping[int, tuple[MemoryEdit, ...]] | None = None,
+             correction_strategy: str = DEFAULT_CORRECTION_STRATEGY) -> TrackingJob:
     """Snapshot what a run needs from the project (and the objects' memory edits). Raises
     PlanError with a user-facing reason."""
     if not track_ids:
@@ -145,12 +151,13 @@ def plan_job(project: Project, *, video_path: str, frame_count: int, start: int,
             keyframes[f] = e.box
         if stop != start:
             edits = tuple((memory_edits or {}).get(tid, ()))
-            targets.append(TargetPlan(tid, entry.box, stop, keyframes, edits))
+            targets.append(TargetPlan(tid, entry.box, stop, keyframes, edits, entry.is_keyframe))
     if not targets:
         reason = "; ".join(problems) if problems else (
             f"nothing to track {'after' if d > 0 else 'before'} frame {start}")
         raise PlanError(reason)
-    return TrackingJob(video_path, start, direction, tuple(targets), pause_below, text)
+    return TrackingJob(video_path, start, direction, tuple(targets), pause_below, text,
+                       correction_strategy=correction_strategy)
 
 
 @dataclass(frozen=True)
@@ -229,11 +236,15 @@ class JobRunner:
             if not resume or tid not in job.track_ids:
                 trk.remove(tid)
         for t in job.targets:
-            if not resume:
+            if not resume and t.start_is_keyframe:
+                start_target(trk, image, t.start_box, job.correction_strategy, target_id=t.track_id,
+                             frame_index=start)
+            elif not resume:
                 trk.initialize(image, t.start_box, target_id=t.track_id, frame_index=start)
             elif self.resume.boxes[t.track_id] != t.start_box:
-                # the user corrected the box where the run stopped: update the memory, keep it
-                trk.reseed(image, t.start_box, mode="update", target_id=t.track_id, frame_index=start)
+                # the user corrected the box where the run stopped: a correction on the resting memory
+                trk.reseed(image, t.start_box, mode=job.correction_strategy, target_id=t.track_id,
+                           frame_index=start)
         boxes = {t.track_id: t.start_box for t in job.targets}
         if resume:
             # the window applied this frame's edits to the resting engine already (memory_ops)
@@ -284,7 +295,7 @@ class JobRunner:
             for tid, plan in active.items():
                 box = plan.keyframes.get(frame)
                 if box is not None:
-                    trk.reseed(image, box, mode="update", target_id=tid, frame_index=frame)
+                    trk.reseed(image, box, mode=job.correction_strategy, target_id=tid, frame_index=frame)
                     reseeded.append(tid)
                     boxes[tid] = box
             tracked = {tid: r for tid, r in results.items() if tid in active and tid not in reseeded}

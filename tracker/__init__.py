@@ -23,7 +23,7 @@ __all__ = [
     "Box", "BoxError", "CORRECTION_STRATEGIES", "CheckpointError", "DEFAULT_CORRECTION_STRATEGY", "ConfigError", "DEFAULT_WEIGHTS", "Diagnostics", "FrameSource",
     "MemTracker", "ModelConfig", "RESEED_MODES", "TrackResult", "TrackerConfig", "TrackerSnapshot",
     "TrackingConfig", "UNTRAINED_WEIGHTS", "VideoError", "load_checkpoint", "load_tracker", "open_source", "resolve_device",
-    "save_checkpoint",
+    "save_checkpoint", "start_target",
 ]
 
 
@@ -32,12 +32,13 @@ _LAZY = {
     "CheckpointError": "checkpoint", "DEFAULT_WEIGHTS": "checkpoint", "UNTRAINED_WEIGHTS": "checkpoint",
     "load_checkpoint": "checkpoint", "save_checkpoint": "checkpoint",
     "CORRECTION_STRATEGIES": "correction", "DEFAULT_CORRECTION_STRATEGY": "correction",
+    "start_target": "correction",
     "MemTracker": "engine", "RESEED_MODES": "engine", "TrackerSnapshot": "engine", "resolve_device": "engine",
 }
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .checkpoint import DEFAULT_WEIGHTS, UNTRAINED_WEIGHTS, CheckpointError, load_checkpoint, save_checkpoint
-    from .correction import CORRECTION_STRATEGIES, DEFAULT_CORRECTION_STRATEGY
+    from .correction import CORRECTION_STRATEGIES, DEFAULT_CORRECTION_STRATEGY, start_target
     from .engine import RESEED_MODES, MemTracker, TrackerSnapshot, resolve_device
 
 

@@ -70,7 +70,7 @@ def test_runner_initializes_tracks_and_reseeds_on_keyframes():
     frames, boxes = moving_square_frames(n=20)
     p = project_with({0: BoxEntry(Box(*boxes[0]), KF), 10: BoxEntry(Box(*boxes[10]), KF)}, n=20)
     job = plan_job(p, video_path="/v", frame_count=20, start=0, direction=Direction.FORWARD, track_ids=[1],
-                   mode=RangeMode.TO_END)
+                   mode=RangeMode.TO_END, correction_strategy="update")
     trk = FakeTracker()
     runner = JobRunner(job, trk, ListSource(frames), threading.Event())
     outcomes = list(runner)
@@ -85,6 +85,29 @@ def test_runner_initializes_tracks_and_reseeds_on_keyframes():
             assert o.results[1].box.iou(Box(*boxes[o.frame])) > 0.8
         assert not o.image.flags.writeable
     assert runner.state.frame == 19
+
+
+@pytest.mark.parametrize("strategy", ["reset", "reset-keyframe"])
+def test_runner_uses_the_jobs_correction_strategy_and_pins_a_user_start_box_for_keyframe_strategies(strategy):
+    frames, boxes = moving_square_frames(n=20)
+    p = project_with({0: BoxEntry(Box(*boxes[0]), KF), 10: BoxEntry(Box(*boxes[10]), KF),
+                      14: BoxEntry(Box(*boxes[14]), Provenance.TRACKED)}, n=20)
+    job = plan_job(p, video_path="/v", frame_count=20, start=0, direction=Direction.FORWARD, track_ids=[1],
+                   mode=RangeMode.TO_END, correction_strategy=strategy)
+    assert job.correction_strategy == strategy and job.targets[0].start_is_keyframe
+    trk = FakeTracker()
+    list(JobRunner(job, trk, ListSource(frames), threading.Event()))
+    reseeds = [c for c in trk.calls if c[0] == "reseed"]
+    pinned_start = [("reseed", 1, 0, Box(*boxes[0]), strategy)] if strategy == "reset-keyframe" else []
+    assert trk.calls[0][0] == "initialize"
+    assert reseeds == pinned_start + [("reseed", 1, 10, Box(*boxes[10]), strategy)]
+    # a run from a tracked box starts the tracker without treating that box as a keyframe
+    trk.calls.clear()
+    job = plan_job(p, video_path="/v", frame_count=20, start=14, direction=Direction.FORWARD, track_ids=[1],
+                   mode=RangeMode.FRAMES, n_frames=2, correction_strategy=strategy)
+    assert not job.targets[0].start_is_keyframe
+    list(JobRunner(job, trk, ListSource(frames), threading.Event()))
+    assert "reseed" not in trk.call_names()
 
 
 def test_runner_pauses_below_threshold_and_resume_reseeds_instead_of_initialize():
