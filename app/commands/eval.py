@@ -20,7 +20,7 @@ ALL_TRACKERS = ("memtrack", "csrt", "kcf", "mil", "nano", "vit")
 # --protocol correct: MemTrack under each correction strategy (memtrack:STRATEGY), the baselines
 # re-created at each correction, and keyframes with linear interpolation alone.
 CORRECT_TRACKERS = ("memtrack", "csrt", "nano", "interp")
-PROTOCOLS = ("ope", "correct")
+PROTOCOLS = ("ope", "correct", "fill")
 # Named on request only: MemTrack with the same weights and its memory switched off (scores with T0).
 EXTRA_TRACKERS = ("memtrack-nomem",)
 
@@ -44,7 +44,13 @@ truth (one correction) and the tracker takes it: memtrack:STRATEGY re-seeds with
 target absent are not judged (the tracker keeps running). interp: the fewest keyframes with which linear
 interpolation alone keeps every frame at or above the threshold (exact). Reported: corrections per 100
 judged frames (pooled over sequences, and per sequence with -v); OUT/results.json, OUT/effort.png, and
-the auto-pause calibration (confidence thresholds against drift onsets, IoU 0.5) of each MemTrack lane."""
+the auto-pause calibration (confidence thresholds against drift onsets, IoU 0.5) of each MemTrack lane.
+
+--protocol fill (keyframes, then fill): the annotator draws the first and last frames with the target,
+fills each span between keyframes with the tracker, draws the span's worst frame if it is below the
+threshold and fills the halves again, until every frame passes. TRACKER:forward fills by tracking from
+the span's first keyframe, TRACKER:two-sided also tracks back from its last one and merges the passes
+(tracker/fill.py). Trackers: memtrack (default) and the OpenCV ones. Same outputs as --protocol correct."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -270,9 +276,59 @@ def run_correct(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_fill(args: argparse.Namespace) -> int:
+    """--protocol fill: keyframes, then two-sided or forward fill (tracker.evaluation.fill_effort)."""
+    from tracker.evaluation import TrackerUnavailable, make_baseline
+    from tracker.evaluation.effort_report import format_effort_table, write_effort_json
+    from tracker.evaluation.fill_effort import fill_effort_evaluate
+
+    if args.restart:
+        raise CommandError("--restart is for --protocol ope")
+    thresholds = _thresholds(args.iou)
+    names = _names(args.trackers or "memtrack", "trackers")
+    unknown = [n for n in names if n not in ALL_TRACKERS]
+    if unknown:
+        raise CommandError(f"unknown tracker {', '.join(unknown)} for --protocol fill; choose among "
+                           f"{', '.join(ALL_TRACKERS)}")
+    if args.weights and not Path(args.weights).is_file():
+        raise CommandError(f"{args.weights}: no such weights file")
+    sequences = _load_sequences(args)
+    _set_threads(args, "memtrack" in names)
+    factories = {}
+    for name in names:
+        try:
+            if name == "memtrack":
+                factories[name] = (lambda t=_memtrack(args): t)
+            else:
+                factories[name] = (lambda t=make_baseline(name, nano_dir=args.nano_dir, vit_model=args.vit_model): t)
+        except TrackerUnavailable as e:
+            print(f"warning: {e}; skipped", file=sys.stderr)
+    if not factories:
+        raise CommandError("no tracker could be built")
+    try:
+        evaluation = fill_effort_evaluate(sequences, factories, thresholds, progress=not args.no_progress)
+    except KeyboardInterrupt:
+        print("interrupted: results.json and the plot were not written", file=sys.stderr)
+        return 130
+    for p in evaluation.problems:
+        print(f"warning: {p}", file=sys.stderr)
+    if not evaluation.sequences:
+        raise CommandError("no sequence was evaluated")
+    print(format_effort_table(evaluation, verbose=args.verbose, protocol="Keyframe-and-fill"))
+    out = Path(args.out)
+    doc_path = write_effort_json(out, evaluation, protocol="fill")
+    from app.plots import write_effort_plot
+
+    plot = write_effort_plot(out, evaluation)
+    print(f"wrote {doc_path}, {plot}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     if args.protocol == "correct":
         return run_correct(args)
+    if args.protocol == "fill":
+        return run_fill(args)
     from tracker.evaluation import evaluate, format_table, write_results_json, write_sequence_files
 
     names = _names(args.trackers or ",".join(ALL_TRACKERS), "trackers")

@@ -63,3 +63,20 @@ def test_interpolation_alone_needs_no_tracker(square_otb, tmp_path, capsys):
     doc = json.loads((out / "results.json").read_text())
     assert list(doc["trackers"]) == ["interp"] and doc["pause"] == {}
     assert "interp" in capsys.readouterr().out
+
+
+def test_fill_protocol_end_to_end(square_otb, tmp_path, capsys):
+    root, _ = square_otb
+    out = tmp_path / "out"
+    rc = main(["eval", str(root), "--protocol", "fill", "--trackers", "csrt", "--iou", "0.5",
+               "--out", str(out), "--no-progress", "--threads", "1"])
+    captured = capsys.readouterr()
+    assert rc == 0, captured.err
+    assert "Keyframe-and-fill protocol" in captured.out
+    doc = json.loads((out / "results.json").read_text())
+    assert doc["protocol"] == "fill" and list(doc["trackers"]) == ["csrt:forward", "csrt:two-sided"]
+    for lane in doc["trackers"].values():
+        # the last frame of each sequence is always drawn: at least one correction per sequence
+        assert lane["0.5"]["Square"]["corrections"] >= 1 and lane["0.5"]["Square"]["corrected_frames"][-1] == 11
+    assert (out / "effort.png").is_file()
+    assert main(["eval", str(root), "--protocol", "fill", "--trackers", "interp", "--out", str(out)]) == 2

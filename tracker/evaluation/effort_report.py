@@ -43,7 +43,7 @@ def pause_rows(evaluation: EffortEvaluation) -> dict[str, list]:
     return out
 
 
-def effort_json(evaluation: EffortEvaluation) -> dict:
+def effort_json(evaluation: EffortEvaluation, protocol: str = "correct") -> dict:
     trackers: dict[str, dict] = {}
     for tracker in evaluation.trackers:
         per_threshold = {}
@@ -58,13 +58,13 @@ def effort_json(evaluation: EffortEvaluation) -> dict:
             per_threshold[f"{t:g}"] = per_seq
         trackers[tracker] = per_threshold
     pause = {name: [r.to_json() for r in rows] for name, rows in pause_rows(evaluation).items()}
-    return {"protocol": "correct", "iou": evaluation.thresholds, "unit": "corrections per 100 judged frames",
+    return {"protocol": protocol, "iou": evaluation.thresholds, "unit": "corrections per 100 judged frames",
             "sequences": [s.name for s in evaluation.sequences], "trackers": trackers, "pause": pause}
 
 
-def write_effort_json(out_dir: str | Path, evaluation: EffortEvaluation) -> Path:
+def write_effort_json(out_dir: str | Path, evaluation: EffortEvaluation, protocol: str = "correct") -> Path:
     path = Path(out_dir) / "results.json"
-    atomic_write_text(path, json.dumps(effort_json(evaluation), indent=2) + "\n")
+    atomic_write_text(path, json.dumps(effort_json(evaluation, protocol), indent=2) + "\n")
     return path
 
 
@@ -81,11 +81,11 @@ def _cell(v: float) -> str:
     return f"{v:.1f}" if math.isfinite(v) else "-"
 
 
-def format_effort_table(evaluation: EffortEvaluation, verbose: bool = False) -> str:
+def format_effort_table(evaluation: EffortEvaluation, verbose: bool = False, protocol: str = "Correction") -> str:
     """Corrections per 100 judged frames: one row per tracker (pooled over sequences), one column per IoU
     threshold; with ``verbose`` one column per sequence too (at each threshold)."""
     frames = sum(1 for s in evaluation.sequences for b in s.groundtruth[1:] if b is not None)
-    title = (f"Correction protocol: corrections per 100 frames, {len(evaluation.sequences)} sequences, "
+    title = (f"{protocol} protocol: corrections per 100 frames, {len(evaluation.sequences)} sequences, "
              f"{frames} judged frames")
     header = ["Tracker"] + [f"IoU {t:g}" for t in evaluation.thresholds]
     seq_names = [s.name for s in evaluation.sequences] if verbose else []
