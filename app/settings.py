@@ -42,6 +42,7 @@ class AppSettings:
         track_scope / track_range / track_frames: what T and Shift+T track.
         cache_mb: memory for decoded frames.
         moved_iou: after a re-track, a box whose overlap with its old box is below this counts as moved.
+        two_sided_fill: runs to the next keyframe also track back from that keyframe and merge the passes.
         correction_strategy: what a corrected box (a keyframe a run passes or starts from) does to the
             tracker's memory, one of tracker.CORRECTION_STRATEGIES.
         shortcuts: action id -> key sequence text, overriding the defaults.
@@ -60,6 +61,7 @@ class AppSettings:
     cache_mb: int = 512
     moved_iou: float = 0.9
     correction_strategy: str = DEFAULT_CORRECTION_STRATEGY
+    two_sided_fill: bool = True
     shortcuts: dict[str, str] = field(default_factory=dict, hash=False, compare=True)
 
     def __post_init__(self) -> None:

@@ -10,7 +10,7 @@ REPO = Path(__file__).resolve().parents[1]
 PUBLIC_TRACKER_MODULES = {
     "tracker", "tracker.types", "tracker.result", "tracker.project", "tracker.video", "tracker.atomic",
     "tracker.sequence", "tracker.evaluation", "tracker.formats", "tracker.training", "tracker.history",
-    "tracker.config",
+    "tracker.config", "tracker.fill",
 }
 
 

@@ -22,7 +22,7 @@ import numpy as np
 from .result import TrackResult
 from .types import Box
 
-__all__ = ["AGREE_IOU", "FilledBox", "fill_between", "merge_passes", "track_pass"]
+__all__ = ["AGREE_IOU", "FilledBox", "fill_between", "merge_frame", "merge_passes", "track_pass"]
 
 AGREE_IOU = 0.5
 
@@ -42,26 +42,27 @@ def track_pass(tracker, read_frame: Callable[[int], np.ndarray], start: int, sta
     return {i: tracker.track(read_frame(i)) for i in range(start + step, stop + step, step)}
 
 
+def merge_frame(frame: int, first: int, last: int, forward: TrackResult, backward: TrackResult,
+                agree_iou: float = AGREE_IOU) -> FilledBox:
+    """One frame between keyframes ``first`` and ``last`` (either order: ``first`` is where ``forward``
+    started): the two passes' boxes merged as the module docstring says."""
+    t = (frame - first) / (last - first)  # 0 at the forward pass's keyframe, 1 at the backward one's
+    wf = (1.0 - t) * max(forward.score, 1e-3)
+    wb = t * max(backward.score, 1e-3)
+    if forward.box.iou(backward.box) >= agree_iou:
+        k = wb / (wf + wb)
+        box = Box(*((1 - k) * p + k * q for p, q in zip(forward.box.as_tuple(), backward.box.as_tuple())))
+        return FilledBox(box, (1 - k) * forward.score + k * backward.score, "both")
+    if wf >= wb:
+        return FilledBox(forward.box, forward.score, "forward")
+    return FilledBox(backward.box, backward.score, "backward")
+
+
 def merge_passes(first: int, last: int, forward: dict[int, TrackResult], backward: dict[int, TrackResult],
                  agree_iou: float = AGREE_IOU) -> dict[int, FilledBox]:
     """Merge a forward pass started on keyframe ``first`` and a backward pass started on ``last`` over the
     frames strictly between them (both passes must cover them)."""
-    out = {}
-    span = last - first
-    for i in range(first + 1, last):
-        f, b = forward[i], backward[i]
-        t = (i - first) / span
-        wf = (1.0 - t) * max(f.score, 1e-3)
-        wb = t * max(b.score, 1e-3)
-        if f.box.iou(b.box) >= agree_iou:
-            k = wb / (wf + wb)
-            box = Box(*((1 - k) * p + k * q for p, q in zip(f.box.as_tuple(), b.box.as_tuple())))
-            out[i] = FilledBox(box, (1 - k) * f.score + k * b.score, "both")
-        elif wf >= wb:
-            out[i] = FilledBox(f.box, f.score, "forward")
-        else:
-            out[i] = FilledBox(b.box, b.score, "backward")
-    return out
+    return {i: merge_frame(i, first, last, forward[i], backward[i], agree_iou) for i in range(first + 1, last)}
 
 
 def fill_between(tracker, read_frame: Callable[[int], np.ndarray], first: int, first_box: Box, last: int,

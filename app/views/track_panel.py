@@ -13,7 +13,7 @@ RANGES = (("end", "to the end"), ("next_keyframe", "to the next keyframe"), ("fr
 
 class TrackPanel(QtWidgets.QWidget):
     """Signals: options_changed(dict) with keys track_scope, track_range, track_frames, follow,
-    auto_pause, confidence_threshold, correction_strategy (the AppSettings fields it edits)."""
+    auto_pause, confidence_threshold, correction_strategy, two_sided_fill (the AppSettings fields it edits)."""
 
     options_changed = QtCore.Signal(dict)
 
@@ -41,8 +41,10 @@ class TrackPanel(QtWidgets.QWidget):
                                             QtCore.Qt.ItemDataRole.ToolTipRole)
         self.strategy_combo.setToolTip("What a corrected box (a keyframe) does to the tracker's memory "
                                        "when a run starts from it or passes it")
+        self.two_sided = QtWidgets.QCheckBox("Fill from both ends (runs to the next keyframe)")
+        self.two_sided.setToolTip("Also track back from the next keyframe and merge the two passes frame by frame")
         for w in (self.scope_selected, self.scope_all, self.range_combo, self.frames_spin, self.follow,
-                  self.auto_pause, self.threshold, self.strategy_combo):
+                  self.auto_pause, self.threshold, self.strategy_combo, self.two_sided):
             w.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
         self.buttons = QtWidgets.QGridLayout()
         self.progress = QtWidgets.QProgressBar()
@@ -71,6 +73,7 @@ class TrackPanel(QtWidgets.QWidget):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(form)
         layout.addWidget(self.follow)
+        layout.addWidget(self.two_sided)
         layout.addLayout(pause)
         layout.addLayout(self.buttons)
         layout.addWidget(self.progress)
@@ -84,6 +87,7 @@ class TrackPanel(QtWidgets.QWidget):
         self.auto_pause.toggled.connect(self._emit)
         self.threshold.valueChanged.connect(self._emit)
         self.strategy_combo.currentIndexChanged.connect(self._emit)
+        self.two_sided.toggled.connect(self._emit)
         self._loading = False
 
     def add_action_buttons(self, actions: list[list[QtGui.QAction]]) -> None:
@@ -108,6 +112,7 @@ class TrackPanel(QtWidgets.QWidget):
             self.auto_pause.setChecked(options["auto_pause"])
             self.threshold.setValue(options["confidence_threshold"])
             self.strategy_combo.setCurrentIndex(list(CORRECTION_STRATEGIES).index(options["correction_strategy"]))
+            self.two_sided.setChecked(options["two_sided_fill"])
             self.frames_spin.setEnabled(options["track_range"] == "frames")
         finally:
             self._loading = False
@@ -121,6 +126,7 @@ class TrackPanel(QtWidgets.QWidget):
             "auto_pause": self.auto_pause.isChecked(),
             "confidence_threshold": round(self.threshold.value(), 2),
             "correction_strategy": self.strategy_combo.currentData(),
+            "two_sided_fill": self.two_sided.isChecked(),
         }
 
     def _emit(self, *_args) -> None:
