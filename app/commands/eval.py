@@ -305,8 +305,13 @@ def run_fill(args: argparse.Namespace) -> int:
             print(f"warning: {e}; skipped", file=sys.stderr)
     if not factories:
         raise CommandError("no tracker could be built")
+    def report(seq, runs) -> None:  # a line per finished sequence: a long run shows where it is
+        cells = [f"{lane} @{t:g}: {run.count}" for lane, per_t in runs.items() for t, run in per_t.items()]
+        print(f"{seq.name} ({len(seq)} frames): corrections {', '.join(cells)}", file=sys.stderr, flush=True)
+
     try:
-        evaluation = fill_effort_evaluate(sequences, factories, thresholds, progress=not args.no_progress)
+        evaluation = fill_effort_evaluate(sequences, factories, thresholds, progress=not args.no_progress,
+                                          on_sequence=report)
     except KeyboardInterrupt:
         print("interrupted: results.json and the plot were not written", file=sys.stderr)
         return 130

@@ -80,9 +80,11 @@ def fill_effort_sequence(sequence: Sequence, tracker, threshold: float, mode: st
 
 
 def fill_effort_evaluate(sequences: list[Sequence], factories: dict[str, Callable[[], object]],
-                         thresholds: list[float], progress: bool = False) -> EffortEvaluation:
+                         thresholds: list[float], progress: bool = False,
+                         on_sequence: Callable[[Sequence, dict], None] | None = None) -> EffortEvaluation:
     """Lanes ``<tracker>:forward`` and ``<tracker>:two-sided`` for every tracker ``factories[name]()``
-    (built once, re-initialised on every span)."""
+    (built once, re-initialised on every span). ``on_sequence(sequence, {lane: {threshold: EffortRun}})``
+    is called as each sequence finishes."""
     names = [f"{n}:{m}" for n in factories for m in FILL_MODES]
     evaluation = EffortEvaluation(names, list(thresholds))
     evaluation.runs = {n: {t: {} for t in thresholds} for n in names}
@@ -112,6 +114,9 @@ def fill_effort_evaluate(sequences: list[Sequence], factories: dict[str, Callabl
                         per_seq.pop(seq.name, None)
                 continue
             evaluation.sequences.append(seq)
+            if on_sequence is not None:
+                on_sequence(seq, {lane: {t: runs[seq.name] for t, runs in per_t.items()}
+                                  for lane, per_t in evaluation.runs.items()})
     finally:
         bar.close()
     return evaluation
