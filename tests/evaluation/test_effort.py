@@ -160,11 +160,24 @@ def test_interpolation_keyframes_are_the_fewest_possible(seed):
 def test_pause_table_counts_caught_onsets_and_false_alarms():
     scores = [0.9, 0.2, 0.8, 0.4, 0.3, 0.9]
     ious = [0.8, 0.1, 0.9, 0.7, 0.3, 0.2]  # onsets (IoU < 0.5): frames 1, 4, 5
-    rows = {r.threshold: r for r in pause_table(scores, ious, thresholds=(0.25, 0.35, 0.5, 0.95))}
+    rows = {r.threshold: r for r in pause_table([(scores, ious)], thresholds=(0.25, 0.35, 0.5, 0.95), lead=0)}
     assert (rows[0.25].caught, rows[0.25].pauses, rows[0.25].false_alarms) == (1, 1, 0)
     assert (rows[0.35].caught, rows[0.35].pauses, rows[0.35].false_alarms) == (2, 2, 0)
     assert (rows[0.5].caught, rows[0.5].pauses, rows[0.5].false_alarms) == (2, 3, 1)
     assert (rows[0.95].caught, rows[0.95].pauses, rows[0.95].false_alarms) == (3, 6, 3)
     assert rows[0.35].recall == pytest.approx(2 / 3) and rows[0.5].precision == pytest.approx(2 / 3)
-    # F2: 0.35 -> 5*1*(2/3)/(4+2/3) = 0.714; 0.95 -> 5*0.5*1/(2+1) = 0.833: recall weighs more
-    assert choose_threshold(list(rows.values())).threshold == 0.95
+    assert rows[0.5].false_per_100 == pytest.approx(100 / 6)
+    # with a lead of 1 frame, the pause on frame 3 (0.4 < 0.5) comes just before the onset on 4: caught
+    # early, not a false alarm; frame 5's onset cannot be caught by frame 4, which belongs to onset 4
+    lead1 = {r.threshold: r for r in pause_table([(scores, ious)], thresholds=(0.5,), lead=1)}
+    assert (lead1[0.5].caught, lead1[0.5].false_alarms) == (2, 0)
+    # two sequences add up; a lead never reaches into the previous sequence
+    two = pause_table([(scores, ious), ([0.1, 0.9], [0.9, 0.2])], thresholds=(0.5,), lead=1)[0]
+    assert (two.onsets, two.caught, two.pauses, two.false_alarms, two.frames) == (4, 3, 4, 0, 8)
+
+
+def test_the_threshold_rule_takes_the_largest_within_the_false_alarm_budget():
+    rows = pause_table([([0.9] * 97 + [0.55, 0.45, 0.2], [0.9] * 100)], thresholds=(0.3, 0.5, 0.6), lead=0)
+    assert [r.false_alarms for r in rows] == [1, 2, 3]
+    assert choose_threshold(rows).threshold == 0.5  # 2 false alarms per 100 frames is the budget
+    assert choose_threshold(rows, max_false_per_100=0.5).threshold == 0.3  # none fits: the lowest

@@ -3,7 +3,9 @@
 ``results.json``: ``{"protocol": "correct", "iou": [...], "unit": "corrections per 100 judged frames",
 "trackers": {tracker: {"<iou>": {sequence: {"corrections", "frames", "per_100", "corrected_frames"},
 "all": {"corrections", "frames", "per_100"}}}}, "pause": {tracker: [rows]}}``; ``frames`` counts the
-judged frames (after the first, with a ground-truth box), ``corrected_frames`` are 0-based indices.
+judged frames (after the first, with a ground-truth box), ``corrected_frames`` are 0-based indices;
+at IoU 0.5 a tracker's entries also hold ``scores`` and ``ious`` per judged frame (its confidence and the
+IoU before correction), from which the auto-pause table can be recomputed.
 ``pause`` holds the auto-pause calibration of each MemTrack lane at IoU 0.5 (see pause.py).
 """
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 
 from ..atomic import atomic_write_text
 from .effort import INTERP, EffortEvaluation
-from .pause import DRIFT_IOU, choose_threshold, pause_table
+from .pause import DRIFT_IOU, MAX_FALSE_PER_100, PAUSE_LEAD, choose_threshold, pause_table
 
 __all__ = ["ALL_KEY", "effort_json", "format_effort_table", "format_pause_table", "pause_rows",
            "write_effort_json"]
@@ -36,10 +38,8 @@ def pause_rows(evaluation: EffortEvaluation) -> dict[str, list]:
         if tracker == INTERP or not tracker.startswith("memtrack"):
             continue
         runs = [r for r in evaluation.runs[tracker][DRIFT_IOU].values() if r.error is None]
-        scores = [s for r in runs for s in r.scores]
-        ious = [v for r in runs for v in r.ious]
-        if scores:
-            out[tracker] = pause_table(scores, ious)
+        if any(r.scores for r in runs):
+            out[tracker] = pause_table([(r.scores, r.ious) for r in runs])
     return out
 
 
@@ -53,6 +53,9 @@ def effort_json(evaluation: EffortEvaluation, protocol: str = "correct") -> dict
                 if run.error is None:
                     per_seq[name] = {"corrections": run.count, "frames": run.judged, "per_100": _rate(run.rate),
                                      "corrected_frames": run.corrections}
+                    if t == DRIFT_IOU and run.scores:  # what the auto-pause calibration is computed from
+                        per_seq[name]["scores"] = [round(v, 4) for v in run.scores]
+                        per_seq[name]["ious"] = [round(v, 4) for v in run.ious]
             count, frames = evaluation.pooled(tracker, t)
             per_seq[ALL_KEY] = {"corrections": count, "frames": frames, "per_100": _rate(evaluation.rate(tracker, t))}
             per_threshold[f"{t:g}"] = per_seq
@@ -105,11 +108,12 @@ def format_effort_table(evaluation: EffortEvaluation, verbose: bool = False, pro
 def format_pause_table(name: str, rows) -> str:
     """The auto-pause calibration of one lane, with the threshold ``choose_threshold`` picks marked."""
     best = choose_threshold(rows)
-    header = ["conf <", "caught", "onsets", "recall", "pauses", "false", "precision", "F2"]
+    header = ["conf <", "caught", "onsets", "recall", "pauses", "false", "false/100", "precision", "F2"]
     body = []
     for r in rows:
         body.append([f"{r.threshold:.2f}" + (" *" if r is best else ""), str(r.caught), str(r.onsets),
-                     _cell(100 * r.recall) + "%", str(r.pauses), str(r.false_alarms),
+                     _cell(100 * r.recall) + "%", str(r.pauses), str(r.false_alarms), _cell(r.false_per_100),
                      _cell(100 * r.precision) + "%", f"{r.f_beta(2.0):.3f}"])
-    return (f"Auto-pause calibration for {name} (drift onset: IoU < {DRIFT_IOU:g}; * = largest F2)\n"
-            + _grid(header, body))
+    return (f"Auto-pause calibration for {name} (drift onset: IoU < {DRIFT_IOU:g}, caught by a pause on it or "
+            f"up to {PAUSE_LEAD} frames before; * = largest threshold with at most {MAX_FALSE_PER_100:g} false "
+            f"alarms per 100 frames)\n" + _grid(header, body))
