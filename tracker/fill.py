@@ -62,7 +62,8 @@ def merge_passes(first: int, last: int, forward: dict[int, TrackResult], backwar
                  agree_iou: float = AGREE_IOU) -> dict[int, FilledBox]:
     """Merge a forward pass started on keyframe ``first`` and a backward pass started on ``last`` over the
     frames strictly between them (both passes must cover them)."""
-    return {i: merge_frame(i, first, last, forward[i], backward[i], agree_iou) for i in range(first + 1, last)}
+    return {i: merge_frame(i, first, last, forward[i], backward[i], agree_iou)
+            for i in range(first + 1, last)}
 
 
 def fill_between(tracker, read_frame: Callable[[int], np.ndarray], first: int, first_box: Box, last: int,

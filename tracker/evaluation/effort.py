@@ -115,7 +115,7 @@ class EffortRun:
     corrections: list[int] = field(default_factory=list)  # frame indices the annotator corrected
     judged: int = 0  # frames after the first with a ground-truth box
     scores: list[float] = field(default_factory=list)  # per judged frame: the proposal's confidence
-    ious: list[float] = field(default_factory=list)  # per judged frame: IoU of the proposal (before correction)
+    ious: list[float] = field(default_factory=list)  # per judged frame: the proposal's IoU, before correction
     seconds: float = 0.0
     error: str | None = None
 

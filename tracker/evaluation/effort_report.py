@@ -57,7 +57,8 @@ def effort_json(evaluation: EffortEvaluation, protocol: str = "correct") -> dict
                         per_seq[name]["scores"] = [round(v, 4) for v in run.scores]
                         per_seq[name]["ious"] = [round(v, 4) for v in run.ious]
             count, frames = evaluation.pooled(tracker, t)
-            per_seq[ALL_KEY] = {"corrections": count, "frames": frames, "per_100": _rate(evaluation.rate(tracker, t))}
+            per_seq[ALL_KEY] = {"corrections": count, "frames": frames,
+                                "per_100": _rate(evaluation.rate(tracker, t))}
             per_threshold[f"{t:g}"] = per_seq
         trackers[tracker] = per_threshold
     pause = {name: [r.to_json() for r in rows] for name, rows in pause_rows(evaluation).items()}
@@ -84,7 +85,8 @@ def _cell(v: float) -> str:
     return f"{v:.1f}" if math.isfinite(v) else "-"
 
 
-def format_effort_table(evaluation: EffortEvaluation, verbose: bool = False, protocol: str = "Correction") -> str:
+def format_effort_table(evaluation: EffortEvaluation, verbose: bool = False,
+                        protocol: str = "Correction") -> str:
     """Corrections per 100 judged frames: one row per tracker (pooled over sequences), one column per IoU
     threshold; with ``verbose`` one column per sequence too (at each threshold)."""
     frames = sum(1 for s in evaluation.sequences for b in s.groundtruth[1:] if b is not None)

@@ -24,14 +24,17 @@ __all__ = ["interpolation_keyframes", "interpolated_boxes"]
 
 def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Elementwise IoU of boxes a (..., 4) and b (..., 4) in x, y, w, h."""
-    ix = np.clip(np.minimum(a[..., 0] + a[..., 2], b[..., 0] + b[..., 2]) - np.maximum(a[..., 0], b[..., 0]), 0, None)
-    iy = np.clip(np.minimum(a[..., 1] + a[..., 3], b[..., 1] + b[..., 3]) - np.maximum(a[..., 1], b[..., 1]), 0, None)
+    right = np.minimum(a[..., 0] + a[..., 2], b[..., 0] + b[..., 2])
+    bottom = np.minimum(a[..., 1] + a[..., 3], b[..., 1] + b[..., 3])
+    ix = np.clip(right - np.maximum(a[..., 0], b[..., 0]), 0, None)
+    iy = np.clip(bottom - np.maximum(a[..., 1], b[..., 1]), 0, None)
     inter = ix * iy
     union = a[..., 2] * a[..., 3] + b[..., 2] * b[..., 3] - inter
     return np.where(union > 0, inter / np.where(union > 0, union, 1.0), 0.0)
 
 
-def interpolation_keyframes(groundtruth: list[Box | None] | tuple[Box | None, ...], threshold: float) -> list[int]:
+def interpolation_keyframes(groundtruth: list[Box | None] | tuple[Box | None, ...],
+                            threshold: float) -> list[int]:
     """The fewest keyframes (frame indices, ascending, starting with 0) such that linear interpolation
     between them, and the last box held after the last one, has IoU >= ``threshold`` on every frame
     with a ground-truth box. Ties are broken towards earlier keyframes."""
