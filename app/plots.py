@@ -14,7 +14,7 @@ import numpy as np
 
 from tracker.atomic import atomic_write_bytes
 
-__all__ = ["Curve", "plot_curves", "write_evaluation_plots"]
+__all__ = ["Curve", "plot_bars", "plot_curves", "write_effort_plot", "write_evaluation_plots"]
 
 # Distinct on white, and told apart again by dash style after the first eight.
 _COLORS = ["#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
@@ -147,3 +147,90 @@ def write_evaluation_plots(out_dir: str | Path, evaluation) -> list[Path]:
         legend_corner="bottom-right",
     )
     return [success, precision]
+
+
+def plot_bars(path: str | Path, labels: Sequence[str], groups: dict[str, Sequence[float]], title: str,
+              x_label: str, width: int = 900, height: int | None = None) -> Path:
+    """Horizontal grouped bars into a PNG: one row per label (top to bottom in the given order), one bar per
+    group (``groups[name][i]`` is label i's value; NaN draws no bar), each bar with its value written."""
+    app = _qapp()
+    import pyqtgraph as pg
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
+    from PySide6.QtGui import QFont
+    from pyqtgraph.exporters import ImageExporter
+
+    n, k = len(labels), max(1, len(groups))
+    height = height or max(300, 120 + n * (22 * k + 14))
+    widget = pg.PlotWidget(background="w")
+    widget.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+    widget.resize(width, height)
+    widget.show()
+    plot = widget.getPlotItem()
+    plot.setTitle(title, color="k", size="13pt")
+    plot.layout.setRowFixedHeight(0, 40)
+    plot.layout.setContentsMargins(10, 6, 30, 10)
+    font = QFont()
+    font.setPointSize(10)
+    for side in ("bottom", "left"):
+        axis = plot.getAxis(side)
+        axis.setPen(pg.mkPen("k"))
+        axis.setTextPen(pg.mkPen("k"))
+        axis.setStyle(tickFont=font)
+    plot.getAxis("bottom").setLabel(x_label, color="k", **{"font-size": "11pt"})
+    plot.getAxis("bottom").setHeight(50)
+    left = plot.getAxis("left")
+    left.setWidth(10 + 8 * max((len(s) for s in labels), default=4))
+    left.setTicks([[(-float(i), s) for i, s in enumerate(labels)], []])
+    plot.showGrid(x=True, y=False, alpha=0.25)
+    plot.setMouseEnabled(False, False)
+    plot.hideButtons()
+    legend = plot.addLegend(offset=(-10, 10), labelTextColor="k", labelTextSize="10pt",
+                            brush=pg.mkBrush(255, 255, 255, 220), pen=pg.mkPen("#888"))
+    bar_h = 0.8 / k
+    finite = [v for vals in groups.values() for v in vals if np.isfinite(v)]
+    top = max(finite, default=1.0) or 1.0
+    for g, (name, values) in enumerate(groups.items()):
+        vals = np.asarray(values, dtype=float)
+        ys = -np.arange(n) + 0.4 - bar_h * (g + 0.5)  # rows go downwards, and the groups inside a row
+        ok = np.isfinite(vals)
+        color = _COLORS[g % len(_COLORS)]
+        item = pg.BarGraphItem(x0=np.zeros(int(ok.sum())), y=ys[ok], height=bar_h * 0.9, width=vals[ok],
+                               brush=color, pen=pg.mkPen(color))
+        plot.addItem(item)
+        legend.addItem(item, name)
+        for y, v in zip(ys[ok], vals[ok]):
+            text = pg.TextItem(f"{v:.1f}", color="k", anchor=(0, 0.5))
+            text.setFont(font)
+            text.setPos(float(v) + top * 0.01, float(y))
+            plot.addItem(text)
+    plot.setXRange(0.0, top * 1.12, padding=0)
+    plot.setYRange(-n + 0.45, 0.55, padding=0)
+    legend.setZValue(10)
+    app.processEvents()
+
+    exporter = ImageExporter(plot)
+    exporter.parameters()["width"] = width
+    exporter.parameters()["height"] = height
+    image = exporter.export(toBytes=True)
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buffer, "PNG"):
+        raise OSError(f"{path}: could not encode the plot as PNG")
+    buffer.close()
+    widget.close()
+    widget.deleteLater()
+    target = Path(path)
+    atomic_write_bytes(target, bytes(data.data()))
+    return target
+
+
+def write_effort_plot(out_dir: str | Path, evaluation) -> Path:
+    """``out_dir/effort.png``: corrections per 100 frames per tracker (pooled over the sequences), one
+    bar per IoU threshold, for a ``tracker.evaluation.effort.EffortEvaluation``."""
+    groups = {f"IoU {t:g}": [evaluation.rate(name, t) for name in evaluation.trackers]
+              for t in evaluation.thresholds}
+    count = len(evaluation.sequences)
+    return plot_bars(Path(out_dir) / "effort.png", evaluation.trackers, groups,
+                     f"Simulated annotator: corrections per 100 frames ({count} sequence{'s' if count != 1 else ''})",
+                     "corrections per 100 frames (lower is better)")

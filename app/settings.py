@@ -10,7 +10,17 @@ import json
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Mapping
 
-__all__ = ["AppSettings", "SettingsError", "DEVICES", "TRACK_SCOPES", "TRACK_RANGES"]
+from tracker import CORRECTION_STRATEGIES, DEFAULT_CORRECTION_STRATEGY
+
+__all__ = ["AppSettings", "SettingsError", "DEFAULT_PAUSE_THRESHOLD", "DEVICES", "TRACK_SCOPES", "TRACK_RANGES"]
+
+# Auto-pause: a run pauses when a target's confidence falls below this. Calibrated for the default
+# weights of 2026-12-03 with `main.py eval ... --protocol correct` on the validation split (its auto-pause
+# table, rule: the largest threshold with at most 2 false alarms per 100 frames): 0.50 catches 5 of 15
+# drift onsets (up to 3 frames early) with 1.0 false alarm per 100 frames; the former 0.30 caught none.
+# Re-check it whenever the default weights change. (The correction strategy's default lives in
+# tracker.correction.DEFAULT_CORRECTION_STRATEGY.)
+DEFAULT_PAUSE_THRESHOLD = 0.5
 
 DEVICES = ("auto", "cpu", "cuda")
 TRACK_SCOPES = ("selected", "all")
@@ -34,10 +44,13 @@ class AppSettings:
         track_scope / track_range / track_frames: what T and Shift+T track.
         cache_mb: memory for decoded frames.
         moved_iou: after a re-track, a box whose overlap with its old box is below this counts as moved.
+        two_sided_fill: runs to the next keyframe also track back from that keyframe and merge the passes.
+        correction_strategy: what a corrected box (a keyframe a run passes or starts from) does to the
+            tracker's memory, one of tracker.CORRECTION_STRATEGIES.
         shortcuts: action id -> key sequence text, overriding the defaults.
     """
 
-    confidence_threshold: float = 0.3
+    confidence_threshold: float = DEFAULT_PAUSE_THRESHOLD
     auto_pause: bool = True
     device: str = "auto"
     weights: str = ""
@@ -49,6 +62,8 @@ class AppSettings:
     track_frames: int = 50
     cache_mb: int = 512
     moved_iou: float = 0.9
+    correction_strategy: str = DEFAULT_CORRECTION_STRATEGY
+    two_sided_fill: bool = True
     shortcuts: dict[str, str] = field(default_factory=dict, hash=False, compare=True)
 
     def __post_init__(self) -> None:
@@ -64,6 +79,8 @@ class AppSettings:
         need(1 <= self.track_frames <= 1_000_000, "track_frames", "must be a positive frame count")
         need(16 <= self.cache_mb <= 65536, "cache_mb", "must be in 16..65536")
         need(0.0 < self.moved_iou <= 1.0, "moved_iou", "must be in (0, 1]")
+        need(self.correction_strategy in CORRECTION_STRATEGIES, "correction_strategy",
+             f"must be one of {', '.join(CORRECTION_STRATEGIES)}")
         need(isinstance(self.shortcuts, dict) and all(isinstance(k, str) and isinstance(v, str)
                                                       for k, v in self.shortcuts.items()),
              "shortcuts", "must map action ids to key sequences")

@@ -80,7 +80,8 @@ class TrackOps:
                            start=w.displayed_frame, direction=direction,
                            track_ids=self._track_ids(scope or s.track_scope), mode=mode,
                            n_frames=s.track_frames, pause_below=s.confidence_threshold if s.auto_pause else None,
-                           text=text or f"Track {word}", memory_edits=w.store.memory_edits)
+                           text=text or f"Track {word}", memory_edits=w.store.memory_edits,
+                           correction_strategy=s.correction_strategy, two_sided=s.two_sided_fill)
             for t in job.targets:
                 t.start_box.check_inside(w.doc.project.video.width or 10**9, w.doc.project.video.height or 10**9)
         except (PlanError, BoxError) as e:

@@ -4,10 +4,20 @@ thread) and the frame loop that runs it (`JobRunner`, run in the worker thread).
 The job is an immutable snapshot: the worker never reads the live project, so the GUI can keep
 editing other things while a run goes on without locks.
 
-Engine calls, in order: ``initialize`` once per target on the start frame (or, when the engine's
-memory already stands on the start frame after the previous run, ``reseed(mode="update")`` with
-the user's correction instead, which keeps the memory), then ``track_all`` once per frame, and
-``reseed(mode="update")`` on every user keyframe the run passes. After each frame (the seed frame
+Engine calls, in order: ``initialize`` once per target on the start frame (followed, when the start
+box is a user keyframe and the job's correction strategy keeps keyframe slots, by ``reseed`` with that
+strategy, which pins it: ``tracker.start_target``; or, when the engine's memory already stands on the
+start frame after the previous run, ``reseed(mode=strategy)`` with the user's correction instead),
+then ``track_all`` once per frame, and ``reseed(mode=strategy)`` on every user keyframe the run
+passes. The strategy is the job's ``correction_strategy`` (the window's setting; its default is
+``tracker.DEFAULT_CORRECTION_STRATEGY``).
+
+Two-sided fill (``job.two_sided``, runs to the next keyframe): before the run, each target whose range
+ends at a keyframe is tracked backward from that keyframe to the frame after the start (its own
+targets on the same engine, the engine's state saved and restored around it with ``snapshot``);
+then every forward result is merged with the backward one of its frame (``tracker.fill.merge_frame``:
+the pass from the nearer keyframe weighs more, a drifted pass loses). Memory edits apply to the
+forward pass only. After each frame (the seed frame
 included, unless the run resumes there) the object's memory edits for that frame are applied
 (`memory_edits.apply_after_frame`), and what the memory slots then hold is recorded in the
 frame's outcome (`SlotRecord`) for the memory views.
@@ -22,6 +32,8 @@ from typing import Any, Iterator, Mapping
 
 import numpy as np
 
+from tracker import DEFAULT_CORRECTION_STRATEGY, start_target
+from tracker.fill import merge_frame
 from tracker.project import Project
 from tracker.result import TrackResult
 from tracker.types import Box
@@ -75,6 +87,8 @@ class TargetPlan:
     stop: int
     keyframes: Mapping[int, Box] = field(default_factory=dict)
     memory_edits: tuple[MemoryEdit, ...] = ()
+    start_is_keyframe: bool = False  # the start box is the user's, not the tracker's
+    end_keyframe: tuple[int, Box] | None = None  # the keyframe right after ``stop`` (runs to the next keyframe)
 
     def covers(self, frame: int, start: int, direction: int) -> bool:
         return 0 < (frame - start) * direction <= (self.stop - start) * direction
@@ -89,6 +103,8 @@ class TrackingJob:
     pause_below: float | None = None  # auto-pause threshold; None never pauses
     text: str = "Track"
     record: bool = True  # False: a check run (forward/backward comparison) whose boxes are not kept
+    correction_strategy: str = DEFAULT_CORRECTION_STRATEGY  # reseed mode for user keyframes
+    two_sided: bool = False  # also track back from each target's end keyframe and merge (module docstring)
 
     @property
     def stop(self) -> int:
@@ -107,8 +123,8 @@ class TrackingJob:
 
 def plan_job(project: Project, *, video_path: str, frame_count: int, start: int, direction: Direction,
              track_ids: list[int], mode: RangeMode, n_frames: int = 50, pause_below: float | None = None,
-             text: str = "Track", memory_edits: Mapping[int, tuple[MemoryEdit, ...]] | None = None
-             ) -> TrackingJob:
+             text: str = "Track", memory_edits: Mapping[int, tuple[MemoryEdit, ...]] | None = None,
+             correction_strategy: str = DEFAULT_CORRECTION_STRATEGY, two_sided: bool = False) -> TrackingJob:
     """Snapshot what a run needs from the project (and the objects' memory edits). Raises
     PlanError with a user-facing reason."""
     if not track_ids:
@@ -132,6 +148,7 @@ def plan_job(project: Project, *, video_path: str, frame_count: int, start: int,
             problems.append(f"#{tid} has no box on frame {start}")
             continue
         stop = limit
+        end_keyframe = None
         keyframes: dict[int, Box] = {}
         for f in sorted(obj.entries, reverse=d < 0):
             if (f - start) * d <= 0 or (f - stop) * d > 0:
@@ -141,16 +158,19 @@ def plan_job(project: Project, *, video_path: str, frame_count: int, start: int,
                 continue
             if e.box is None or mode is RangeMode.TO_NEXT_KEYFRAME:
                 stop = f - d  # stop before an absent mark, or before the next keyframe
+                end_keyframe = (f, e.box) if e.box is not None else None
                 break
             keyframes[f] = e.box
         if stop != start:
             edits = tuple((memory_edits or {}).get(tid, ()))
-            targets.append(TargetPlan(tid, entry.box, stop, keyframes, edits))
+            targets.append(TargetPlan(tid, entry.box, stop, keyframes, edits, entry.is_keyframe, end_keyframe))
     if not targets:
         reason = "; ".join(problems) if problems else (
             f"nothing to track {'after' if d > 0 else 'before'} frame {start}")
         raise PlanError(reason)
-    return TrackingJob(video_path, start, direction, tuple(targets), pause_below, text)
+    return TrackingJob(video_path, start, direction, tuple(targets), pause_below, text,
+                       correction_strategy=correction_strategy,
+                       two_sided=two_sided and any(t.end_keyframe is not None for t in targets))
 
 
 @dataclass(frozen=True)
@@ -229,11 +249,15 @@ class JobRunner:
             if not resume or tid not in job.track_ids:
                 trk.remove(tid)
         for t in job.targets:
-            if not resume:
+            if not resume and t.start_is_keyframe:
+                start_target(trk, image, t.start_box, job.correction_strategy, target_id=t.track_id,
+                             frame_index=start)
+            elif not resume:
                 trk.initialize(image, t.start_box, target_id=t.track_id, frame_index=start)
             elif self.resume.boxes[t.track_id] != t.start_box:
-                # the user corrected the box where the run stopped: update the memory, keep it
-                trk.reseed(image, t.start_box, mode="update", target_id=t.track_id, frame_index=start)
+                # the user corrected the box where the run stopped: a correction on the resting memory
+                trk.reseed(image, t.start_box, mode=job.correction_strategy, target_id=t.track_id,
+                           frame_index=start)
         boxes = {t.track_id: t.start_box for t in job.targets}
         if resume:
             # the window applied this frame's edits to the resting engine already (memory_ops)
@@ -260,9 +284,52 @@ class JobRunner:
                 records[t.track_id] = record
         return records
 
+    def _backward_passes(self) -> dict[int, dict[int, TrackResult]]:
+        """Per target with an end keyframe: its results tracked back from that keyframe, by frame. The
+        engine's targets are set aside (snapshot) and put back afterwards."""
+        job, trk = self.job, self.tracker
+        d = int(job.direction)
+        plans = {t.track_id: t.end_keyframe for t in job.targets if t.end_keyframe is not None}
+        if not job.two_sided or not plans:
+            return {}
+        saved = trk.snapshot() if hasattr(trk, "snapshot") else None
+        for tid in list(trk.target_ids):
+            trk.remove(tid)
+        passes: dict[int, dict[int, TrackResult]] = {tid: {} for tid in plans}
+        far = max(f * d for f, _ in plans.values()) * d
+        try:
+            for frame, image in iter_frames(self.source, far, job.start + d, -d):
+                if self.cancel.is_set():
+                    break
+                if trk.target_ids:
+                    for tid, r in trk.track_all(image, frame_index=frame).items():
+                        passes[tid][frame] = r
+                for tid, (f, box) in plans.items():
+                    if f == frame:
+                        trk.initialize(image, box, target_id=tid, frame_index=frame)
+        finally:
+            for tid in list(trk.target_ids):
+                trk.remove(tid)
+            if saved is not None:
+                trk.restore(saved)
+        return passes
+
+    def _merged(self, tid: int, frame: int, result: TrackResult, backward: dict[int, dict[int, TrackResult]]
+                ) -> TrackResult:
+        back = backward.get(tid, {}).get(frame)
+        if back is None:
+            return result
+        plan = next(t for t in self.job.targets if t.track_id == tid)
+        merged = merge_frame(frame, self.job.start, plan.end_keyframe[0], result, back)
+        return TrackResult(merged.box, merged.score, result.diagnostics)
+
     def __iter__(self) -> Iterator[FrameOutcome]:
         job, trk = self.job, self.tracker
         d = int(job.direction)
+        backward = self._backward_passes()
+        if self.cancel.is_set():
+            self.reason, self.state = StopReason.CANCELLED, None
+            return
         boxes = self._seed(self.source.read(job.start))
         active = {t.track_id: t for t in job.targets}
         self.reason = StopReason.COMPLETED
@@ -284,10 +351,11 @@ class JobRunner:
             for tid, plan in active.items():
                 box = plan.keyframes.get(frame)
                 if box is not None:
-                    trk.reseed(image, box, mode="update", target_id=tid, frame_index=frame)
+                    trk.reseed(image, box, mode=job.correction_strategy, target_id=tid, frame_index=frame)
                     reseeded.append(tid)
                     boxes[tid] = box
-            tracked = {tid: r for tid, r in results.items() if tid in active and tid not in reseeded}
+            tracked = {tid: self._merged(tid, frame, r, backward) for tid, r in results.items()
+                       if tid in active and tid not in reseeded}
             for tid, r in tracked.items():
                 boxes[tid] = r.box
             memory = self._apply_edits(frame, image, list(active.values()), boxes)

@@ -20,10 +20,10 @@ from .types import Box, BoxError
 from .video import FrameSource, VideoError, open_source
 
 __all__ = [
-    "Box", "BoxError", "CheckpointError", "ConfigError", "DEFAULT_WEIGHTS", "Diagnostics", "FrameSource",
+    "Box", "BoxError", "CORRECTION_STRATEGIES", "CheckpointError", "DEFAULT_CORRECTION_STRATEGY", "ConfigError", "DEFAULT_WEIGHTS", "Diagnostics", "FrameSource",
     "MemTracker", "ModelConfig", "RESEED_MODES", "TrackResult", "TrackerConfig", "TrackerSnapshot",
     "TrackingConfig", "UNTRAINED_WEIGHTS", "VideoError", "load_checkpoint", "load_tracker", "open_source", "resolve_device",
-    "save_checkpoint",
+    "save_checkpoint", "start_target",
 ]
 
 
@@ -31,11 +31,14 @@ __all__ = [
 _LAZY = {
     "CheckpointError": "checkpoint", "DEFAULT_WEIGHTS": "checkpoint", "UNTRAINED_WEIGHTS": "checkpoint",
     "load_checkpoint": "checkpoint", "save_checkpoint": "checkpoint",
+    "CORRECTION_STRATEGIES": "correction", "DEFAULT_CORRECTION_STRATEGY": "correction",
+    "start_target": "correction",
     "MemTracker": "engine", "RESEED_MODES": "engine", "TrackerSnapshot": "engine", "resolve_device": "engine",
 }
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .checkpoint import DEFAULT_WEIGHTS, UNTRAINED_WEIGHTS, CheckpointError, load_checkpoint, save_checkpoint
+    from .correction import CORRECTION_STRATEGIES, DEFAULT_CORRECTION_STRATEGY, start_target
     from .engine import RESEED_MODES, MemTracker, TrackerSnapshot, resolve_device
 
 

@@ -17,6 +17,7 @@ import torch.nn.functional as F
 
 from .backbone import fuse_conv_bn
 from .config import TrackerConfig
+from .correction import CORRECTION_STRATEGIES, CorrectionStrategy, keyframe_slot_cap, strategy
 from .geometry import context_side, cosine_window, crop_cpu, crop_torch, peak_displacement
 from .memory import MemoryState
 from .model import MemTrackNet, NetState
@@ -25,7 +26,7 @@ from .types import Box, BoxError
 
 __all__ = ["MemTracker", "TrackerSnapshot", "RESEED_MODES", "resolve_device"]
 
-RESEED_MODES = ("reset", "update", "retemplate")
+RESEED_MODES = tuple(CORRECTION_STRATEGIES)  # see tracker.correction
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -52,6 +53,7 @@ class _Target:
     slot_sources: list = field(default_factory=list)  # per slot: (frame index, crop) last written, or None
     writes_frozen: bool = False
     frame_index: int = 0
+    keyframe_slots: list = field(default_factory=list)  # slots pinned by corrections, oldest first
 
     @property
     def box(self) -> Box:
@@ -75,7 +77,7 @@ class TrackerSnapshot:
 
 def _copy_target(t: _Target) -> _Target:
     return _Target(t.cx, t.cy, t.w, t.h, t.state.map(torch.clone), t.pending.clone(), t.pending_crop,
-                   list(t.slot_sources), t.writes_frozen, t.frame_index)
+                   list(t.slot_sources), t.writes_frozen, t.frame_index, list(t.keyframe_slots))
 
 
 class MemTracker:
@@ -230,7 +232,7 @@ class MemTracker:
     @torch.inference_mode()
     def reseed(self, frame: np.ndarray, box: Box, mode: str = "update", target_id: int = 0,
                frame_index: int | None = None) -> None:
-        """Apply a user correction on ``frame``.
+        """Apply a user correction on ``frame`` with one of RESEED_MODES (``tracker.correction``).
 
         - ``reset``: start over from ``box`` (new initial template, empty memory, fresh controller).
         - ``update``: move the target to ``box`` and keep the initial template, the memory contents
@@ -238,12 +240,19 @@ class MemTracker:
           slot at the next step (allocation gate 1), so later reads can match it.
         - ``retemplate``: like ``update``, and the corrected appearance also replaces the initial
           template T0 (the part of the final template the memory cannot gate away).
+        - ``restart``: new T0 and a fresh controller from the box, the memory kept (the box is written
+          into it as in ``update``).
+        - ``keyframe`` / ``restart-keyframe``: ``update`` / ``restart``, but the box goes at once into a
+          pinned keyframe slot instead (the oldest keyframe slot is recycled past half the slots).
+        - ``reset-keyframe``: start over, keeping only the pinned slots (earlier keyframes, user pins),
+          and pin the box into a keyframe slot.
         """
-        if mode not in RESEED_MODES:
-            raise ValueError(f"reseed mode must be one of {RESEED_MODES}, not {mode!r}")
-        if mode == "reset" or target_id not in self._targets:
+        chosen = strategy(mode)
+        if chosen.is_reset or target_id not in self._targets:
             index = 0 if frame_index is None else frame_index
             self.initialize(frame, box, target_id, index)
+            if chosen.keyframe_slot:
+                self.reseed(frame, box, mode, target_id, index)
             return
         frame = self._check_frame(frame)
         self._check_box(box, frame)
@@ -252,20 +261,67 @@ class MemTracker:
         self._uploaded = None
         template, crops = self._exemplars(frame, [(cx, cy, box.w, box.h)])
         self._uploaded = None
+        crop = crops[0] if crops is not None else None
+        index = t.frame_index if frame_index is None else frame_index
+        template0 = template if chosen.template0 else t.state.template0  # (1, C, K, K)
+        if chosen.controller:
+            h, c = self.net.initial_state(template0)  # (1, U), (1, U)
+        else:
+            h, c = t.state.h, t.state.c
+        mem = self._corrected_memory(t, chosen, template, crop, index)
+        t.state = NetState(template0, h, c, mem)
+        t.cx, t.cy, t.w, t.h = cx, cy, box.w, box.h
+        t.pending = template
+        t.pending_crop = crop
+        t.frame_index = index
+
+    def _corrected_memory(self, t: _Target, chosen: CorrectionStrategy, template: torch.Tensor,
+                          crop: np.ndarray | None, index: int) -> MemoryState:
+        """The memory after a correction whose appearance is ``template`` (1, C, K, K)."""
         mem = t.state.memory
+        n = mem.usage.shape[-1]
+        if chosen.memory != "keep":
+            fresh = self.net.init_state(template).memory
+            keep = mem.pinned if chosen.memory == "pinned" else torch.zeros_like(mem.pinned)  # (1, N)
+            kept = keep[:, :, None, None, None]  # (1, N, 1, 1, 1)
+            mem = fresh.replace(memory=torch.where(kept, mem.memory, fresh.memory),
+                                usage=torch.where(keep, mem.usage, torch.zeros_like(fresh.usage)),
+                                pinned=keep.clone())
+            for j in range(n):
+                if not bool(keep[0, j]):
+                    t.slot_sources[j] = None
+            t.keyframe_slots = [j for j in t.keyframe_slots if bool(keep[0, j])]
+        slot = self._keyframe_slot(t, mem) if chosen.keyframe_slot else None
+        if slot is not None:
+            # written now and pinned; the next step writes nothing (the box is already stored)
+            memory = mem.memory.clone()
+            memory[0, slot] = template[0]
+            pinned = mem.pinned.clone()
+            pinned[0, slot] = True
+            usage = mem.usage.clone()
+            usage[0, slot] = 1.0
+            t.keyframe_slots.append(slot)
+            t.slot_sources[slot] = (index, crop)
+            return mem.replace(memory=memory, pinned=pinned, usage=usage,
+                               write_weights=torch.zeros_like(mem.write_weights),
+                               gates=torch.zeros_like(mem.gates))
         usage = mem.usage.masked_fill(mem.pinned, float("inf"))  # (1, N)
-        alloc = F.one_hot(usage.argmin(-1), usage.shape[-1]).to(usage.dtype)  # (1, N)
+        alloc = F.one_hot(usage.argmin(-1), n).to(usage.dtype)  # (1, N)
         gates = torch.tensor([[0.0, 0.0, 1.0]], device=self.device, dtype=usage.dtype)  # (1, 3)
         # count the scheduled write as usage, as every step does (spec 6.4: u += w^w_next), so the
         # slot holding the correction is not the next one allocated and overwritten
-        mem = mem.replace(write_weights=alloc, gates=gates, usage=mem.usage + alloc)
-        template0 = template if mode == "retemplate" else t.state.template0
-        t.state = NetState(template0, t.state.h, t.state.c, mem)
-        t.cx, t.cy, t.w, t.h = cx, cy, box.w, box.h
-        t.pending = template
-        t.pending_crop = crops[0] if crops is not None else None
-        if frame_index is not None:
-            t.frame_index = frame_index
+        return mem.replace(write_weights=alloc, gates=gates, usage=mem.usage + alloc)
+
+    def _keyframe_slot(self, t: _Target, mem: MemoryState) -> int | None:
+        """The slot a new keyframe goes into: the least-used unpinned one while fewer than the cap are
+        keyframes, else the oldest keyframe slot (recycled). None when every slot is pinned by the user."""
+        slots = self.config.model.memory_slots
+        if len(t.keyframe_slots) >= keyframe_slot_cap(slots):
+            return t.keyframe_slots.pop(0)
+        usage = mem.usage[0].masked_fill(mem.pinned[0], float("inf"))  # (N,)
+        if bool(torch.isinf(usage).all()):
+            return t.keyframe_slots.pop(0) if t.keyframe_slots else None
+        return int(usage.argmin())
 
     def snapshot(self) -> TrackerSnapshot:
         """A copy of the complete state (all targets); cheap, stays on the tracker's device."""
@@ -277,14 +333,15 @@ class MemTracker:
     # ------------------------------------------------------------------ memory editing
 
     def memory_slots(self, target_id: int = 0) -> list[dict]:
-        """Per slot: usage, pinned flag, and the frame index and image crop last written into it."""
+        """Per slot: usage, pinned flag, whether a correction pinned it (keyframe), and the frame index
+        and image crop last written into it."""
         t = self._target(target_id)
         usage = t.state.memory.usage[0].float().cpu().numpy()
         pinned = t.state.memory.pinned[0].cpu().numpy()
         out = []
         for j in range(len(usage)):
             src = t.slot_sources[j]
-            out.append({"usage": float(usage[j]), "pinned": bool(pinned[j]),
+            out.append({"usage": float(usage[j]), "pinned": bool(pinned[j]), "keyframe": j in t.keyframe_slots,
                         "frame": None if src is None else src[0], "crop": None if src is None else src[1]})
         return out
 
@@ -294,6 +351,8 @@ class MemTracker:
         self._check_slot(slot)
         flags = t.state.memory.pinned.clone()
         flags[0, slot] = pinned
+        if not pinned and slot in t.keyframe_slots:
+            t.keyframe_slots.remove(slot)  # an unpinned keyframe is an ordinary slot again
         t.state = NetState(t.state.template0, t.state.h, t.state.c, t.state.memory.replace(pinned=flags))
 
     def evict_slot(self, slot: int, target_id: int = 0) -> None:
@@ -310,6 +369,8 @@ class MemTracker:
         t.state = NetState(t.state.template0, t.state.h, t.state.c,
                            mem.replace(memory=memory, usage=usage, pinned=pinned))
         t.slot_sources[slot] = None
+        if slot in t.keyframe_slots:
+            t.keyframe_slots.remove(slot)
 
     def set_writes_frozen(self, frozen: bool, target_id: int = 0) -> None:
         """While frozen, no memory write happens (e.g. during an occlusion); reads go on."""

@@ -13,9 +13,14 @@ from pathlib import Path
 from app.cli import CommandError
 
 NAME = "eval"
-HELP = "evaluate trackers on an OTB / GOT-10k / LaSOT dataset (success, precision, fps, plots)"
+HELP = ("evaluate trackers on an OTB / GOT-10k / LaSOT dataset (success, precision, fps, plots), or the "
+        "annotation effort of a simulated annotator (--protocol correct)")
 
 ALL_TRACKERS = ("memtrack", "csrt", "kcf", "mil", "nano", "vit")
+# --protocol correct: MemTrack under each correction strategy (memtrack:STRATEGY), the baselines
+# re-created at each correction, and keyframes with linear interpolation alone.
+CORRECT_TRACKERS = ("memtrack", "csrt", "nano", "interp")
+PROTOCOLS = ("ope", "correct", "fill")
 # Named on request only: MemTrack with the same weights and its memory switched off (scores with T0).
 EXTRA_TRACKERS = ("memtrack-nomem",)
 
@@ -30,7 +35,22 @@ metrics (OTB one-pass evaluation; frame 1 counts, with the ground-truth box it w
             ground truth and the frames in between count as IoU 0
 frames whose ground truth marks the target absent (NaN or zero size) are not scored.
 outputs: OUT/results.json, OUT/success.png, OUT/precision.png, OUT/<tracker>/<sequence>.txt
-(0-based x,y,w,h per frame; nan,nan,nan,nan where restart mode had no prediction)."""
+(0-based x,y,w,h per frame; nan,nan,nan,nan where restart mode had no prediction).
+
+--protocol correct (annotation effort): a simulated annotator draws frame 1 from the ground truth; on
+every later frame whose proposed box has IoU < the threshold with the truth, it replaces the box with the
+truth (one correction) and the tracker takes it: memtrack:STRATEGY re-seeds with that correction strategy
+(--strategies, default all), OpenCV trackers are re-created on the box. Frames whose truth marks the
+target absent are not judged (the tracker keeps running). interp: the fewest keyframes with which linear
+interpolation alone keeps every frame at or above the threshold (exact). Reported: corrections per 100
+judged frames (pooled over sequences, and per sequence with -v); OUT/results.json, OUT/effort.png, and
+the auto-pause calibration (confidence thresholds against drift onsets, IoU 0.5) of each MemTrack lane.
+
+--protocol fill (keyframes, then fill): the annotator draws the first and last frames with the target,
+fills each span between keyframes with the tracker, draws the span's worst frame if it is below the
+threshold and fills the halves again, until every frame passes. TRACKER:forward fills by tracking from
+the span's first keyframe, TRACKER:two-sided also tracks back from its last one and merges the passes
+(tracker/fill.py). Trackers: memtrack (default) and the OpenCV ones. Same outputs as --protocol correct."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,9 +59,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dataset", help="dataset folder (or one sequence folder)")
     parser.add_argument("--format", default="auto", choices=["auto", "otb", "got10k", "lasot"],
                         help="dataset layout (default: detected)")
-    parser.add_argument("--trackers", default=",".join(ALL_TRACKERS),
+    parser.add_argument("--protocol", default="ope", choices=PROTOCOLS,
+                        help="ope: one-pass evaluation (default); correct: a simulated annotator corrects the "
+                             "tracker and corrections per 100 frames are counted")
+    parser.add_argument("--trackers",
                         help=f"comma-separated trackers among {', '.join(ALL_TRACKERS)} (default: all), "
-                             "or memtrack-nomem: the same weights with the memory switched off")
+                             "or memtrack-nomem: the same weights with the memory switched off; with "
+                             f"--protocol correct also interp and memtrack:STRATEGY (default: "
+                             f"{','.join(CORRECT_TRACKERS)})")
+    parser.add_argument("--iou", default="0.5,0.7", metavar="T,T",
+                        help="--protocol correct: IoU thresholds below which the annotator corrects (default 0.5,0.7)")
+    parser.add_argument("--strategies", metavar="A,B",
+                        help="--protocol correct: MemTrack correction strategies for 'memtrack' (default: all)")
     parser.add_argument("--weights", metavar="FILE", help="MemTrack checkpoint (default: the bundled one)")
     parser.add_argument("--device", default="auto", help="MemTrack device: auto, cpu, cuda (default: auto)")
     parser.add_argument("--sequences", metavar="A,B", help="evaluate only these sequences")
@@ -105,22 +134,23 @@ def _build_trackers(args: argparse.Namespace, names: list[str]) -> tuple[dict, l
     return trackers, skipped
 
 
-def run(args: argparse.Namespace) -> int:
-    from tracker.evaluation import (
-        DatasetError,
-        evaluate,
-        format_table,
-        load_dataset,
-        write_results_json,
-        write_sequence_files,
-    )
+def _set_threads(args: argparse.Namespace, memtrack: bool) -> None:
+    if args.threads is None:
+        return
+    if args.threads < 1:
+        raise CommandError("--threads must be at least 1")
+    import cv2
 
-    names = _names(args.trackers, "trackers")
-    unknown = [n for n in names if n not in ALL_TRACKERS + EXTRA_TRACKERS]
-    if unknown:
-        raise CommandError(f"unknown tracker {', '.join(unknown)}; choose among {', '.join(ALL_TRACKERS)}")
-    if args.weights and not Path(args.weights).is_file():
-        raise CommandError(f"{args.weights}: no such weights file")
+    cv2.setNumThreads(args.threads)
+    if memtrack:
+        import torch
+
+        torch.set_num_threads(args.threads)
+
+
+def _load_sequences(args: argparse.Namespace) -> list:
+    from tracker.evaluation import DatasetError, load_dataset
+
     wanted = _names(args.sequences, "sequences") if args.sequences else None
     try:
         sequences, problems = load_dataset(args.dataset, args.format, wanted)
@@ -133,17 +163,187 @@ def run(args: argparse.Namespace) -> int:
             print(f"note: {s.name}: {s.note}", file=sys.stderr)
     if not sequences:
         raise CommandError(f"{args.dataset}: no sequence could be loaded")
+    return sequences
 
-    if args.threads is not None:
-        if args.threads < 1:
-            raise CommandError("--threads must be at least 1")
-        import cv2
 
-        cv2.setNumThreads(args.threads)
-        if "memtrack" in names:
-            import torch
+def _thresholds(text: str) -> list[float]:
+    values = []
+    for part in _names(text, "iou"):
+        try:
+            v = float(part)
+        except ValueError:
+            raise CommandError(f"--iou: {part!r} is not a number") from None
+        if not 0.0 < v <= 1.0:
+            raise CommandError(f"--iou: {part} must be in (0, 1]")
+        values.append(v)
+    return values
 
-            torch.set_num_threads(args.threads)
+
+def _correct_lanes(args: argparse.Namespace) -> list[str]:
+    """The lane names of --protocol correct: 'memtrack' expands to memtrack:STRATEGY."""
+    from tracker import CORRECTION_STRATEGIES
+
+    strategies = _names(args.strategies, "strategies") if args.strategies else list(CORRECTION_STRATEGIES)
+    bad = [s for s in strategies if s not in CORRECTION_STRATEGIES]
+    if bad:
+        raise CommandError(f"unknown correction strategy {', '.join(bad)}; choose among "
+                           f"{', '.join(CORRECTION_STRATEGIES)}")
+    lanes = []
+    for name in _names(args.trackers or ",".join(CORRECT_TRACKERS), "trackers"):
+        if name == "memtrack":
+            lanes.extend(f"memtrack:{s}" for s in strategies)
+        elif name.startswith("memtrack:"):
+            if name.split(":", 1)[1] not in CORRECTION_STRATEGIES:
+                raise CommandError(f"unknown correction strategy in {name}; choose among "
+                                   f"{', '.join(CORRECTION_STRATEGIES)}")
+            lanes.append(name)
+        elif name in ALL_TRACKERS + ("interp",):
+            lanes.append(name)
+        else:
+            raise CommandError(f"unknown tracker {name} for --protocol correct; choose among "
+                               f"{', '.join(ALL_TRACKERS)}, interp, memtrack:STRATEGY")
+    if len(set(lanes)) != len(lanes):
+        raise CommandError("--trackers names a tracker twice")
+    return lanes
+
+
+def run_correct(args: argparse.Namespace) -> int:
+    """--protocol correct: the simulated annotator (tracker.evaluation.effort)."""
+    from tracker.evaluation import TrackerUnavailable, make_baseline
+    from tracker.evaluation.effort import INTERP, MemTrackCorrector, RestartCorrector, effort_evaluate
+    from tracker.evaluation.effort_report import (
+        format_effort_table,
+        format_pause_table,
+        pause_rows,
+        write_effort_json,
+    )
+
+    if args.restart:
+        raise CommandError("--restart is for --protocol ope; the correction protocol restarts at every correction")
+    thresholds = _thresholds(args.iou)
+    lanes = _correct_lanes(args)
+    if args.weights and not Path(args.weights).is_file():
+        raise CommandError(f"{args.weights}: no such weights file")
+    sequences = _load_sequences(args)
+    _set_threads(args, any(n.startswith("memtrack") for n in lanes))
+
+    factories = {}
+    for name in lanes:
+        if name == INTERP:
+            continue
+        try:
+            if name.startswith("memtrack:"):
+                strategy = name.split(":", 1)[1]
+                _memtrack(args)  # fail now (and once) when the weights cannot be loaded
+                factories[name] = lambda s=strategy: MemTrackCorrector(_memtrack(args), s)
+            else:
+                baseline = make_baseline(name, nano_dir=args.nano_dir, vit_model=args.vit_model)
+                print(f"{name}: {baseline.describe()}", file=sys.stderr)
+                factories[name] = lambda n=name: RestartCorrector(
+                    make_baseline(n, nano_dir=args.nano_dir, vit_model=args.vit_model))
+        except TrackerUnavailable as e:
+            print(f"warning: {e}; skipped", file=sys.stderr)
+    if not factories and INTERP not in lanes:
+        raise CommandError("no tracker could be built")
+    try:
+        evaluation = effort_evaluate(sequences, factories, thresholds, interp=INTERP in lanes,
+                                     progress=not args.no_progress)
+    except KeyboardInterrupt:
+        print("interrupted: results.json and the plot were not written", file=sys.stderr)
+        return 130
+    for p in evaluation.problems:
+        print(f"warning: {p}", file=sys.stderr)
+    if not evaluation.sequences:
+        raise CommandError("no sequence was evaluated")
+    order = [n for n in lanes if n in evaluation.trackers]
+    evaluation.trackers = order
+    print(format_effort_table(evaluation, verbose=args.verbose))
+    from tracker import DEFAULT_CORRECTION_STRATEGY
+
+    calibrations = pause_rows(evaluation)
+    default_lane = f"memtrack:{DEFAULT_CORRECTION_STRATEGY}"
+    shown = list(calibrations) if args.verbose else [default_lane if default_lane in calibrations
+                                                     else next(iter(calibrations), None)]
+    for name in filter(None, shown):
+        print()
+        print(format_pause_table(name, calibrations[name]))
+    out = Path(args.out)
+    written = [write_effort_json(out, evaluation)]
+    from app.plots import write_effort_plot
+
+    written.append(write_effort_plot(out, evaluation))
+    print(f"wrote {', '.join(str(p) for p in written)}")
+    return 0
+
+
+def run_fill(args: argparse.Namespace) -> int:
+    """--protocol fill: keyframes, then two-sided or forward fill (tracker.evaluation.fill_effort)."""
+    from tracker.evaluation import TrackerUnavailable, make_baseline
+    from tracker.evaluation.effort_report import format_effort_table, write_effort_json
+    from tracker.evaluation.fill_effort import fill_effort_evaluate
+
+    if args.restart:
+        raise CommandError("--restart is for --protocol ope")
+    thresholds = _thresholds(args.iou)
+    names = _names(args.trackers or "memtrack", "trackers")
+    unknown = [n for n in names if n not in ALL_TRACKERS]
+    if unknown:
+        raise CommandError(f"unknown tracker {', '.join(unknown)} for --protocol fill; choose among "
+                           f"{', '.join(ALL_TRACKERS)}")
+    if args.weights and not Path(args.weights).is_file():
+        raise CommandError(f"{args.weights}: no such weights file")
+    sequences = _load_sequences(args)
+    _set_threads(args, "memtrack" in names)
+    factories = {}
+    for name in names:
+        try:
+            if name == "memtrack":
+                factories[name] = (lambda t=_memtrack(args): t)
+            else:
+                factories[name] = (lambda t=make_baseline(name, nano_dir=args.nano_dir, vit_model=args.vit_model): t)
+        except TrackerUnavailable as e:
+            print(f"warning: {e}; skipped", file=sys.stderr)
+    if not factories:
+        raise CommandError("no tracker could be built")
+    def report(seq, runs) -> None:  # a line per finished sequence: a long run shows where it is
+        cells = [f"{lane} @{t:g}: {run.count}" for lane, per_t in runs.items() for t, run in per_t.items()]
+        print(f"{seq.name} ({len(seq)} frames): corrections {', '.join(cells)}", file=sys.stderr, flush=True)
+
+    try:
+        evaluation = fill_effort_evaluate(sequences, factories, thresholds, progress=not args.no_progress,
+                                          on_sequence=report)
+    except KeyboardInterrupt:
+        print("interrupted: results.json and the plot were not written", file=sys.stderr)
+        return 130
+    for p in evaluation.problems:
+        print(f"warning: {p}", file=sys.stderr)
+    if not evaluation.sequences:
+        raise CommandError("no sequence was evaluated")
+    print(format_effort_table(evaluation, verbose=args.verbose, protocol="Keyframe-and-fill"))
+    out = Path(args.out)
+    doc_path = write_effort_json(out, evaluation, protocol="fill")
+    from app.plots import write_effort_plot
+
+    plot = write_effort_plot(out, evaluation)
+    print(f"wrote {doc_path}, {plot}")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.protocol == "correct":
+        return run_correct(args)
+    if args.protocol == "fill":
+        return run_fill(args)
+    from tracker.evaluation import evaluate, format_table, write_results_json, write_sequence_files
+
+    names = _names(args.trackers or ",".join(ALL_TRACKERS), "trackers")
+    unknown = [n for n in names if n not in ALL_TRACKERS + EXTRA_TRACKERS]
+    if unknown:
+        raise CommandError(f"unknown tracker {', '.join(unknown)}; choose among {', '.join(ALL_TRACKERS)}")
+    if args.weights and not Path(args.weights).is_file():
+        raise CommandError(f"{args.weights}: no such weights file")
+    sequences = _load_sequences(args)
+    _set_threads(args, any(n.startswith("memtrack") for n in names))
     trackers, skipped = _build_trackers(args, names)
     for line in skipped:
         print(f"warning: {line}", file=sys.stderr)

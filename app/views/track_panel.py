@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from tracker import CORRECTION_STRATEGIES, DEFAULT_CORRECTION_STRATEGY
+
 __all__ = ["TrackPanel"]
 
 RANGES = (("end", "to the end"), ("next_keyframe", "to the next keyframe"), ("frames", "for N frames"))
@@ -11,7 +13,7 @@ RANGES = (("end", "to the end"), ("next_keyframe", "to the next keyframe"), ("fr
 
 class TrackPanel(QtWidgets.QWidget):
     """Signals: options_changed(dict) with keys track_scope, track_range, track_frames, follow,
-    auto_pause, confidence_threshold (the AppSettings fields it edits)."""
+    auto_pause, confidence_threshold, correction_strategy, two_sided_fill (the AppSettings fields it edits)."""
 
     options_changed = QtCore.Signal(dict)
 
@@ -31,8 +33,18 @@ class TrackPanel(QtWidgets.QWidget):
         self.threshold.setRange(0.0, 1.0)
         self.threshold.setSingleStep(0.05)
         self.threshold.setDecimals(2)
+        self.strategy_combo = QtWidgets.QComboBox()
+        for name, strategy in CORRECTION_STRATEGIES.items():
+            label = name + (" (default)" if name == DEFAULT_CORRECTION_STRATEGY else "")
+            self.strategy_combo.addItem(label, name)
+            self.strategy_combo.setItemData(self.strategy_combo.count() - 1, strategy.summary,
+                                            QtCore.Qt.ItemDataRole.ToolTipRole)
+        self.strategy_combo.setToolTip("What a corrected box (a keyframe) does to the tracker's memory "
+                                       "when a run starts from it or passes it")
+        self.two_sided = QtWidgets.QCheckBox("Fill from both ends (runs to the next keyframe)")
+        self.two_sided.setToolTip("Also track back from the next keyframe and merge the two passes frame by frame")
         for w in (self.scope_selected, self.scope_all, self.range_combo, self.frames_spin, self.follow,
-                  self.auto_pause, self.threshold):
+                  self.auto_pause, self.threshold, self.strategy_combo, self.two_sided):
             w.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
         self.buttons = QtWidgets.QGridLayout()
         self.progress = QtWidgets.QProgressBar()
@@ -52,6 +64,7 @@ class TrackPanel(QtWidgets.QWidget):
         how_far.addWidget(self.range_combo, 1)
         how_far.addWidget(self.frames_spin)
         form.addRow("Range:", how_far)
+        form.addRow("Corrections:", self.strategy_combo)
         pause = QtWidgets.QHBoxLayout()
         pause.addWidget(self.auto_pause)
         pause.addWidget(self.threshold)
@@ -60,6 +73,7 @@ class TrackPanel(QtWidgets.QWidget):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(form)
         layout.addWidget(self.follow)
+        layout.addWidget(self.two_sided)
         layout.addLayout(pause)
         layout.addLayout(self.buttons)
         layout.addWidget(self.progress)
@@ -72,6 +86,8 @@ class TrackPanel(QtWidgets.QWidget):
         self.follow.toggled.connect(self._emit)
         self.auto_pause.toggled.connect(self._emit)
         self.threshold.valueChanged.connect(self._emit)
+        self.strategy_combo.currentIndexChanged.connect(self._emit)
+        self.two_sided.toggled.connect(self._emit)
         self._loading = False
 
     def add_action_buttons(self, actions: list[list[QtGui.QAction]]) -> None:
@@ -95,6 +111,8 @@ class TrackPanel(QtWidgets.QWidget):
             self.follow.setChecked(options["follow"])
             self.auto_pause.setChecked(options["auto_pause"])
             self.threshold.setValue(options["confidence_threshold"])
+            self.strategy_combo.setCurrentIndex(list(CORRECTION_STRATEGIES).index(options["correction_strategy"]))
+            self.two_sided.setChecked(options["two_sided_fill"])
             self.frames_spin.setEnabled(options["track_range"] == "frames")
         finally:
             self._loading = False
@@ -107,6 +125,8 @@ class TrackPanel(QtWidgets.QWidget):
             "follow": self.follow.isChecked(),
             "auto_pause": self.auto_pause.isChecked(),
             "confidence_threshold": round(self.threshold.value(), 2),
+            "correction_strategy": self.strategy_combo.currentData(),
+            "two_sided_fill": self.two_sided.isChecked(),
         }
 
     def _emit(self, *_args) -> None:

@@ -10,6 +10,7 @@ from app.tracking_job import (Direction, JobRunner, PlanError, RangeMode, StopRe
                               iter_frames, plan_job)
 from app_fakes import FakeTracker, moving_square_frames
 from tracker.project import BoxEntry, Project, Provenance, TrackObject, VideoRef
+from tracker.result import TrackResult
 from tracker.types import Box
 
 
@@ -70,7 +71,7 @@ def test_runner_initializes_tracks_and_reseeds_on_keyframes():
     frames, boxes = moving_square_frames(n=20)
     p = project_with({0: BoxEntry(Box(*boxes[0]), KF), 10: BoxEntry(Box(*boxes[10]), KF)}, n=20)
     job = plan_job(p, video_path="/v", frame_count=20, start=0, direction=Direction.FORWARD, track_ids=[1],
-                   mode=RangeMode.TO_END)
+                   mode=RangeMode.TO_END, correction_strategy="update")
     trk = FakeTracker()
     runner = JobRunner(job, trk, ListSource(frames), threading.Event())
     outcomes = list(runner)
@@ -85,6 +86,29 @@ def test_runner_initializes_tracks_and_reseeds_on_keyframes():
             assert o.results[1].box.iou(Box(*boxes[o.frame])) > 0.8
         assert not o.image.flags.writeable
     assert runner.state.frame == 19
+
+
+@pytest.mark.parametrize("strategy", ["reset", "reset-keyframe"])
+def test_runner_uses_the_jobs_correction_strategy_and_pins_a_user_start_box_for_keyframe_strategies(strategy):
+    frames, boxes = moving_square_frames(n=20)
+    p = project_with({0: BoxEntry(Box(*boxes[0]), KF), 10: BoxEntry(Box(*boxes[10]), KF),
+                      14: BoxEntry(Box(*boxes[14]), Provenance.TRACKED)}, n=20)
+    job = plan_job(p, video_path="/v", frame_count=20, start=0, direction=Direction.FORWARD, track_ids=[1],
+                   mode=RangeMode.TO_END, correction_strategy=strategy)
+    assert job.correction_strategy == strategy and job.targets[0].start_is_keyframe
+    trk = FakeTracker()
+    list(JobRunner(job, trk, ListSource(frames), threading.Event()))
+    reseeds = [c for c in trk.calls if c[0] == "reseed"]
+    pinned_start = [("reseed", 1, 0, Box(*boxes[0]), strategy)] if strategy == "reset-keyframe" else []
+    assert trk.calls[0][0] == "initialize"
+    assert reseeds == pinned_start + [("reseed", 1, 10, Box(*boxes[10]), strategy)]
+    # a run from a tracked box starts the tracker without treating that box as a keyframe
+    trk.calls.clear()
+    job = plan_job(p, video_path="/v", frame_count=20, start=14, direction=Direction.FORWARD, track_ids=[1],
+                   mode=RangeMode.FRAMES, n_frames=2, correction_strategy=strategy)
+    assert not job.targets[0].start_is_keyframe
+    list(JobRunner(job, trk, ListSource(frames), threading.Event()))
+    assert "reseed" not in trk.call_names()
 
 
 def test_runner_pauses_below_threshold_and_resume_reseeds_instead_of_initialize():
@@ -150,3 +174,41 @@ def test_backward_frames_are_read_in_forward_blocks():
     assert src.reads[:40] == list(range(60, 100))  # one forward block of 40 frames first
     assert [int(img[0, 0, 0]) for _, img in iter_frames(ListSource(frames), 5, 2, -1)] == [5, 4, 3, 2]
     assert TrackerState(1, Direction.FORWARD, {}).frame == 1
+
+
+def test_two_sided_run_to_the_next_keyframe_merges_a_backward_pass_and_keeps_the_engine_state():
+    frames, boxes = moving_square_frames(n=20)
+    p = project_with({0: BoxEntry(Box(*boxes[0]), KF), 12: BoxEntry(Box(*boxes[12]), KF)}, n=20)
+    job = plan_job(p, video_path="/v", frame_count=20, start=0, direction=Direction.FORWARD, track_ids=[1],
+                   mode=RangeMode.TO_NEXT_KEYFRAME, two_sided=True)
+    assert job.two_sided and job.targets[0].end_keyframe == (12, Box(*boxes[12])) and job.targets[0].stop == 11
+
+    class Drifting(FakeTracker):
+        """Adds 1 px to the right per tracked frame since its initialisation, so both passes drift."""
+
+        def track_all(self, frame, frame_index=None):
+            out = super().track_all(frame, frame_index)
+            for tid, r in out.items():
+                t = self._targets[tid]
+                t["drift"] = t.get("drift", 0) + 3.0
+                out[tid] = TrackResult(Box(r.box.x + t["drift"], r.box.y, r.box.w, r.box.h), 0.9)
+            return out
+
+    trk = Drifting()
+    source = ListSource(frames)
+    outcomes = list(JobRunner(job, trk, source, threading.Event()))
+    assert [o.frame for o in outcomes] == list(range(1, 12))
+    names = trk.call_names()
+    # the backward pass first: initialised on the keyframe, tracked 11..1, removed; then the forward run
+    assert trk.calls[0] == ("initialize", 1, 12, Box(*boxes[12]))
+    assert [c[1] for c in trk.calls if c[0] == "track_all"][:11] == list(range(11, 0, -1))
+    assert names[names.index("initialize", 1) - 1] == "remove"
+    err = {o.frame: abs(o.results[1].box.x - boxes[o.frame][0]) for o in outcomes}
+    # forward alone drifts 3 px per frame (33 px by frame 11); merged, the frames near 12 follow the
+    # backward pass, so no frame is as far off as forward alone
+    assert err[11] < 10 and max(err.values()) < 30
+    one_sided = plan_job(p, video_path="/v", frame_count=20, start=0, direction=Direction.FORWARD,
+                         track_ids=[1], mode=RangeMode.TO_NEXT_KEYFRAME)
+    assert not one_sided.two_sided
+    assert not plan_job(p, video_path="/v", frame_count=20, start=0, direction=Direction.FORWARD, track_ids=[1],
+                        mode=RangeMode.TO_END, two_sided=True).two_sided  # no end keyframe: nothing to merge

@@ -170,3 +170,31 @@ def test_a_frame_of_another_size_stops_tracking_with_its_one_line(qtbot, make_wi
     assert prompts.error_details == [f"{folder / '003.png'}: image is 160x100 but 000.png is 160x120; all frames "
                                      "of a folder must have one size"]
     assert sorted(w.store.project.objects[1].entries) == [0, 1, 2]  # the frames before it are kept
+
+
+def test_correction_strategy_setting_offers_every_strategy_persists_and_drives_the_reseed(
+        qtbot, make_window, square_video):
+    from tracker import CORRECTION_STRATEGIES, DEFAULT_CORRECTION_STRATEGY
+
+    path, truth = square_video
+    trk = FakeTracker(scores={8: 0.05})
+    w = opened(qtbot, make_window, path, trk)
+    combo = w.track_panel.strategy_combo
+    assert [combo.itemData(i) for i in range(combo.count())] == list(CORRECTION_STRATEGIES)
+    assert w.settings.correction_strategy == DEFAULT_CORRECTION_STRATEGY == combo.currentData()
+    other = next(n for n in CORRECTION_STRATEGIES if n != DEFAULT_CORRECTION_STRATEGY)
+    combo.setCurrentIndex(list(CORRECTION_STRATEGIES).index(other))
+    assert w.settings.correction_strategy == other
+    w.update_settings(confidence_threshold=0.3, auto_pause=True, track_range="frames", track_frames=30)
+    w.frame_view.commit_drawn_rect(QtCore.QRectF(*truth[0]))
+    w.actions["track_forward"].trigger()
+    qtbot.waitUntil(lambda: not w.controller.busy, timeout=8000)
+    qtbot.waitUntil(lambda: w.displayed_frame == 8, timeout=5000)  # paused on the low score
+    trk.calls.clear()
+    w.frame_view.box_edited.emit(8, 1, Box(truth[8][0] + 1, truth[8][1], 24, 24))  # the correction
+    w.update_settings(track_frames=3)
+    w.actions["track_forward"].trigger()
+    qtbot.waitUntil(lambda: not w.controller.busy, timeout=8000)
+    assert trk.calls[0][0] == "reseed" and trk.calls[0][4] == other
+    w2 = make_window(FakeTracker())  # same settings file
+    assert w2.settings.correction_strategy == other and w2.track_panel.strategy_combo.currentData() == other

@@ -1,0 +1,121 @@
+"""Outputs of the effort benchmark: results.json and the terminal tables (written atomically).
+
+``results.json``: ``{"protocol": "correct", "iou": [...], "unit": "corrections per 100 judged frames",
+"trackers": {tracker: {"<iou>": {sequence: {"corrections", "frames", "per_100", "corrected_frames"},
+"all": {"corrections", "frames", "per_100"}}}}, "pause": {tracker: [rows]}}``; ``frames`` counts the
+judged frames (after the first, with a ground-truth box), ``corrected_frames`` are 0-based indices;
+at IoU 0.5 a tracker's entries also hold ``scores`` and ``ious`` per judged frame (its confidence and the
+IoU before correction), from which the auto-pause table can be recomputed.
+``pause`` holds the auto-pause calibration of each MemTrack lane at IoU 0.5 (see pause.py).
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from ..atomic import atomic_write_text
+from .effort import INTERP, EffortEvaluation
+from .pause import DRIFT_IOU, MAX_FALSE_PER_100, PAUSE_LEAD, choose_threshold, pause_table
+
+__all__ = ["ALL_KEY", "effort_json", "format_effort_table", "format_pause_table", "pause_rows",
+           "write_effort_json"]
+
+ALL_KEY = "all"
+
+
+def _rate(v: float) -> float | None:
+    return round(v, 3) if math.isfinite(v) else None
+
+
+def pause_rows(evaluation: EffortEvaluation) -> dict[str, list]:
+    """Per tracker lane that reports confidences (not interpolation, not OpenCV lanes without a score
+    signal) at IoU 0.5: the pause table over all its judged frames."""
+    out = {}
+    if DRIFT_IOU not in evaluation.thresholds:
+        return out
+    for tracker in evaluation.trackers:
+        if tracker == INTERP or not tracker.startswith("memtrack"):
+            continue
+        runs = [r for r in evaluation.runs[tracker][DRIFT_IOU].values() if r.error is None]
+        if any(r.scores for r in runs):
+            out[tracker] = pause_table([(r.scores, r.ious) for r in runs])
+    return out
+
+
+def effort_json(evaluation: EffortEvaluation, protocol: str = "correct") -> dict:
+    trackers: dict[str, dict] = {}
+    for tracker in evaluation.trackers:
+        per_threshold = {}
+        for t in evaluation.thresholds:
+            per_seq = {}
+            for name, run in evaluation.runs[tracker][t].items():
+                if run.error is None:
+                    per_seq[name] = {"corrections": run.count, "frames": run.judged, "per_100": _rate(run.rate),
+                                     "corrected_frames": run.corrections}
+                    if t == DRIFT_IOU and run.scores:  # what the auto-pause calibration is computed from
+                        per_seq[name]["scores"] = [round(v, 4) for v in run.scores]
+                        per_seq[name]["ious"] = [round(v, 4) for v in run.ious]
+            count, frames = evaluation.pooled(tracker, t)
+            per_seq[ALL_KEY] = {"corrections": count, "frames": frames,
+                                "per_100": _rate(evaluation.rate(tracker, t))}
+            per_threshold[f"{t:g}"] = per_seq
+        trackers[tracker] = per_threshold
+    pause = {name: [r.to_json() for r in rows] for name, rows in pause_rows(evaluation).items()}
+    return {"protocol": protocol, "iou": evaluation.thresholds, "unit": "corrections per 100 judged frames",
+            "sequences": [s.name for s in evaluation.sequences], "trackers": trackers, "pause": pause}
+
+
+def write_effort_json(out_dir: str | Path, evaluation: EffortEvaluation, protocol: str = "correct") -> Path:
+    path = Path(out_dir) / "results.json"
+    atomic_write_text(path, json.dumps(effort_json(evaluation, protocol), indent=2) + "\n")
+    return path
+
+
+def _grid(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+    return "\n".join([line(header), "  ".join("-" * w for w in widths)] + [line(r) for r in rows])
+
+
+def _cell(v: float) -> str:
+    return f"{v:.1f}" if math.isfinite(v) else "-"
+
+
+def format_effort_table(evaluation: EffortEvaluation, verbose: bool = False,
+                        protocol: str = "Correction") -> str:
+    """Corrections per 100 judged frames: one row per tracker (pooled over sequences), one column per IoU
+    threshold; with ``verbose`` one column per sequence too (at each threshold)."""
+    frames = sum(1 for s in evaluation.sequences for b in s.groundtruth[1:] if b is not None)
+    title = (f"{protocol} protocol: corrections per 100 frames, {len(evaluation.sequences)} sequences, "
+             f"{frames} judged frames")
+    header = ["Tracker"] + [f"IoU {t:g}" for t in evaluation.thresholds]
+    seq_names = [s.name for s in evaluation.sequences] if verbose else []
+    if verbose:
+        header += [f"{n} @{t:g}" for t in evaluation.thresholds for n in seq_names]
+    rows = []
+    for tracker in evaluation.trackers:
+        row = [tracker] + [_cell(evaluation.rate(tracker, t)) for t in evaluation.thresholds]
+        for t in evaluation.thresholds if verbose else ():
+            for n in seq_names:
+                run = evaluation.runs[tracker][t].get(n)
+                row.append("failed" if run is None or run.error else _cell(run.rate))
+        rows.append(row)
+    return title + "\n" + _grid(header, rows)
+
+
+def format_pause_table(name: str, rows) -> str:
+    """The auto-pause calibration of one lane, with the threshold ``choose_threshold`` picks marked."""
+    best = choose_threshold(rows)
+    header = ["conf <", "caught", "onsets", "recall", "pauses", "false", "false/100", "precision", "F2"]
+    body = []
+    for r in rows:
+        body.append([f"{r.threshold:.2f}" + (" *" if r is best else ""), str(r.caught), str(r.onsets),
+                     _cell(100 * r.recall) + "%", str(r.pauses), str(r.false_alarms), _cell(r.false_per_100),
+                     _cell(100 * r.precision) + "%", f"{r.f_beta(2.0):.3f}"])
+    return (f"Auto-pause calibration for {name} (drift onset: IoU < {DRIFT_IOU:g}, caught by a pause on it or "
+            f"up to {PAUSE_LEAD} frames before; * = largest threshold with at most {MAX_FALSE_PER_100:g} false "
+            f"alarms per 100 frames)\n" + _grid(header, body))
