@@ -136,7 +136,7 @@ def test_default_checkpoint_loads_without_arguments():
 
 
 def test_shipped_checkpoints_differ_from_the_paper_only_where_the_model_card_says():
-    """The default weights carry the tracking config tuned on synthetic video (scale choice and its
+    """The default weights carry the tracking config tuned on the validation split (scale choice and its
     penalty) and say so in their metadata; the untrained start point keeps the paper's."""
     from tracker import UNTRAINED_WEIGHTS
 
