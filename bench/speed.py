@@ -3,6 +3,10 @@ next to OpenCV's CSRT and NanoTrack v2 run in the same process on the same (pre-
 multi-target throughput. Prints absolute figures and ratios (ratios are what compare across machines).
 
     python bench/speed.py [--device auto|cpu|cuda] [--frames 150] [--targets 16] [--threads N]
+                          [--weights FILE] [--compare FILE]
+
+--compare FILE times other weights (e.g. the previous default) in the same process, alternating with
+the default, and prints the ms-per-frame ratio: the check that a change of weights or model costs no speed.
 """
 from __future__ import annotations
 
@@ -55,8 +59,8 @@ def make_nano():
     return cv2.TrackerNano_create(params)
 
 
-def time_memtrack(frames, boxes: list[Box], device: str) -> tuple[float, dict[str, float], str]:
-    trk = load_tracker(device=device, diagnostics=False, profile=True)
+def time_memtrack(frames, boxes: list[Box], device: str, weights=None) -> tuple[float, dict[str, float], str]:
+    trk = load_tracker(weights, device=device, diagnostics=False, profile=True)
     for n, b in enumerate(boxes):
         trk.initialize(frames[0], b, target_id=n)
     trk.track_all(frames[1])  # warm-up
@@ -72,8 +76,8 @@ def time_memtrack(frames, boxes: list[Box], device: str) -> tuple[float, dict[st
     return n / elapsed, stages, trk.device.type
 
 
-def time_memtrack_unprofiled(frames, boxes, device: str) -> float:
-    trk = load_tracker(device=device, diagnostics=False)
+def time_memtrack_unprofiled(frames, boxes, device: str, weights=None) -> float:
+    trk = load_tracker(weights, device=device, diagnostics=False)
     for n, b in enumerate(boxes):
         trk.initialize(frames[0], b, target_id=n)
     trk.track_all(frames[1])
@@ -104,6 +108,8 @@ def main() -> int:
     ap.add_argument("--frames", type=int, default=120)
     ap.add_argument("--targets", type=int, default=16)
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch default)")
+    ap.add_argument("--weights", default=None, help="MemTrack weights (default: the bundled default)")
+    ap.add_argument("--compare", default=None, metavar="FILE", help="other weights to time against, same process")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -111,8 +117,8 @@ def main() -> int:
     h, w = frames[0].shape[:2]
     print(f"frames: {name}, {len(frames)} x {w}x{h}; torch {torch.__version__}, {torch.get_num_threads()} threads")
 
-    fps1, stages, dev = time_memtrack(frames, [box], args.device)
-    fps1_clean = time_memtrack_unprofiled(frames, [box], args.device)
+    fps1, stages, dev = time_memtrack(frames, [box], args.device, args.weights)
+    fps1_clean = time_memtrack_unprofiled(frames, [box], args.device, args.weights)
     print(f"\nMemTrack, 1 target on {dev}: {fps1_clean:.1f} fps ({1000 / fps1_clean:.1f} ms/frame)")
     total = sum(stages.values())
     for k in ("crop", "backbone", "memory", "post"):
@@ -128,8 +134,17 @@ def main() -> int:
         fps = time_opencv(make, frames, box)
         print(f"{bname:<13} {fps:7.1f} fps   MemTrack / {bname} = {fps1_clean / fps:5.2f}x")
 
+    if args.compare:
+        # alternate three times so that load drifts hit both sides alike; best of three each
+        ours, theirs = [], []
+        for _ in range(3):
+            ours.append(1000 / time_memtrack_unprofiled(frames, [box], args.device, args.weights))
+            theirs.append(1000 / time_memtrack_unprofiled(frames, [box], args.device, args.compare))
+        print(f"\nms per frame, best of 3: these weights {min(ours):.1f}, {Path(args.compare).name} "
+              f"{min(theirs):.1f}: ratio {min(ours) / min(theirs):.2f}x")
+
     boxes = jittered(box, args.targets, frames[0].shape)
-    fpsn = time_memtrack_unprofiled(frames, boxes, args.device)
+    fpsn = time_memtrack_unprofiled(frames, boxes, args.device, args.weights)
     print(f"\nMemTrack, {args.targets} targets batched: {fpsn:.1f} frames/s = {fpsn * args.targets:.0f} "
           f"target-frames/s ({fpsn * args.targets / fps1_clean:.2f}x the single-target rate)")
     return 0
