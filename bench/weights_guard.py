@@ -32,13 +32,12 @@ def main(argv: list[str] | None = None) -> int:
 
     from tracker import DEFAULT_WEIGHTS, UNTRAINED_WEIGHTS, MemTracker, load_checkpoint
     from tracker.evaluation import evaluate, load_dataset
-    from tracker.training.data.splits import parse_names
+    from tracker.training.data.splits import in_evaluation_set, parse_names
 
     if not args.data.is_dir():
         print(f"skipped: {args.data} is not present")
         return 0
-    evaluation_set = (REPO.parent / "shared" / "data" / "sequences").resolve()
-    if args.data.resolve() == evaluation_set or evaluation_set in args.data.resolve().parents:
+    if in_evaluation_set(args.data):
         print(f"error: {args.data} is the evaluation set; guard on the validation split", file=sys.stderr)
         return 2
     if args.threads:

@@ -30,10 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     from tracker import MemTracker, load_checkpoint
     from tracker.atomic import atomic_write_text
     from tracker.evaluation import evaluate, load_dataset
-    from tracker.training.data.splits import parse_names
+    from tracker.training.data.splits import in_evaluation_set, parse_names
 
-    evaluation_set = (REPO.parent / "shared" / "data" / "sequences").resolve()
-    if args.data.resolve() == evaluation_set or evaluation_set in args.data.resolve().parents:
+    if in_evaluation_set(args.data):
         print(f"error: {args.data} is the evaluation set; select on the validation split", file=sys.stderr)
         return 2
     if args.threads:

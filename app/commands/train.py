@@ -59,7 +59,7 @@ def _parse_value(text: str):
 def _load_data(specs: list[str], error, include: str | None = None, exclude: str | None = None) -> list:
     from tracker.training.data import (DatasetError, got10k_sequences, lasot_sequences, otb_sequences,
                                        project_sequences, vid_sequences)
-    from tracker.training.data.splits import parse_names, select_sequences
+    from tracker.training.data.splits import in_evaluation_set, parse_names, select_sequences
 
     loaders = {"got10k": got10k_sequences, "lasot": lasot_sequences, "vid": vid_sequences,
                "otb": otb_sequences, "project": project_sequences}
@@ -68,8 +68,7 @@ def _load_data(specs: list[str], error, include: str | None = None, exclude: str
         fmt, sep, path = spec.partition(":")
         if not sep or fmt not in loaders:
             raise error(f"--data {spec!r}: expected FORMAT:PATH with FORMAT one of {', '.join(DATA_FORMATS)}")
-        evaluation_set = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "sequences"
-        if evaluation_set.exists() and Path(path).resolve().is_relative_to(evaluation_set.resolve()):
+        if in_evaluation_set(path):
             raise error(f"{path}: the shared sequences are the evaluation set; never train on them")
         try:
             sequences += loaders[fmt](path)

@@ -12,12 +12,20 @@ from typing import Iterable, Sequence as SequenceType
 
 from .sequences import DatasetError, Sequence
 
-__all__ = ["NAMED_SPLITS", "VALIDATION_SPLIT", "parse_names", "select_sequences", "sequence_matches"]
+__all__ = ["EVALUATION_SET", "NAMED_SPLITS", "in_evaluation_set", "VALIDATION_SPLIT", "parse_names", "select_sequences", "sequence_matches"]
 
 # ../shared/data/train/README.md: 8 validation sequences (1,437 frames); the other 38 are for training.
 VALIDATION_SPLIT: tuple[str, ...] = ("Jumping", "Human7", "Surfer", "dtb_Animal3", "dtb_Gull2", "uav_group2_2",
                                      "uav_truck2", "uavdt_S1301")
 NAMED_SPLITS: dict[str, tuple[str, ...]] = {"validation": VALIDATION_SPLIT}
+# The team's evaluation set beside the checkout: never trained, tuned or selected on.
+EVALUATION_SET = Path(__file__).resolve().parents[4] / "shared" / "data" / "sequences"
+
+
+def in_evaluation_set(path: str | Path) -> bool:
+    """Whether ``path`` is the evaluation set or lies inside it."""
+    target, evaluation = Path(path).resolve(), EVALUATION_SET.resolve()
+    return target == evaluation or evaluation in target.parents
 
 
 def parse_names(text: str) -> tuple[str, ...]:
