@@ -74,7 +74,7 @@ CORRECTION_STRATEGIES: dict[str, CorrectionStrategy] = {s.name: s for s in _STRA
 # validation split of ../shared/data/train with the default weights of 2026-12-03 (README, "Annotation
 # effort"): restart 1.0 / 7.3 corrections per 100 frames at IoU 0.5 / 0.7, against reset 1.2 / 8.4 and
 # update 5.8 / 23.6. Re-check when the default weights change.
-DEFAULT_CORRECTION_STRATEGY = "restart"
+DEFAULT_CORRECTION_STRATEGY = "retemplate"
 
 
 def strategy(name: str) -> CorrectionStrategy:
