@@ -72,8 +72,8 @@ CORRECTION_STRATEGIES: dict[str, CorrectionStrategy] = {s.name: s for s in _STRA
 
 # What the window does with a correction. Chosen with `main.py eval ... --protocol correct` on the
 # validation split of ../shared/data/train with the default weights of 2026-12-03 (README, "Annotation
-# effort"): restart 1.0 / 7.3 corrections per 100 frames at IoU 0.5 / 0.7, against reset 1.2 / 8.4 and
-# update 5.8 / 23.6. Re-check when the default weights change.
+# effort") with the real-video weights: retemplate 1.05 / 6.93 corrections per 100 frames at IoU 0.5 / 0.7,
+# against restart 1.19 / 7.98, reset 1.33 / 7.98 and update 2.73 / 20.85. Re-check when the weights change.
 DEFAULT_CORRECTION_STRATEGY = "retemplate"
 
 
