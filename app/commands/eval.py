@@ -245,16 +245,10 @@ def run_correct(args: argparse.Namespace) -> int:
             print(f"warning: {e}; skipped", file=sys.stderr)
     if not factories and INTERP not in lanes:
         raise CommandError("no tracker could be built")
-    try:
-        evaluation = effort_evaluate(sequences, factories, thresholds, interp=INTERP in lanes,
-                                     progress=not args.no_progress)
-    except KeyboardInterrupt:
-        print("interrupted: results.json and the plot were not written", file=sys.stderr)
+    evaluation = _effort_run(lambda: effort_evaluate(sequences, factories, thresholds, interp=INTERP in lanes,
+                                                     progress=not args.no_progress))
+    if evaluation is None:
         return 130
-    for p in evaluation.problems:
-        print(f"warning: {p}", file=sys.stderr)
-    if not evaluation.sequences:
-        raise CommandError("no sequence was evaluated")
     order = [n for n in lanes if n in evaluation.trackers]
     evaluation.trackers = order
     print(format_effort_table(evaluation, verbose=args.verbose))
@@ -309,16 +303,10 @@ def run_fill(args: argparse.Namespace) -> int:
         cells = [f"{lane} @{t:g}: {run.count}" for lane, per_t in runs.items() for t, run in per_t.items()]
         print(f"{seq.name} ({len(seq)} frames): corrections {', '.join(cells)}", file=sys.stderr, flush=True)
 
-    try:
-        evaluation = fill_effort_evaluate(sequences, factories, thresholds, progress=not args.no_progress,
-                                          on_sequence=report)
-    except KeyboardInterrupt:
-        print("interrupted: results.json and the plot were not written", file=sys.stderr)
+    evaluation = _effort_run(lambda: fill_effort_evaluate(sequences, factories, thresholds,
+                                                          progress=not args.no_progress, on_sequence=report))
+    if evaluation is None:
         return 130
-    for p in evaluation.problems:
-        print(f"warning: {p}", file=sys.stderr)
-    if not evaluation.sequences:
-        raise CommandError("no sequence was evaluated")
     print(format_effort_table(evaluation, verbose=args.verbose, protocol="Keyframe-and-fill"))
     out = Path(args.out)
     doc_path = write_effort_json(out, evaluation, protocol="fill")
@@ -327,6 +315,21 @@ def run_fill(args: argparse.Namespace) -> int:
     plot = write_effort_plot(out, evaluation)
     print(f"wrote {doc_path}, {plot}")
     return 0
+
+
+def _effort_run(evaluate):
+    """Run an effort protocol; None when interrupted (said on stderr). Prints its problems and refuses
+    a run that evaluated no sequence."""
+    try:
+        evaluation = evaluate()
+    except KeyboardInterrupt:
+        print("interrupted: results.json and the plot were not written", file=sys.stderr)
+        return None
+    for p in evaluation.problems:
+        print(f"warning: {p}", file=sys.stderr)
+    if not evaluation.sequences:
+        raise CommandError("no sequence was evaluated")
+    return evaluation
 
 
 def run(args: argparse.Namespace) -> int:
