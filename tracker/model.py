@@ -147,7 +147,8 @@ class MemTrackNet(nn.Module):
 
     # ------------------------------------------------------------------ training
 
-    def forward_clip(self, exemplars: torch.Tensor, searches: torch.Tensor) -> torch.Tensor:
+    def forward_clip(self, exemplars: torch.Tensor, searches: torch.Tensor,
+                     attentions: list | None = None) -> torch.Tensor:
         """Teacher-forced clip: step t writes exemplar t and scores search t (spec 8.2 step 5).
 
         exemplars: (B, T, 3, 127, 127), searches: (B, T, 3, 255, 255) -> responses (B, T, Hr, Wr).
@@ -157,16 +158,18 @@ class MemTrackNet(nn.Module):
         # separate backbone calls so each batch normalises with its own statistics (spec 8.4)
         z = self.backbone_exemplar(exemplars.flatten(0, 1)).unflatten(0, (b, t))  # (B, T, C, K, K)
         x = self.backbone(searches.flatten(0, 1)).unflatten(0, (b, t))  # (B, T, C, Hx, Wx)
-        return self.forward_features(z, x)
+        return self.forward_features(z, x, attentions=attentions)
 
-    def forward_features(self, z: torch.Tensor, x: torch.Tensor, record: list | None = None) -> torch.Tensor:
+    def forward_features(self, z: torch.Tensor, x: torch.Tensor, record: list | None = None,
+                         attentions: list | None = None) -> torch.Tensor:
         """The memory network over a clip of backbone features (a frozen backbone's cache).
 
         z: (B, T, C, K, K) exemplar templates, x: (B, T, C, Hx, Wx) search features, both straight
         from the backbone (the neck is applied here) -> responses (B, T, Hr, Wr). The same arithmetic
         as calling ``step`` T times, but the h-independent attention projection and all T
         cross-correlations run as single batched calls. ``record``, when given, receives one
-        (attention (B, Hr, Wr), gates (B, 3)) pair per step, for diagnostics.
+        (attention (B, Hr, Wr), gates (B, 3)) pair per step, for diagnostics; ``attentions``, when
+        given, receives each step's attention map with its gradient (B, Hr, Wr), for the training loss.
         """
         b, t = z.shape[:2]
         z = self.neck(z.flatten(0, 1)).unflatten(0, (b, t))  # (B, T, C, K, K)
@@ -181,6 +184,8 @@ class MemTrackNet(nn.Module):
         for step in range(t):
             state, out = self._recurrent(state, z_steps[step], pooled_steps[step], projected_steps[step])
             templates.append(out.template)  # (B, C, K, K)
+            if attentions is not None:
+                attentions.append(out.attention)  # (B, Hr, Wr)
             if record is not None:
                 record.append((out.attention.detach(), out.controls.gates.detach()))  # (B, Hr, Wr), (B, 3)
         finals = torch.stack(templates, dim=1)  # (B, T, C, K, K)

@@ -29,6 +29,14 @@ class TrainConfig:
     # untrained checkpoint keeps r = 0.01 so that it tracks as a plain Siamese tracker; trained from
     # there, everything upstream of the memory read gets ~1/100 of its gradient (spec code: bias 0).
     start_residual_gate: float = 0.5
+    # Not in the paper (0 = the paper's training): weight of -log(attention mass inside the target's
+    # box), which teaches the attention to look at the target; the response loss alone leaves it free.
+    attention_loss_weight: float = 0.0
+    # Not in the paper (0 = off): the chance that a step of a clip (after the first) shows a frame of
+    # another clip instead, exemplar and search both, with no response or attention loss there. Writing
+    # such a frame into the memory hurts the steps after it, as writing a drifted or occluded frame
+    # does when tracking, so the write gates have something to decide. Needs batch_size >= 2.
+    foreign_frame_rate: float = 0.0
     clip_norm: float = 20.0  # global gradient norm
     label_threshold: float = 0.7
     label_true_centre: bool = False  # paper: labels assume the target is centred
@@ -62,5 +70,11 @@ class TrainConfig:
             raise ConfigError("train.l2 and train.weight_decay must be >= 0")
         if not 0 <= self.start_residual_gate < 1:
             raise ConfigError("train.start_residual_gate must be in [0, 1) (0 keeps the checkpoint's)")
+        if self.attention_loss_weight < 0:
+            raise ConfigError("train.attention_loss_weight must be >= 0")
+        if not 0 <= self.foreign_frame_rate < 1:
+            raise ConfigError("train.foreign_frame_rate must be in [0, 1)")
+        if self.foreign_frame_rate > 0 and self.batch_size < 2:
+            raise ConfigError("train.foreign_frame_rate needs batch_size >= 2 (frames come from the other clips)")
         if self.freeze_backbone and self.cache_clips < self.batch_size:
             raise ConfigError("train.cache_clips must be at least the batch size")

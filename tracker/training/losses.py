@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-__all__ = ["iou_labels", "balanced_logistic_loss"]
+__all__ = ["iou_labels", "balanced_logistic_loss", "target_cells", "attention_target_loss"]
 
 
 def iou_labels(sizes: torch.Tensor, cells: int, zero_cell: float, stride: int, threshold: float = 0.7,
@@ -37,7 +37,51 @@ def iou_labels(sizes: torch.Tensor, cells: int, zero_cell: float, stride: int, t
     return labels, weights.to(sizes.dtype)
 
 
-def balanced_logistic_loss(responses: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    """(1 / M) sum_maps sum_cells weight * BCEWithLogits(response, label); all (M, H, W)."""
+def balanced_logistic_loss(responses: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor,
+                           valid: torch.Tensor | None = None) -> torch.Tensor:
+    """(1 / M) sum_maps sum_cells weight * BCEWithLogits(response, label); all (M, H, W).
+
+    ``valid`` (M,) bool leaves out maps whose target is not in the search image (foreign frames)."""
     bce = F.binary_cross_entropy_with_logits(responses, labels, reduction="none")  # (M, H, W)
-    return (weights * bce).flatten(1).sum(1).mean()
+    per_map = (weights * bce).flatten(1).sum(1)  # (M,)
+    return _masked_mean(per_map, valid)
+
+
+def _masked_mean(values: torch.Tensor, valid: torch.Tensor | None) -> torch.Tensor:
+    # values, valid: (M,)
+    if valid is None:
+        return values.mean()
+    return (values * valid).sum() / valid.sum().clamp_min(1)
+
+
+def target_cells(sizes: torch.Tensor, offsets: torch.Tensor, cells: int, zero_cell: float,
+                 stride: int) -> torch.Tensor:
+    """Which cells of a (cells x cells) map over the search image lie inside the target's box.
+
+    A cell stands for the search position stride * (j - zero_cell, i - zero_cell) from the crop centre
+    (the same grid as the response labels). sizes, offsets: (M, 2) target (w', h') and centre offset in
+    search-crop pixels. The cell nearest the centre always counts, so a target smaller than one stride
+    still has a cell. Returns (M, H, W) bool.
+    """
+    grid = (torch.arange(cells, device=sizes.device, dtype=sizes.dtype) - zero_cell) * stride  # (H,)
+    dx = (grid[None, None, :] - offsets[:, 0, None, None]).abs()  # (M, 1, W)
+    dy = (grid[None, :, None] - offsets[:, 1, None, None]).abs()  # (M, H, 1)
+    half_w = (sizes[:, 0, None, None] / 2).clamp_min(1e-6)  # (M, 1, 1)
+    half_h = (sizes[:, 1, None, None] / 2).clamp_min(1e-6)  # (M, 1, 1)
+    reach = torch.maximum(dx / half_w, dy / half_h)  # (M, H, W) 1 on the box edge
+    nearest = reach.flatten(1).argmin(1)  # (M,)
+    inside = (reach <= 1).flatten(1)  # (M, H*W)
+    inside[torch.arange(len(inside), device=inside.device), nearest] = True
+    return inside.view_as(reach)
+
+
+def attention_target_loss(attention: torch.Tensor, inside: torch.Tensor,
+                          valid: torch.Tensor | None = None) -> torch.Tensor:
+    """-log of the attention mass on the target's cells, averaged over maps.
+
+    attention: (M, H, W), each map summing to 1; inside: (M, H, W) bool from ``target_cells``;
+    valid: (M,) bool, maps to count. Not in the paper: it teaches the controller's attention to look
+    at the target, which the response loss alone never asks of it (see the model card).
+    """
+    mass = (attention * inside).flatten(1).sum(1)  # (M,)
+    return _masked_mean(-torch.log(mass + 1e-6), valid)

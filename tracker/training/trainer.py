@@ -34,12 +34,12 @@ from ..model import MemTrackNet
 from .config import TrainConfig
 from .data.clips import ClipConfig, ClipDataset, ValidationClipDataset, clip_loader
 from .data.sequences import Sequence
-from .losses import balanced_logistic_loss, iou_labels
+from .losses import attention_target_loss, balanced_logistic_loss, iou_labels, target_cells
 
 __all__ = ["Trainer", "TrainSummary"]
 
-LOG_FIELDS = ["step", "lr", "loss", "l2", "grad_norm", "val_loss", "val_attention_peak", "val_gate_spread",
-              "clips_per_s", "elapsed_s"]
+LOG_FIELDS = ["step", "lr", "loss", "attention_loss", "l2", "grad_norm", "val_loss", "val_attention_peak",
+              "val_attention_in_box", "val_gate_spread", "clips_per_s", "elapsed_s"]
 CACHE_VERSION = 2
 
 
@@ -207,13 +207,47 @@ class Trainer:
 
     # ------------------------------------------------------------------ loss
 
-    def _loss(self, responses: torch.Tensor, sizes: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
-        # responses: (B, T, Hr, Wr); sizes, offsets: (B, T, 2)
+    def _loss(self, responses: torch.Tensor, sizes: torch.Tensor, offsets: torch.Tensor,
+              valid: torch.Tensor | None = None) -> torch.Tensor:
+        # responses: (B, T, Hr, Wr); sizes, offsets: (B, T, 2); valid: (B, T) bool or None
         labels, weights = iou_labels(sizes.flatten(0, 1).to(responses.device), self.cells, self.zero_cell,
                                      self.stride, self.train.label_threshold,
                                      offsets.flatten(0, 1).to(responses.device) if self.train.label_true_centre
                                      else None)
-        return balanced_logistic_loss(responses.flatten(0, 1).float(), labels, weights)
+        return balanced_logistic_loss(responses.flatten(0, 1).float(), labels, weights,
+                                      None if valid is None else valid.flatten().to(responses.device))
+
+    def _attention_loss(self, attentions: list[torch.Tensor], sizes: torch.Tensor, offsets: torch.Tensor,
+                        valid: torch.Tensor) -> torch.Tensor:
+        # attentions: T x (B, Hr, Wr); sizes, offsets: (B, T, 2); valid: (B, T) bool
+        alpha = torch.stack(attentions, dim=1).flatten(0, 1).float()  # (B*T, Hr, Wr)
+        inside = target_cells(sizes.flatten(0, 1).to(alpha.device), offsets.flatten(0, 1).to(alpha.device),
+                              alpha.shape[-1], self.zero_cell, self.stride)  # (B*T, Hr, Wr)
+        return attention_target_loss(alpha, inside, valid.flatten().to(alpha.device))
+
+    def _foreign_frames(self, z: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Replace some steps (t >= 1) of each clip by a step of another clip of the batch.
+
+        z: (B, T, ...) exemplars, x: (B, T, ...) searches -> (z, x, valid (B, T) bool); deterministic per
+        (seed, step). Valid is False where a foreign frame stands.
+        """
+        b, t = z.shape[:2]
+        valid = torch.ones(b, t, dtype=torch.bool)
+        rate = self.train.foreign_frame_rate
+        if rate <= 0:
+            return z, x, valid
+        g = torch.Generator().manual_seed(self.train.seed * 4_999_963 + self.step)
+        swap = torch.rand(b, t, generator=g) < rate  # (B, T)
+        swap[:, 0] = False  # step 0 is T0, the annotator's box
+        other = (torch.arange(b)[:, None] + torch.randint(1, b, (b, t), generator=g)) % b  # (B, T) another clip
+        at = torch.randint(t, (b, t), generator=g)  # (B, T) and one of its steps
+        if not swap.any():
+            return z, x, valid
+        z, x = z.clone(), x.clone()
+        rows, steps = swap.nonzero(as_tuple=True)
+        z[rows, steps] = z[other[rows, steps], at[rows, steps]]
+        x[rows, steps] = x[other[rows, steps], at[rows, steps]]
+        return z, x, ~swap
 
     def _l2(self) -> torch.Tensor:
         """The paper's L2 term added to the loss; zero in decoupled mode (AdamW applies the decay)."""
@@ -230,7 +264,7 @@ class Trainer:
         if cache is None:
             return None
         self.net.eval()
-        losses, attentions, gates = [], [], []
+        losses, attentions, gates, inside = [], [], [], []
         for i in range(len(cache["z"])):
             z = cache["z"][i : i + 1].float().to(self.device)
             x = cache["x"][i : i + 1].float().to(self.device)
@@ -239,11 +273,16 @@ class Trainer:
             losses.append(float(self._loss(responses, cache["sizes"][i : i + 1], cache["offsets"][i : i + 1])))
             attentions += [a.flatten(1) for a, _ in record[1:]]  # the first step's query is h0, not h_{t-1}
             gates += [g for _, g in record]
+            inside.append(target_cells(cache["sizes"][i, 1:].float(), cache["offsets"][i, 1:].float(),
+                                       record[0][0].shape[-1], self.zero_cell, self.stride).flatten(1))
+        in_box = torch.cat(inside).to(self.device)  # (M, L)
         self._train_mode()
         alpha = torch.cat(attentions)  # (M, L)
         g = torch.cat(gates)  # (M, 3) [write, read, allocate]
         spread = torch.quantile(g.float(), 0.95, dim=0) - torch.quantile(g.float(), 0.05, dim=0)  # (3,)
+        peak = alpha.argmax(1)  # (M,)
         self.val_stats = {"attention_peak": float((alpha.max(1).values * alpha.shape[1]).mean()),
+                          "attention_in_box": float(in_box[torch.arange(len(peak)), peak].float().mean()),
                           "gate_spread": "/".join(f"{v:.3f}" for v in spread.tolist())}
         return sum(losses) / len(losses)
 
@@ -274,11 +313,11 @@ class Trainer:
                        batch["searches"].to(self.device, non_blocking=True),
                        boxes[..., 2:4], boxes[..., 0:2] + boxes[..., 2:4] / 2 - centre)
 
-    def _forward(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    def _forward(self, z: torch.Tensor, x: torch.Tensor, attentions: list | None = None) -> torch.Tensor:
         if self.train.freeze_backbone:
-            return self.net.forward_features(z, x)
+            return self.net.forward_features(z, x, attentions=attentions)
         with torch.autocast("cuda", dtype=torch.float16, enabled=self.use_amp):
-            return self.net.forward_clip(z, x)
+            return self.net.forward_clip(z, x, attentions=attentions)
 
     def run(self, stop: Callable[[], bool] | None = None) -> TrainSummary:
         """Train from self.step to train.steps (or until ``stop()`` says so); returns a summary."""
@@ -298,14 +337,18 @@ class Trainer:
                 if stop is not None and stop():
                     break
                 z, x, sizes, offsets = next(batches)
+                z, x, valid = self._foreign_frames(z, x)
                 torch.manual_seed(t.seed * 7_919 + self.step)  # dropout masks depend only on the step
                 lr = self.learning_rate(self.step)
                 for group in self.optimizer.param_groups:
                     group["lr"] = lr
-                responses = self._forward(z, x)
-                loss = self._loss(responses, sizes, offsets)
+                attentions: list | None = [] if t.attention_loss_weight > 0 else None
+                responses = self._forward(z, x, attentions)
+                loss = self._loss(responses, sizes, offsets, valid)
+                attention_loss = (self._attention_loss(attentions, sizes, offsets, valid) if attentions is not None
+                                  else torch.zeros((), device=self.device))
                 l2 = self._l2()
-                total = loss + l2
+                total = loss + t.attention_loss_weight * attention_loss + l2
                 self.optimizer.zero_grad(set_to_none=True)
                 self.scaler.scale(total).backward()
                 self.scaler.unscale_(self.optimizer)
@@ -319,10 +362,13 @@ class Trainer:
                 if self.step % t.log_every == 0 or self.step == t.steps:
                     elapsed = time.perf_counter() - start_time
                     rate = (self.step - start_step) * t.batch_size / max(elapsed, 1e-9)
-                    row = {"step": self.step, "lr": lr, "loss": round(loss_value, 6), "l2": round(l2.item(), 6),
+                    row = {"step": self.step, "lr": lr, "loss": round(loss_value, 6),
+                           "attention_loss": round(attention_loss.item(), 6), "l2": round(l2.item(), 6),
                            "grad_norm": round(float(grad_norm), 4),
                            "val_loss": "" if val_loss is None else round(val_loss, 6),
                            "val_attention_peak": round(self.val_stats["attention_peak"], 4) if self.val_stats else "",
+                           "val_attention_in_box": round(self.val_stats["attention_in_box"], 4)
+                           if self.val_stats else "",
                            "val_gate_spread": self.val_stats.get("gate_spread", ""),
                            "clips_per_s": round(rate, 3), "elapsed_s": round(elapsed, 1)}
                     writer.writerow(row)
