@@ -86,6 +86,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, metavar="N",
                         help="CPU threads for PyTorch and OpenCV (default: their own); 1 keeps timings "
                              "stable on a busy machine")
+    parser.add_argument("--pause-signals", action="store_true",
+                        help="correct protocol: also calibrate the auto-pause on the controller's signals "
+                             "(remember = 1 - no-write gate, attention peak); runs MemTrack with diagnostics")
     parser.add_argument("-v", "--verbose", action="store_true", help="also print a row per sequence")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
@@ -99,7 +102,7 @@ def _names(text: str, what: str) -> list[str]:
     return names
 
 
-def _memtrack(args: argparse.Namespace, use_memory: bool = True):
+def _memtrack(args: argparse.Namespace, use_memory: bool = True, diagnostics: bool = False):
     from tracker.evaluation import TrackerUnavailable
 
     try:
@@ -107,14 +110,14 @@ def _memtrack(args: argparse.Namespace, use_memory: bool = True):
     except ImportError as e:
         raise TrackerUnavailable(f"memtrack: the tracking engine is not available ({e})") from e
     try:
-        # No diagnostics: the evaluation reads only the boxes, and the maps cost time.
+        # No diagnostics unless asked: the evaluation reads only the boxes, and the maps cost time.
         from tracker import load_checkpoint
 
         tracking = None
         if not use_memory:
             _, config, _ = load_checkpoint(args.weights)
             tracking = dataclasses.replace(config.tracking, use_memory=False)
-        return load_tracker(weights=args.weights, device=args.device, diagnostics=False, tracking=tracking)
+        return load_tracker(weights=args.weights, device=args.device, diagnostics=diagnostics, tracking=tracking)
     except Exception as e:  # report and go on with the other trackers
         raise TrackerUnavailable(f"memtrack: cannot load the tracker: {e}") from e
 
@@ -215,6 +218,7 @@ def run_correct(args: argparse.Namespace) -> int:
         format_effort_table,
         format_pause_table,
         pause_rows,
+        signal_pause_rows,
         write_effort_json,
     )
 
@@ -235,7 +239,8 @@ def run_correct(args: argparse.Namespace) -> int:
             if name.startswith("memtrack:"):
                 strategy = name.split(":", 1)[1]
                 _memtrack(args)  # fail now (and once) when the weights cannot be loaded
-                factories[name] = lambda s=strategy: MemTrackCorrector(_memtrack(args), s)
+                factories[name] = lambda s=strategy: MemTrackCorrector(
+                    _memtrack(args, diagnostics=args.pause_signals), s)
             else:
                 baseline = make_baseline(name, nano_dir=args.nano_dir, vit_model=args.vit_model)
                 print(f"{name}: {baseline.describe()}", file=sys.stderr)
@@ -261,6 +266,9 @@ def run_correct(args: argparse.Namespace) -> int:
     for name in filter(None, shown):
         print()
         print(format_pause_table(name, calibrations[name]))
+        for signal, rows in signal_pause_rows(evaluation).get(name, {}).items():
+            print()
+            print(format_pause_table(name, rows, signal))
     out = Path(args.out)
     written = [write_effort_json(out, evaluation)]
     from app.plots import write_effort_plot

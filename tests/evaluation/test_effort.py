@@ -181,3 +181,55 @@ def test_the_threshold_rule_takes_the_largest_within_the_false_alarm_budget():
     assert [r.false_alarms for r in rows] == [1, 2, 3]
     assert choose_threshold(rows).threshold == 0.5  # 2 false alarms per 100 frames is the budget
     assert choose_threshold(rows, max_false_per_100=0.5).threshold == 0.3  # none fits: the lowest
+
+
+class GatedStillTracker(StillTracker):
+    """A still tracker that reports diagnostics whose no-write gate rises on chosen frames."""
+
+    def __init__(self, doubtful):
+        super().__init__()
+        self.doubtful = set(doubtful)
+        self.frame = 0
+
+    def track(self, frame):
+        from tracker.result import Diagnostics
+
+        self.frame += 1
+        skip = 0.9 if self.frame in self.doubtful else 0.05
+        attention = np.full((3, 3), 1 / 9)
+        diag = Diagnostics(attention=attention, response=np.zeros((3, 3)), read_weights=np.ones(2) / 2,
+                           write_weights=np.zeros(2), usage=np.zeros(2), gates=np.array([skip, 0.0, 1 - skip]),
+                           residual_gate=0.5, read_strength=1.0, scale=0, search_box=self.box)
+        return TrackResult(self.box, 0.5, diag)
+
+
+def test_diagnostic_pause_signals_are_recorded_and_calibrated_beside_the_confidence(tmp_path):
+    from tracker.evaluation.effort_report import effort_json, format_pause_table, signal_pause_rows
+
+    sequences = _sliding_dataset(tmp_path, absent=())
+    # the still tracker drifts to IoU < 0.5 on frames 4, 8, 12; its gate doubts frames 3 and 8
+    ev = effort_evaluate(sequences, {"memtrack:still": lambda: RestartCorrector(GatedStillTracker({3, 8}))},
+                         [0.5], interp=False)
+    run = ev.runs["memtrack:still"][0.5]["Slide"]
+    assert run.corrections == [4, 8, 12]
+    assert run.signals["remember"][2] == pytest.approx(0.1) and run.signals["remember"][0] == pytest.approx(0.95)
+    assert run.signals["attention"] == pytest.approx([1 / 9] * 12)
+    tables = signal_pause_rows(ev)["memtrack:still"]
+    row = {r.threshold: r for r in tables["remember"]}[0.5]
+    # frame 3 is one frame before the onset on 4 (caught early), frame 8 is an onset: 2 of 3, no false alarm
+    assert (row.onsets, row.caught, row.pauses, row.false_alarms) == (3, 2, 2, 0)
+    flat = {r.threshold: r for r in tables["attention"]}[0.5]
+    assert flat.pauses == 12  # a flat attention is below 0.5 everywhere
+    saved = effort_json(ev)
+    assert saved["pause_signals"]["memtrack:still"]["remember"][9]["caught"] == 2  # threshold 0.5
+    assert saved["trackers"]["memtrack:still"]["0.5"]["Slide"]["signals"]["remember"][2] == pytest.approx(0.1)
+    assert "remember <" in format_pause_table("memtrack:still", tables["remember"], "remember")
+
+
+def test_without_diagnostics_no_signal_table_is_made(tmp_path):
+    from tracker.evaluation.effort_report import effort_json, signal_pause_rows
+
+    ev = effort_evaluate(_sliding_dataset(tmp_path), {"memtrack:still": lambda: RestartCorrector(StillTracker())},
+                         [0.5], interp=False)
+    assert signal_pause_rows(ev) == {}
+    assert "pause_signals" not in effort_json(ev)

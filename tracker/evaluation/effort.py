@@ -39,10 +39,12 @@ __all__ = [
     "EffortEvaluation",
     "EffortRun",
     "MemTrackCorrector",
+    "PAUSE_SIGNALS",
     "Propagator",
     "RestartCorrector",
     "effort_evaluate",
     "effort_sequence",
+    "pause_signals",
     "per_100",
 ]
 
@@ -116,6 +118,8 @@ class EffortRun:
     judged: int = 0  # frames after the first with a ground-truth box
     scores: list[float] = field(default_factory=list)  # per judged frame: the proposal's confidence
     ious: list[float] = field(default_factory=list)  # per judged frame: the proposal's IoU, before correction
+    # per judged frame, when the tracker reports diagnostics: other candidate pause signals (``PAUSE_SIGNALS``)
+    signals: dict[str, list[float]] = field(default_factory=dict)
     seconds: float = 0.0
     error: str | None = None
 
@@ -126,6 +130,18 @@ class EffortRun:
     @property
     def rate(self) -> float:
         return per_100(self.count, self.judged)
+
+
+PAUSE_SIGNALS = {
+    "remember": "1 - the controller's no-write gate g_w: low when the tracker declines to store the frame",
+    "attention": "the attention map's peak mass: low when the attention finds nothing to look at",
+}
+
+
+def pause_signals(diagnostics) -> dict[str, float]:
+    """Candidate drift signals from one step's diagnostics, each in [0, 1] and low when the frame looks bad
+    (the same direction as the confidence, so "pause when below t" reads the same for all)."""
+    return {"remember": float(1.0 - diagnostics.gates[0]), "attention": float(np.max(diagnostics.attention))}
 
 
 def per_100(corrections: int, judged: int) -> float:
@@ -201,6 +217,9 @@ def _lane_step(lane: Propagator, run: EffortRun, i: int, gt: Box | None, rgb, bg
     run.judged += 1
     run.scores.append(float(result.score))
     run.ious.append(float(iou))
+    if result.diagnostics is not None:
+        for name, value in pause_signals(result.diagnostics).items():
+            run.signals.setdefault(name, []).append(value)
     if iou < threshold:
         run.corrections.append(i)
         lane.correct(rgb, bgr, gt, i)

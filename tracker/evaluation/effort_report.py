@@ -18,7 +18,7 @@ from ..atomic import atomic_write_text
 from .effort import INTERP, EffortEvaluation
 from .pause import DRIFT_IOU, MAX_FALSE_PER_100, PAUSE_LEAD, choose_threshold, pause_table
 
-__all__ = ["ALL_KEY", "effort_json", "format_effort_table", "format_pause_table", "pause_rows",
+__all__ = ["ALL_KEY", "effort_json", "format_effort_table", "format_pause_table", "pause_rows", "signal_pause_rows",
            "write_effort_json"]
 
 ALL_KEY = "all"
@@ -43,6 +43,21 @@ def pause_rows(evaluation: EffortEvaluation) -> dict[str, list]:
     return out
 
 
+def signal_pause_rows(evaluation: EffortEvaluation) -> dict[str, dict[str, list]]:
+    """Like ``pause_rows`` for the other pause signals the lanes recorded (``effort.PAUSE_SIGNALS``):
+    ``{tracker: {signal: rows}}``, empty when the trackers ran without diagnostics."""
+    out: dict[str, dict[str, list]] = {}
+    if DRIFT_IOU not in evaluation.thresholds:
+        return out
+    for tracker in evaluation.trackers:
+        runs = [r for r in evaluation.runs[tracker][DRIFT_IOU].values() if r.error is None]
+        names = sorted({n for r in runs for n in r.signals})
+        for name in names:
+            if all(len(r.signals.get(name, ())) == len(r.ious) for r in runs):
+                out.setdefault(tracker, {})[name] = pause_table([(r.signals.get(name, []), r.ious) for r in runs])
+    return out
+
+
 def effort_json(evaluation: EffortEvaluation, protocol: str = "correct") -> dict:
     trackers: dict[str, dict] = {}
     for tracker in evaluation.trackers:
@@ -56,14 +71,21 @@ def effort_json(evaluation: EffortEvaluation, protocol: str = "correct") -> dict
                     if t == DRIFT_IOU and run.scores:  # what the auto-pause calibration is computed from
                         per_seq[name]["scores"] = [round(v, 4) for v in run.scores]
                         per_seq[name]["ious"] = [round(v, 4) for v in run.ious]
+                        for signal, values in run.signals.items():
+                            per_seq[name].setdefault("signals", {})[signal] = [round(v, 4) for v in values]
             count, frames = evaluation.pooled(tracker, t)
             per_seq[ALL_KEY] = {"corrections": count, "frames": frames,
                                 "per_100": _rate(evaluation.rate(tracker, t))}
             per_threshold[f"{t:g}"] = per_seq
         trackers[tracker] = per_threshold
     pause = {name: [r.to_json() for r in rows] for name, rows in pause_rows(evaluation).items()}
-    return {"protocol": protocol, "iou": evaluation.thresholds, "unit": "corrections per 100 judged frames",
-            "sequences": [s.name for s in evaluation.sequences], "trackers": trackers, "pause": pause}
+    signals = {name: {signal: [r.to_json() for r in rows] for signal, rows in tables.items()}
+               for name, tables in signal_pause_rows(evaluation).items()}
+    out = {"protocol": protocol, "iou": evaluation.thresholds, "unit": "corrections per 100 judged frames",
+           "sequences": [s.name for s in evaluation.sequences], "trackers": trackers, "pause": pause}
+    if signals:
+        out["pause_signals"] = signals
+    return out
 
 
 def write_effort_json(out_dir: str | Path, evaluation: EffortEvaluation, protocol: str = "correct") -> Path:
@@ -107,15 +129,15 @@ def format_effort_table(evaluation: EffortEvaluation, verbose: bool = False,
     return title + "\n" + _grid(header, rows)
 
 
-def format_pause_table(name: str, rows) -> str:
-    """The auto-pause calibration of one lane, with the threshold ``choose_threshold`` picks marked."""
+def format_pause_table(name: str, rows, signal: str = "confidence") -> str:
+    """The auto-pause calibration of one lane and signal, with the threshold ``choose_threshold`` picks marked."""
     best = choose_threshold(rows)
-    header = ["conf <", "caught", "onsets", "recall", "pauses", "false", "false/100", "precision", "F2"]
+    header = [("conf" if signal == "confidence" else signal) + " <", "caught", "onsets", "recall", "pauses", "false", "false/100", "precision", "F2"]
     body = []
     for r in rows:
         body.append([f"{r.threshold:.2f}" + (" *" if r is best else ""), str(r.caught), str(r.onsets),
                      _cell(100 * r.recall) + "%", str(r.pauses), str(r.false_alarms), _cell(r.false_per_100),
                      _cell(100 * r.precision) + "%", f"{r.f_beta(2.0):.3f}"])
-    return (f"Auto-pause calibration for {name} (drift onset: IoU < {DRIFT_IOU:g}, caught by a pause on it or "
+    return (f"Auto-pause calibration for {name}, pause when {signal} is below (drift onset: IoU < {DRIFT_IOU:g}, caught by a pause on it or "
             f"up to {PAUSE_LEAD} frames before; * = largest threshold with at most {MAX_FALSE_PER_100:g} false "
             f"alarms per 100 frames)\n" + _grid(header, body))
