@@ -48,6 +48,7 @@ from ..atomic import atomic_write_chunks, clean_stale_siblings, recover_interrup
 from ..project import MAX_FRAMES, Project, ProjectError, label_problem, project_from_dict, project_to_dict, text_problem
 from ..video import frames_in
 from . import coco, csv_table, cvat, got10k, labelstudio, mot, otb, project_file, video_overlay, voc, yolo
+from . import labelstudio_import, voc_import, yolo_import
 from .clipping import clip_project
 from .common import ExportContext, StagedDir, box_count, check_target, publish_mode
 from .labelstudio_media import check_media_url
@@ -68,7 +69,8 @@ _EXPORTERS: dict[str, ModuleType] = {
     "labelstudio": labelstudio, "csv": csv_table, "project": project_file, "video": video_overlay,
 }
 _IMPORTERS: dict[str, ModuleType] = {
-    "mot": mot, "cvat": cvat, "coco": coco, "otb": otb, "got10k": got10k, "project": project_file,
+    "mot": mot, "cvat": cvat, "coco": coco, "yolo": yolo_import, "voc": voc_import, "otb": otb, "got10k": got10k,
+    "labelstudio": labelstudio_import, "project": project_file,
 }
 
 #: Export format name -> one-line description.
