@@ -413,5 +413,6 @@ class MainWindow(QtWidgets.QMainWindow):
 def _default_tracker_factory(settings: AppSettings) -> Any:
     from tracker import load_tracker
 
-    return load_tracker(weights=settings.weights or None, device=settings.device)
+    return load_tracker(weights=settings.weights or None, device=settings.device, threads=settings.threads,
+                        reserve_gui=True)
 

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Mapping
 
 from tracker import CORRECTION_STRATEGIES, DEFAULT_CORRECTION_STRATEGY
+from tracker.threads import threads_problem
 
 __all__ = ["AppSettings", "SettingsError", "DEFAULT_PAUSE_THRESHOLD", "DEVICES", "TRACK_SCOPES", "TRACK_RANGES"]
 
@@ -48,6 +49,8 @@ class AppSettings:
         correction_strategy: what a corrected box (a keyframe a run passes or starts from) does to the
             tracker's memory, one of tracker.CORRECTION_STRATEGIES.
         shortcuts: action id -> key sequence text, overriding the defaults.
+        threads: CPU threads for the tracker, "auto" (tracker.threads: the usable cores less one for
+            the window and less what other processes keep busy) or a number as text.
     """
 
     confidence_threshold: float = DEFAULT_PAUSE_THRESHOLD
@@ -65,6 +68,7 @@ class AppSettings:
     correction_strategy: str = DEFAULT_CORRECTION_STRATEGY
     two_sided_fill: bool = True
     shortcuts: dict[str, str] = field(default_factory=dict, hash=False, compare=True)
+    threads: str = "auto"
 
     def __post_init__(self) -> None:
         def need(ok: bool, key: str, what: str) -> None:
@@ -81,6 +85,8 @@ class AppSettings:
         need(0.0 < self.moved_iou <= 1.0, "moved_iou", "must be in (0, 1]")
         need(self.correction_strategy in CORRECTION_STRATEGIES, "correction_strategy",
              f"must be one of {', '.join(CORRECTION_STRATEGIES)}")
+        need(threads_problem(self.threads) is None and isinstance(self.threads, str), "threads",
+             "must be 'auto' or a whole number of threads from 1")
         need(isinstance(self.shortcuts, dict) and all(isinstance(k, str) and isinstance(v, str)
                                                       for k, v in self.shortcuts.items()),
              "shortcuts", "must map action ids to key sequences")

@@ -4,6 +4,12 @@ multi-target throughput. Prints absolute figures and ratios (ratios are what com
 
     python bench/speed.py [--device auto|cpu|cuda] [--frames 150] [--targets 16] [--threads N]
                           [--weights FILE] [--compare FILE]
+    python bench/speed.py --contention [--frames 60] [--rounds 3]
+
+--contention times MemTrack (1 target, CPU) while a second CPU-bound process (a Python busy loop)
+runs next to it, with the threads ``auto`` chooses (tracker.threads), with one thread per usable
+core (what PyTorch takes by default) and with 1 thread, alternating in one process run; it prints
+the fps of each and their ratios.
 
 --compare FILE times other weights (e.g. the previous default) in the same process, alternating with
 the default, and prints the ms-per-frame ratio: the check that a change of weights or model costs no speed.
@@ -11,6 +17,7 @@ the default, and prints the ms-per-frame ratio: the check that a change of weigh
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -102,6 +109,39 @@ def jittered(box: Box, n: int, frame_shape) -> list[Box]:
     return out
 
 
+BUSY_LOOP = "import time\nend = time.time() + {seconds}\nwhile time.time() < end:\n    pass\n"
+
+
+def contention(frames, box: Box, weights, rounds: int) -> int:
+    """fps with auto / all-cores / 1 thread while a CPU-bound process runs beside the tracker."""
+    from tracker.threads import choose_threads, usable_cores
+
+    cores = usable_cores()
+    busy = subprocess.Popen([sys.executable, "-c", BUSY_LOOP.format(seconds=3600)])
+    try:
+        time.sleep(2.0)  # let the load average see the busy process
+        auto = choose_threads("auto", reserve_gui=True)
+        settings = {"auto": auto.threads, "all cores": cores, "1 thread": 1}
+        print(f"contention: a CPU-bound process runs beside the tracker; {cores} usable cores; "
+              f"{auto.describe()}")
+        fps: dict[str, list[float]] = {k: [] for k in settings}
+        for _ in range(rounds):  # alternate, so that drifts in the machine's load hit every setting alike
+            for name, n in settings.items():
+                torch.set_num_threads(n)
+                cv2.setNumThreads(n)
+                fps[name].append(time_memtrack_unprofiled(frames, [box], "cpu", weights))
+    finally:
+        busy.kill()
+        busy.wait()
+    best = {k: max(v) for k, v in fps.items()}
+    for name, n in settings.items():
+        runs = ", ".join(f"{v:.1f}" for v in fps[name])
+        print(f"  {name:<9} ({n} threads): best {best[name]:6.1f} fps  (rounds: {runs})")
+    print(f"  ratios: auto / all cores = {best['auto'] / best['all cores']:.2f}x, "
+          f"auto / 1 thread = {best['auto'] / best['1 thread']:.2f}x")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--device", default="auto")
@@ -110,7 +150,14 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch default)")
     ap.add_argument("--weights", default=None, help="MemTrack weights (default: the bundled default)")
     ap.add_argument("--compare", default=None, metavar="FILE", help="other weights to time against, same process")
+    ap.add_argument("--contention", action="store_true",
+                    help="time auto / all-cores / 1 thread next to a second CPU-bound process")
+    ap.add_argument("--rounds", type=int, default=3, help="--contention: rounds of the three settings")
     args = ap.parse_args()
+    if args.contention:
+        name, frames, box = load_frames(args.frames)
+        print(f"frames: {name}, {len(frames)} x {frames[0].shape[1]}x{frames[0].shape[0]}; torch {torch.__version__}")
+        return contention(frames, box, args.weights, args.rounds)
     if args.threads:
         torch.set_num_threads(args.threads)
     name, frames, box = load_frames(args.frames)

@@ -51,16 +51,23 @@ def __getattr__(name: str):
 
 
 def load_tracker(weights: str | os.PathLike | None = None, device: str = "auto", diagnostics: bool = True,
-                 tracking: TrackingConfig | None = None, profile: bool = False) -> "MemTracker":
+                 tracking: TrackingConfig | None = None, profile: bool = False,
+                 threads: int | str | None = None, reserve_gui: bool = False) -> "MemTracker":
     """Build a MemTracker from a checkpoint (the default one in resources/ when ``weights`` is None).
 
     ``tracking`` overrides the checkpoint's tracking parameters (window, scale step, ...);
     ``profile`` makes the tracker accumulate seconds per stage in ``stage_seconds`` (benchmarks).
+    ``threads`` (``"auto"`` or a number; None leaves the libraries' own choice) sets the CPU threads
+    of PyTorch and OpenCV (:mod:`tracker.threads`; ``reserve_gui`` leaves a core for a window).
     Raises CheckpointError naming the file when it is missing, corrupt or does not match its model.
     """
     from .checkpoint import load_checkpoint
     from .engine import MemTracker
 
+    if threads is not None:
+        from .threads import apply_threads
+
+        apply_threads(threads, reserve_gui=reserve_gui)
     net, config, _ = load_checkpoint(weights)
     if tracking is not None:
         config = TrackerConfig(model=config.model, tracking=tracking)

@@ -2,16 +2,22 @@
 
 Qt-free, so the GUI, the exporters, the importers and the trainer all share it.
 
-File layout (schema version 1)::
+File layout (schema version 2)::
 
-    {"schema": "memtrack-project", "version": 1,
+    {"schema": "memtrack-project", "version": 2,
      "video": {"path": "clip.mp4", "frame_count": 150, "width": 320, "height": 240, "fps": 25.0},
      "labels": ["object", "car"],
      "objects": [{"track_id": 1, "label": "car", "color": "#e6194b",
-                  "frames": [[0, [x, y, w, h], "keyframe", null], [5, null, "absent", null], ...]}]}
+                  "frames": [[0, [x, y, w, h], "keyframe", null], [5, null, "absent", null],
+                             [7, [x, y, w, h], "tracked", 0.8, true], ...]}]}
 
-Each frame row is ``[frame_index, box or null, provenance, score or null]``. Boxes are 0-based
-float pixels ``x, y, w, h``. ``video.path`` is stored relative to the project file when it can be.
+Each frame row is ``[frame_index, box or null, provenance, score or null]``, with a fifth element
+``true`` when the object is visible but occluded on that frame (version 2; only boxes can be
+occluded). Boxes are 0-based float pixels ``x, y, w, h``. ``video.path`` is stored relative to the
+project file when it can be.
+
+Versions: a file is written as version 1 (which older programs read) unless an entry is occluded;
+version 1 files are read as they are (no entry occluded).
 """
 from __future__ import annotations
 
@@ -46,7 +52,8 @@ __all__ = [
 ]
 
 SCHEMA_NAME = "memtrack-project"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+OCCLUDED_VERSION = 2  # the first version with the occluded flag
 
 # A qualitative palette that stays distinguishable on video (Sasha Trubetskoy's 20 colours, first 12).
 DEFAULT_COLORS = (
@@ -115,10 +122,13 @@ class BoxEntry:
     box: Box | None
     provenance: Provenance
     score: float | None = None
+    occluded: bool = False  # visible but partly hidden by something in front (the box is the whole object)
 
     def __post_init__(self) -> None:
         if (self.box is None) != (self.provenance is Provenance.ABSENT):
             raise ValueError("an entry has a box unless it marks the object absent")
+        if self.occluded and self.box is None:
+            raise ValueError("only an entry with a box can be occluded")
 
     @property
     def absent(self) -> bool:
@@ -201,12 +211,13 @@ def project_to_dict(project: Project, project_file: str | os.PathLike | None = N
             e = obj.entries[frame]
             box = None if e.box is None else [round(v, 3) for v in e.box.as_tuple()]
             score = None if e.score is None else round(float(e.score), 4)
-            rows.append([frame, box, e.provenance.value, score])
+            rows.append([frame, box, e.provenance.value, score] + ([True] if e.occluded else []))
         objects.append({"track_id": obj.track_id, "label": obj.label, "color": obj.color, "frames": rows})
     v = project.video
+    occluded = any(len(row) > 4 for o in objects for row in o["frames"])
     return {
         "schema": SCHEMA_NAME,
-        "version": SCHEMA_VERSION,
+        "version": OCCLUDED_VERSION if occluded else 1,
         "video": {"path": video_path, "frame_count": v.frame_count, "width": v.width,
                   "height": v.height, "fps": v.fps},
         "labels": list(project.labels),
@@ -302,8 +313,13 @@ def project_from_dict(data: Any, path: Any = "<project>") -> Project:
         _need(isinstance(rows, list), path, f"{where}.frames", "must be a list")
         for k, row in enumerate(rows):
             rw = f"{where}.frames[{k}]"
-            _need(isinstance(row, list) and len(row) == 4, path, rw, "must be [frame, box, provenance, score]")
-            frame, box, prov, score = row
+            _need(isinstance(row, list) and (len(row) == 4 or version >= OCCLUDED_VERSION and len(row) == 5),
+                  path, rw, "must be [frame, box, provenance, score]"
+                  + (" or [frame, box, provenance, score, occluded]" if version >= OCCLUDED_VERSION else ""))
+            frame, box, prov, score = row[:4]
+            occluded = row[4] if len(row) == 5 else False
+            _need(isinstance(occluded, bool), path, rw, f"occluded flag {_shown(occluded)} is not true or false")
+            _need(not occluded or box is not None, path, rw, "an absent mark cannot be occluded")
             _need(_int_in(frame, 0, MAX_FRAMES), path, rw, f"frame index {_shown(frame)} is not an integer >= 0")
             _need(video.frame_count == 0 or frame < video.frame_count, path, rw,
                   f"frame {frame} is past the video's last frame {video.frame_count - 1}")
@@ -324,7 +340,7 @@ def project_from_dict(data: Any, path: Any = "<project>") -> Project:
                     parsed = Box(*(float(x) for x in box))
                 except BoxError as e:
                     raise ProjectError(f"{path}: {rw}: {e}") from None
-            obj.entries[frame] = BoxEntry(parsed, provenance, None if score is None else float(score))
+            obj.entries[frame] = BoxEntry(parsed, provenance, None if score is None else float(score), occluded)
         project.objects[tid] = obj
     return project
 

@@ -15,7 +15,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-__all__ = ["FrameSource", "ShortVideoWarning", "VideoError", "frames_in", "open_source", "IMAGE_EXTENSIONS", "VIDEO_EXTENSIONS"]
+__all__ = ["FrameSource", "ShortVideoWarning", "VideoError", "frames_in", "image_files", "open_source", "IMAGE_EXTENSIONS",
+           "VIDEO_EXTENSIONS"]
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".mov", ".m4v", ".webm", ".mpg", ".mpeg", ".wmv")
@@ -70,13 +71,19 @@ class FrameSource:
             raise IndexError(f"{self.path}: frame {index} out of range 0..{len(self) - 1}")
 
 
+def image_files(folder: str | os.PathLike) -> list[Path]:
+    """The images of a frame folder in frame order: image extensions only, names in natural order
+    (``2.jpg`` before ``10.jpg``). Frame ``i`` of the folder is ``image_files(folder)[i]``."""
+    files = [p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file()]
+    return sorted(files, key=lambda p: _natural_key(p.name))
+
+
 class ImageFolderSource(FrameSource):
     def __init__(self, folder: Path, fps: float = 30.0):
         self.path = folder
-        files = [p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file()]
-        if not files:
+        self.files = image_files(folder)
+        if not self.files:
             raise VideoError(f"{folder}: folder holds no images ({', '.join(IMAGE_EXTENSIONS)})")
-        self.files = sorted(files, key=lambda p: _natural_key(p.name))
         self.fps = fps
         self.width = self.height = 0  # set from the first image; every other one must match it
         first = self.read(0)

@@ -25,7 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--video", type=Path, default=None,
                         help="the video to read frames from (default: the project's video)")
     parser.add_argument("--frames", action="store_true",
-                        help=f"also write the frames ({', '.join(FRAME_FORMATS)}): as JPEG images, and for "
+                        help=f"also write the frames ({', '.join(FRAME_FORMATS)}): as images (a frame folder's "
+                             "own files under their names; coco into a folder beside the JSON), and for "
                              "labelstudio as a video browsers play, which the tasks then point at")
     parser.add_argument("--media-url", default=None, metavar="URL",
                         help="labelstudio: the URL under which you serve the video, or a prefix ending in "

@@ -9,7 +9,7 @@ from pathlib import Path
 from app.cli import CommandError
 
 NAME = "import"
-HELP = "make a project from annotations in another format (mot, cvat, coco, otb, got10k, project)"
+HELP = "make a project from annotations in another format (mot, cvat, coco, yolo, voc, otb, got10k, labelstudio, project)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

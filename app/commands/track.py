@@ -18,6 +18,9 @@ def add_arguments(p) -> None:
     p.add_argument("--out", type=Path, help="write boxes here instead of standard output")
     p.add_argument("--weights", type=Path, help="checkpoint file (default: the bundled one)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    p.add_argument("--threads", default="auto", metavar="N|auto",
+                   help="CPU threads for PyTorch and OpenCV (default auto: the usable cores less what other "
+                        "processes keep busy)")
     p.add_argument("--diagnostics", type=Path, metavar="FILE.jsonl",
                    help="write the tracker's per-frame diagnostics as JSON lines")
     p.add_argument("--force", action="store_true", help="replace an existing --out or --diagnostics file")
@@ -67,6 +70,11 @@ def run(args) -> int:
     except BoxError as e:
         raise CommandError(f"--init: {e}") from None
     _check_outputs(args)
+    from tracker.threads import threads_problem
+
+    problem = threads_problem(args.threads)
+    if problem is not None:
+        raise CommandError(f"--threads {args.threads!r}: {problem}")
     try:
         source = open_source(args.source)
     except VideoError as e:
@@ -77,7 +85,8 @@ def run(args) -> int:
     except (BoxError, ValueError) as e:
         raise CommandError(f"{args.source}: {e}") from None
     try:
-        tracker = load_tracker(args.weights, device=args.device, diagnostics=args.diagnostics is not None)
+        tracker = load_tracker(args.weights, device=args.device, diagnostics=args.diagnostics is not None,
+                               threads=args.threads)
     except (CheckpointError, RuntimeError) as e:
         raise CommandError(str(e)) from None
 

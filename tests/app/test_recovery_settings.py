@@ -55,6 +55,9 @@ def test_settings_validation_and_unknown_keys():
         AppSettings(device="tpu")
     with pytest.raises(SettingsError, match="confidence_threshold"):
         AppSettings(confidence_threshold=2.0)
+    assert AppSettings().threads == "auto" and AppSettings.from_mapping({"threads": "3"}).threads == "3"
+    with pytest.raises(SettingsError, match="threads"):
+        AppSettings(threads="0")
 
 
 def test_settings_persist_through_qsettings(tmp_path, qapp):

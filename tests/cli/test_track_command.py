@@ -31,8 +31,15 @@ def _box_arg(b) -> str:
 def test_track_writes_one_line_per_frame_from_the_start_frame(frame_folder, tmp_path, capsys):
     folder, boxes = frame_folder
     out = tmp_path / "boxes.txt"
-    rc = main(["track", str(folder), "--init", _box_arg(boxes[2]), "--start-frame", "2", "--out", str(out),
-               "--device", "cpu"])
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        rc = main(["track", str(folder), "--init", _box_arg(boxes[2]), "--start-frame", "2", "--out", str(out),
+                   "--device", "cpu", "--threads", "1"])
+        assert torch.get_num_threads() == 1  # --threads reached the engine's libraries
+    finally:
+        torch.set_num_threads(before)
     assert rc == 0
     lines = out.read_text().splitlines()
     assert len(lines) == 6  # frames 2..7, the start frame included
@@ -71,6 +78,8 @@ def test_track_backward_to_stdout_with_diagnostics(frame_folder, tmp_path, capsy
         (["track", "{folder}", "--init", "1,2,-3,4"], "positive"),
         (["track", "{folder}", "--init", "1,2,30,40", "--start-frame", "99"], "outside the video"),
         (["track", "{folder}", "--init", "1,2,30,40", "--weights", "{bad}"], "not a readable checkpoint"),
+        (["track", "{folder}", "--init", "1,2,30,40", "--threads", "0"], "--threads '0': must be from 1"),
+        (["track", "{folder}", "--init", "1,2,30,40", "--threads", "many"], "'auto' or a whole number"),
     ],
 )
 def test_bad_input_gets_one_clear_line_and_exit_2(frame_folder, tmp_path, capsys, args, message):

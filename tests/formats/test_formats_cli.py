@@ -36,8 +36,8 @@ def test_export_then_import_cli(tmp_path, project_file, project, clip, capsys):
 def test_export_with_frames_uses_the_projects_video(tmp_path, project_file, capsys):
     out = tmp_path / "yolo"
     assert main(["export", str(project_file), "-f", "yolo", "-o", str(out), "--frames", "--track-ids"]) == 0
-    assert len(list((out / "images").glob("*.jpg"))) == 12
-    assert (out / "labels" / "000000.txt").read_text().split("\n")[0].split()[-1] == "1"
+    assert len(list((out / "images").glob("*.png"))) == 12  # the frame folder's own images, copied
+    assert (out / "labels" / "0000.txt").read_text().split("\n")[0].split()[-1] == "1"
 
 
 @pytest.mark.parametrize("argv, message", [

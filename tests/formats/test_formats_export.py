@@ -149,21 +149,30 @@ def test_existing_output_needs_overwrite(tmp_path, project):
 # ----------------------------------------------------------------------------- clipping and bad projects
 
 
-@pytest.mark.parametrize("fmt", ["yolo", "voc", "cvat"])
-def test_box_outside_the_frame_is_an_error_in_clipping_formats(tmp_path, project, fmt):
+@pytest.mark.parametrize("fmt", [f for f in EXPORT_FORMATS if f not in ("project", "video")])
+def test_box_entirely_outside_the_frame_is_exported_as_absent(tmp_path, project, fmt):
     project.objects[2].entries[3] = BoxEntry(Box(-50, 40, 20, 50), K)
     out = target(tmp_path, fmt)
-    with pytest.raises(FormatError, match=r"object 2 \(person\) frame 3: box -50,40,20,50 lies outside"):
-        export_project(project, fmt, out)
-    assert not out.exists()
+    notes = []
+    export_project(project, fmt, out, notes=notes.append,
+                   **({"media_url": LS_VIDEO_URL} if fmt == "labelstudio" else {}))
+    assert boxes_and_frames(fmt, out)[0] == count_boxes(project) - 1
+    assert any("1 box with no part inside the frame exported as absent" in n for n in notes)
+    if fmt == "cvat":  # an outside shape, as an absent mark
+        box = next(b for t in ET.parse(out).getroot().iter("track") if t.get("id") == "2"
+                   for b in t.iter("box") if b.get("frame") == "3")
+        assert box.get("outside") == "1"
+    if fmt == "coco":
+        assert 3 in next(t for t in json.loads(out.read_text())["tracks"] if t["id"] == 2)["absent_frames"]
+    if fmt == "got10k":
+        assert (out / "track_002" / "groundtruth.txt").read_text().splitlines()[3] == "NaN,NaN,NaN,NaN"
+    assert project.objects[2].entries[3].box == Box(-50, 40, 20, 50)  # the project itself is not changed
 
 
-@pytest.mark.parametrize("fmt", ["mot", "coco", "otb", "got10k", "csv", "labelstudio"])
-def test_box_outside_the_frame_is_kept_where_the_format_does_not_clip(tmp_path, project, fmt):
+def test_project_file_keeps_boxes_outside_the_frame(tmp_path, project):
     project.objects[2].entries[3] = BoxEntry(Box(-50, 40, 20, 50), K)
-    out = target(tmp_path, fmt)
-    export_project(project, fmt, out, **({"media_url": LS_VIDEO_URL} if fmt == "labelstudio" else {}))
-    assert boxes_and_frames(fmt, out)[0] == count_boxes(project)
+    export_project(project, "project", tmp_path / "p.json")
+    assert load_project(tmp_path / "p.json").objects[2].entries[3].box == Box(-50, 40, 20, 50)
 
 
 def test_entries_past_the_video_and_missing_sizes_are_errors(tmp_path, project):
@@ -177,8 +186,8 @@ def test_entries_past_the_video_and_missing_sizes_are_errors(tmp_path, project):
 
 
 def test_options_only_where_they_apply(tmp_path, project):
-    with pytest.raises(FormatError, match="coco cannot write frames"):
-        export_project(project, "coco", tmp_path / "a.json", write_frames=True)
+    with pytest.raises(FormatError, match="csv cannot write frames"):
+        export_project(project, "csv", tmp_path / "a.csv", write_frames=True)
     with pytest.raises(FormatError, match="YOLO option"):
         export_project(project, "mot", tmp_path / "m", track_ids=True)
     with pytest.raises(FormatError, match="unknown export format 'kitti'"):
@@ -194,14 +203,14 @@ def test_yolo_lines_and_track_id_column(tmp_path, project):
     export_project(project, "yolo", out, track_ids=True)
     assert (out / "classes.txt").read_text() == "car\nperson\n"
     assert "names:\n  0: \"car\"\n  1: \"person\"\n" in (out / "data.yaml").read_text()
-    lines = (out / "labels" / "000003.txt").read_text().splitlines()
+    lines = (out / "labels" / "0003.txt").read_text().splitlines()  # named like the image 0003.png
     car = Box(19.25, 23.5, 30, 18.75)
     assert lines[0] == (f"0 {(car.x + car.w / 2) / WIDTH:.6f} {(car.y + car.h / 2) / HEIGHT:.6f} "
                         f"{car.w / WIDTH:.6f} {car.h / HEIGHT:.6f} 1")
     cls, cx, cy, w, h, tid = lines[1].split()
     assert (cls, tid) == ("1", "2") and float(cx) - float(w) / 2 == pytest.approx(0, abs=1e-6)  # clipped
-    assert (out / "labels" / "000009.txt").read_text() == ""  # a frame without boxes still has its file
-    assert (out / "labels" / "000006.txt").read_text().splitlines()[1].startswith("1 0.500000 0.500000 1.000000 1.000000")
+    assert (out / "labels" / "0009.txt").read_text() == ""  # a frame without boxes still has its file
+    assert (out / "labels" / "0006.txt").read_text().splitlines()[1].startswith("1 0.500000 0.500000 1.000000 1.000000")
 
 
 def test_labelstudio_sequences(tmp_path, project):
@@ -218,17 +227,17 @@ def test_labelstudio_sequences(tmp_path, project):
     assert [f for f, s in seq.items() if not s["enabled"]] == [8, 12]  # each run of boxes ends disabled
     assert (seq[1]["x"], seq[1]["y"], seq[1]["width"]) == pytest.approx((10.25 / 1.6, 20.5 / 1.2, 30 / 1.6), abs=1e-4)
     assert seq[1]["time"] == pytest.approx(1 / 25)
-    assert results[2]["value"]["sequence"][1]["x"] < 0  # not clipped
+    assert results[2]["value"]["sequence"][1]["x"] == 0  # clipped
 
 
 def test_csv_rows(tmp_path, project):
     out = tmp_path / "a.csv"
     export_project(project, "csv", out)
     rows = list(csv.DictReader(out.open()))
-    assert list(rows[0]) == ["frame", "track_id", "label", "x", "y", "w", "h", "provenance", "score"]
+    assert list(rows[0]) == ["frame", "track_id", "label", "x", "y", "w", "h", "provenance", "score", "occluded"]
     assert len(rows) == sum(len(o.entries) for o in project.objects.values())
     assert rows[0] == {"frame": "0", "track_id": "1", "label": "car", "x": "10.25", "y": "20.5", "w": "30",
-                       "h": "18.75", "provenance": "keyframe", "score": ""}
+                       "h": "18.75", "provenance": "keyframe", "score": "", "occluded": "0"}
     absent = [r for r in rows if r["provenance"] == "absent"]
     assert [(r["frame"], r["track_id"], r["x"]) for r in absent] == [("0", "5", ""), ("1", "5", ""), ("8", "1", "")]
 
@@ -250,16 +259,20 @@ def test_got10k_side_files(tmp_path, project):
     assert (person / "absence.label").read_text().split() == ["1", "1", "0", "0", "0", "0", "0"] + ["1"] * 5
     assert (person / "cut_by_image.label").read_text().split()[3] == "1"  # frame 3 sticks out
     assert "object_class: person" in (person / "meta_info.ini").read_text()
-    assert (person / "groundtruth.txt").read_text().splitlines()[3] == "-5.5,40,20,50"
+    assert (person / "groundtruth.txt").read_text().splitlines()[3] == "0,40,14.5,50"  # clipped
 
 
-@pytest.mark.parametrize("fmt, image", [("yolo", "images/000005.jpg"), ("voc", "JPEGImages/000005.jpg"),
+@pytest.mark.parametrize("fmt, image", [("yolo", "images/0005.png"), ("voc", "JPEGImages/0005.png"),
                                         ("mot", "img1/000006.jpg"), ("otb", "img/0006.jpg")])
 def test_frames_written_next_to_labels(tmp_path, project, clip, fmt, image):
+    """A frame folder's images keep their names where the labels name images (YOLO, VOC); MOT and OTB
+    readers find frames by number, so those get numbered JPEG files."""
     assert fmt in FRAME_FORMATS
     out = tmp_path / fmt
     export_project(project, fmt, out, video_path=clip, write_frames=True)
-    assert len([p for p in out.rglob("*.jpg")]) == N_FRAMES
+    assert len([p for p in out.rglob("*" + Path(image).suffix)]) == N_FRAMES
+    if Path(image).suffix == ".png":  # copied unchanged
+        assert (out / image).read_bytes() == (clip / "0005.png").read_bytes()
     written = cv2.cvtColor(cv2.imread(str(out / image)), cv2.COLOR_BGR2RGB).astype(int)
     with open_source(clip) as src:
         assert np.abs(written - src.read(5).astype(int)).mean() < 3  # frame 5, JPEG-close

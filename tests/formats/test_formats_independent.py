@@ -41,7 +41,7 @@ def test_pycocotools_reads_coco_and_scores_it_perfect(tmp_path, project, clip):
     anns = gt.loadAnns(gt.getAnnIds())
     assert len(anns) == count_boxes(project)
     names = {c["id"]: c["name"] for c in gt.loadCats(gt.getCatIds())}
-    want = expected_boxes(project, clip_to_frame=False)
+    want = expected_boxes(project, clip_to_frame=True)
     got = {}
     for a in anns:
         frame = gt.loadImgs(a["image_id"])[0]["frame_id"]
@@ -70,7 +70,7 @@ def test_motmetrics_reads_mot_and_scores_it_perfect(tmp_path, project, clip):
     export_project(project, "mot", out)
     gt = mm.io.loadtxt(str(out / "gt" / "gt.txt"), fmt="mot16", min_confidence=-1)
     assert len(gt) == count_boxes(project)
-    want = expected_boxes(project, clip_to_frame=False)
+    want = expected_boxes(project, clip_to_frame=True)
     for (frame_id, track_id), row in gt.iterrows():
         box, _ = want[(coords.from_mot_frame(int(frame_id)), int(track_id))]
         # motmetrics converts MOT's 1-based pixels back to 0-based ones: it must land on our box
@@ -144,7 +144,7 @@ def test_datumaro_reads_coco(tmp_path, project, clip, datumaro):
     export_project(project, "coco", root / "annotations" / "instances_default.json")
     items, labels = _read(datumaro, root / "annotations" / "instances_default.json", "coco_instances")
     assert len(items) == N_FRAMES
-    want = expected_boxes(project, clip_to_frame=False)
+    want = expected_boxes(project, clip_to_frame=True)
     got = {}
     for item_id, anns in items.items():
         frame = int(item_id.rsplit("/", 1)[1])
@@ -198,7 +198,7 @@ def test_datumaro_reads_mot(tmp_path, project, clip, datumaro):
     items, labels = _read(datumaro, out, "mot_seq")
     assert labels == ["car", "person"]  # from gt/labels.txt
     assert len(items) == N_FRAMES  # seqinfo.ini's seqLength
-    want = expected_boxes(project, clip_to_frame=False)
+    want = expected_boxes(project, clip_to_frame=True)
     got = {}
     for item_id, anns in items.items():
         for a in anns:

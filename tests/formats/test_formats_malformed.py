@@ -198,8 +198,8 @@ def test_missing_file_and_missing_video(tmp_path, clip):
 
 
 def test_unknown_format(tmp_path, clip):
-    with pytest.raises(FormatError, match="unknown import format 'yolo'"):
-        import_annotations(tmp_path, "yolo", clip)
+    with pytest.raises(FormatError, match="unknown import format 'kitti'"):
+        import_annotations(tmp_path, "kitti", clip)
 
 
 def test_bad_project_file(tmp_path, clip):

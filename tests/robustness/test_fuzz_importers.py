@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.robustness.support import small_project, snapshot, write_frames
-from tracker.formats import FormatError, export_project, import_annotations
+from tracker.formats import FOLDER_FORMATS, FormatError, export_project, import_annotations
 from tracker.project import ProjectError, load_project, project_from_dict, project_to_dict
 
 HOSTILE = [b"[" * 3000, b"{\"a\":" * 3000, b"9" * 5000, b"1e999", b"-1e308", b"NaN", b"\x00", b"\n", b"\r\n",
@@ -28,8 +28,11 @@ FUZZ = settings(max_examples=30, derandomize=True, deadline=None, database=None,
 # importer name -> (export format used to make the valid input, the path to import, relative to it)
 CASES = {
     "mot": ("mot", "."), "cvat": ("cvat", "."), "coco": ("coco", "."), "otb": ("otb", "."),
-    "got10k": ("got10k", "."), "project": ("project", "."),
+    "got10k": ("got10k", "."), "project": ("project", "."), "yolo": ("yolo", "."), "voc": ("voc", "."),
+    "labelstudio": ("labelstudio", "."),
 }
+# the export options that make a seed the importer can read (YOLO needs its track id column)
+OPTIONS = {"yolo": {"track_ids": True}, "labelstudio": {"media_url": "https://example.org/clip.webm"}}
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +42,8 @@ def seeds(tmp_path_factory) -> Path:
     clip = write_frames(root / "clip")
     project = small_project(str(clip))
     for fmt in CASES:
-        out = root / "seeds" / fmt / ("export" if fmt in ("mot", "otb", "got10k") else f"export.{fmt}")
-        export_project(project, fmt, out)
+        out = root / "seeds" / fmt / ("export" if fmt in FOLDER_FORMATS else f"export.{fmt}")
+        export_project(project, fmt, out, **OPTIONS.get(fmt, {}))
     return root
 
 

@@ -18,9 +18,15 @@ Guarantees:
 * Atomic: single-file formats are written to a temporary file and renamed; folder formats are
   written into a private folder beside the target and renamed into place when complete. An export
   that fails midway leaves no partial output (and an overwritten target keeps its old content).
+* Inside the frame: every exported box is clipped to the frame first (:mod:`.clipping`); a box
+  with no part inside the frame is exported as an absent mark (or not at all where the format has
+  none), with a note saying how many. Only the project file and the review video keep boxes as
+  they are.
+* Real file names: a project on a frame folder is exported with its images' own names (COCO
+  ``file_name``, VOC ``<filename>``, YOLO / VOC label files); see :mod:`.frame_names`.
 * Nothing dropped silently: every exporter counts the boxes it wrote and the export fails unless
-  that equals the project's box count; per-frame formats write a file or line for every frame; a
-  box that a clipping format cannot hold (entirely outside the frame) is an error naming it.
+  that equals the number of (clipped) boxes in the project; per-frame formats write a file or line
+  for every frame.
 * Bad input raises :class:`FormatError` naming the file and the line (text), element and line
   (XML) or JSON path, as one line of text. XML entity declarations, over-deep JSON and numbers of
   thousands of digits are refused, never expanded or parsed at length.
@@ -32,6 +38,7 @@ Guarantees:
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from types import ModuleType
@@ -41,6 +48,8 @@ from ..atomic import atomic_write_chunks, clean_stale_siblings, recover_interrup
 from ..project import MAX_FRAMES, Project, ProjectError, label_problem, project_from_dict, project_to_dict, text_problem
 from ..video import frames_in
 from . import coco, csv_table, cvat, got10k, labelstudio, mot, otb, project_file, video_overlay, voc, yolo
+from . import labelstudio_import, voc_import, yolo_import
+from .clipping import clip_project
 from .common import ExportContext, StagedDir, box_count, check_target, publish_mode
 from .labelstudio_media import check_media_url
 from .errors import FormatError
@@ -60,16 +69,17 @@ _EXPORTERS: dict[str, ModuleType] = {
     "labelstudio": labelstudio, "csv": csv_table, "project": project_file, "video": video_overlay,
 }
 _IMPORTERS: dict[str, ModuleType] = {
-    "mot": mot, "cvat": cvat, "coco": coco, "otb": otb, "got10k": got10k, "project": project_file,
+    "mot": mot, "cvat": cvat, "coco": coco, "yolo": yolo_import, "voc": voc_import, "otb": otb, "got10k": got10k,
+    "labelstudio": labelstudio_import, "project": project_file,
 }
 
 #: Export format name -> one-line description.
 EXPORT_FORMATS: dict[str, str] = {name: m.DESCRIPTION for name, m in _EXPORTERS.items()}
 #: Import format name -> one-line description.
 IMPORT_FORMATS: dict[str, str] = {name: m.DESCRIPTION for name, m in _IMPORTERS.items()}
-#: Formats that can write the video's frames next to the labels (``write_frames``): as images, and
-#: for labelstudio as a video browsers play.
-FRAME_FORMATS = ("mot", "yolo", "voc", "otb", "labelstudio")
+#: Formats that can write the video's frames next to the labels (``write_frames``): as images (for
+#: coco in a folder beside the JSON), and for labelstudio as a video browsers play.
+FRAME_FORMATS = ("mot", "yolo", "voc", "otb", "coco", "labelstudio")
 #: Formats whose output is a folder (the others write one file).
 FOLDER_FORMATS = tuple(name for name, m in _EXPORTERS.items() if m.KIND == "dir")
 
@@ -127,8 +137,10 @@ def export_project(
     ``out_path`` is a folder for the FOLDER_FORMATS and a file for the others. An existing target
     is an error unless ``overwrite`` (an existing empty folder is fine). ``video_path`` is the
     video to read frames from (``write_frames``, ``video``); by default the project's own
-    ``video.path``. ``write_frames`` writes the frames as JPEG images next to the labels
-    (FRAME_FORMATS only; labelstudio writes a video browsers play instead). ``track_ids`` adds the
+    ``video.path``. ``write_frames`` writes the frames as images next to the labels
+    (FRAME_FORMATS only; a frame folder's images are copied under their own names, a video's frames
+    become JPEG files; coco writes them into ``<folder or video name>/`` beside the JSON, which its
+    ``file_name``s are relative to; labelstudio writes a video browsers play instead). ``track_ids`` adds the
     track id as a sixth column to YOLO labels. ``media_url`` (labelstudio only) is the URL, or a
     prefix ending in ``/`` or ``=``, under which the video is served. ``progress(done, total)`` is
     called as the work advances; ``notes(text)`` gets one-line remarks that are not errors (a
@@ -153,11 +165,21 @@ def export_project(
             raise FormatError(f"the media URL is a Label Studio option, not one of {fmt}")
         check_media_url(media_url)
     _validate(project, fmt, Path(video_path) if video_path is not None else None)
+    cut: frozenset[tuple[int, int]] = frozenset()
+    if getattr(module, "CLIPS", True):
+        clipped = clip_project(project)
+        project, cut = clipped.project, clipped.cut
+        if clipped.outside and notes is not None:
+            notes(f"{clipped.outside} box{'es' if clipped.outside != 1 else ''} with no part inside the frame "
+                  "exported as absent (not written where the format has no absent mark)")
     ctx = ExportContext(project, out, Path(video_path) if video_path is not None else None,
-                        write_frames, track_ids, progress, media_url, notes)
+                        write_frames, track_ids, progress, media_url, notes, cut)
     expected = box_count(project)
     kind = module.KIND
     check_target(out, "dir" if kind == "dir" else "file", overwrite)
+    frames_out = module.frames_target(ctx) if write_frames and kind == "file" else None
+    if frames_out is not None:
+        check_target(frames_out, "dir", overwrite)
 
     def check_count(written: int) -> None:
         if written != expected:  # an exporter bug must never pass as a valid export
@@ -176,12 +198,24 @@ def export_project(
     if kind == "file":
         data, written = module.export(ctx)
         check_count(written)
+        frames: list[Path] = []
+        if frames_out is not None:  # the frames first: the labels are published only with them
+            try:
+                with StagedDir(frames_out, overwrite) as stage:
+                    frames = [frames_out / r for r in module.write_frames(ctx, stage.path)]
+                    stage.commit()
+            except OSError as e:
+                raise FormatError(f"{frames_out}: cannot write frames: {e.strerror or e}") from e
         try:
             atomic_write_chunks(out, (data,) if isinstance(data, bytes) else data)
             publish_mode(out)
-        except OSError as e:
-            raise FormatError(f"{out}: cannot write: {e.strerror or e}") from e
-        return [out]
+        except BaseException as e:
+            if frames_out is not None:  # no frames without their labels
+                shutil.rmtree(frames_out, ignore_errors=True)
+            if isinstance(e, OSError):
+                raise FormatError(f"{out}: cannot write: {e.strerror or e}") from e
+            raise
+        return [out, *frames]
     # a video: OpenCV writes a real file, so write it under a temporary name beside the target; the
     # exporter checks every frame and reads the file back, so the rename never replaces a good video
     # with a broken one

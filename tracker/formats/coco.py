@@ -5,21 +5,31 @@ Export::
     {"info": {...}, "licenses": [],
      "videos": [{"id": 1, "name": "clip", "width": W, "height": H, "fps": 25.0, "frame_count": N}],
      "images": [{"id": frame + 1, "video_id": 1, "frame_id": frame, "frame_index": frame,
-                 "file_name": "clip/000000.jpg", "width": W, "height": H}, ...],   # every frame
+                 "file_name": "clip/0001.jpg", "width": W, "height": H}, ...],   # every frame
      "annotations": [{"id": 1, "image_id": ..., "video_id": 1, "category_id": c,
                       "bbox": [x, y, w, h], "area": w * h, "iscrowd": 0, "segmentation": [],
+                      "attributes": {"occluded": false},
                       "track_id": t, "instance_id": t, "provenance": "tracked", "score": s}, ...],
      "categories": [{"id": 1, "name": "car", "supercategory": ""}, ...],
      "tracks": [{"id": t, "category_id": c, "video_id": 1, "name": "car 3", "color": "#...",
                  "absent_frames": [..]}]}
 
 ``frame_id`` (COCO-VID) and ``frame_index`` (TAO) are 0-based; ``bbox`` is COCO's 0-based
-``[x, y, w, h]``, not clipped. ``score`` is left out for boxes without one (COCO readers expect a number). Absent marks have no
-annotation (COCO has none); they are listed in the track's ``absent_frames`` so our import
-restores them. Categories follow the project's label order, ids from 1.
+``[x, y, w, h]``, clipped to the frame (formats.clipping). ``score`` is left out for boxes without
+one (COCO readers expect a number). ``attributes.occluded`` is the entry's occluded flag, where
+CVAT's COCO export puts it. Absent marks have no annotation (COCO has none); they are listed in the
+track's ``absent_frames`` so our import restores them. Categories follow the project's label
+order, ids from 1.
 
-Import reads ``track_id`` or ``instance_id``, ``frame_id`` or ``frame_index``; with several
-videos in the file it takes the one whose ``name`` matches the video's file name or stem.
+``file_name`` is ``<folder>/<image>``, relative to an image root: for a frame folder ``clip/`` its
+own images (``clip/0001.jpg``), so the root is the folder holding ``clip/``; for a video
+``clip.mp4`` the numbered names ``clip/000000.jpg``. With ``write_frames`` the frames are written
+under exactly those names beside the JSON (``OUT_DIR/clip/...``), so the JSON's folder is the root;
+when that folder is the frame folder itself, nothing is copied.
+
+Import reads ``track_id`` or ``instance_id``, ``frame_id`` or ``frame_index``,
+``attributes.occluded``; with several videos in the file it takes the one whose ``name`` matches
+the video's file name or stem.
 """
 from __future__ import annotations
 
@@ -58,9 +68,11 @@ def export(ctx: ExportContext) -> tuple[Iterator[bytes], int]:
     n_frames = ctx.frame_count
     classes = ctx.label_index()
     name = Path(project.video.path).stem or "video"
+    names = ctx.names
+
     def image(f: int) -> dict:
-        return {"id": f + 1, "video_id": 1, "frame_id": f, "frame_index": f, "file_name": f"{name}/{f:06d}.jpg",
-                "width": width, "height": height}
+        return {"id": f + 1, "video_id": 1, "frame_id": f, "frame_index": f,
+                "file_name": f"{names.folder}/{names.name(f)}", "width": width, "height": height}
 
     annotations = []
     by_frame = ctx.boxes_by_frame()
@@ -70,8 +82,8 @@ def export(ctx: ExportContext) -> tuple[Iterator[bytes], int]:
             ann = {
                 "id": len(annotations) + 1, "image_id": frame + 1, "video_id": 1,
                 "category_id": classes[obj.label] + 1, "bbox": bbox, "area": _r(bbox[2] * bbox[3]),
-                "iscrowd": 0, "segmentation": [], "track_id": obj.track_id, "instance_id": obj.track_id,
-                "provenance": entry.provenance.value,
+                "iscrowd": 0, "segmentation": [], "attributes": {"occluded": entry.occluded},
+                "track_id": obj.track_id, "instance_id": obj.track_id, "provenance": entry.provenance.value,
             }
             if entry.score is not None:  # readers expect a number when the key is there
                 ann["score"] = round(float(entry.score), 4)
@@ -107,6 +119,25 @@ def export(ctx: ExportContext) -> tuple[Iterator[bytes], int]:
         ctx.report(1, 1)
 
     return chunks(), len(annotations)
+
+
+def frames_target(ctx: ExportContext) -> Path | None:
+    """The folder ``write_frames`` fills: ``<folder or video name>/`` beside the JSON; None when that
+    is the frame folder itself (its images are already where ``file_name`` says)."""
+    target = ctx.out_path.parent / ctx.names.folder
+    try:
+        same = target.resolve() == ctx.source_path.resolve()
+    except OSError:
+        same = False
+    if same:
+        ctx.note(f"the frames are already in {target}: not copied")
+        return None
+    return target
+
+
+def write_frames(ctx: ExportContext, stage: Path) -> list[Path]:
+    """Every frame into ``stage`` under its ``file_name``'s image name; returns the relative paths."""
+    return ctx.write_all_frames(stage, ctx.frame_count, lambda f: Path(ctx.names.name(f)))
 
 
 def _array(key: str, records: Iterable[dict], n: int) -> Iterator[bytes]:
@@ -162,6 +193,18 @@ def _pick_video(videos: list, path: Path, video_file: str) -> int | None:
             return v["id"]
     listed = ", ".join(str(v.get("name")) for v in videos[:8])
     raise FormatError(f"{path}: holds {len(videos)} videos ({listed}...) and none is named like {p.name}")
+
+
+def _occluded(annotation: dict, where: str) -> bool:
+    attributes = annotation.get("attributes")
+    if attributes is None:
+        return False
+    if not isinstance(attributes, dict):
+        raise FormatError(f"{where}.attributes: must be an object")
+    value = attributes.get("occluded", False)
+    if not isinstance(value, bool):
+        raise FormatError(f"{where}.attributes.occluded: {_short(value)} is not true or false")
+    return value
 
 
 def load(path: Path, video_path) -> Project:
@@ -236,11 +279,12 @@ def load(path: Path, video_path) -> Project:
         prov = parse_provenance(f"{where}.provenance", a.get("provenance"), Provenance.IMPORTED)
         if prov is Provenance.ABSENT:
             raise FormatError(f"{where}.provenance: an annotation with a box cannot be 'absent'")
+        occluded = _occluded(a, where)
         frame = frames[image_id]
         entries = tracks.setdefault(tid, {})
         if frame in entries:
             raise FormatError(f"{where}: track {tid} already has a box on frame {frame}")
-        entries[frame] = BoxEntry(box, prov, None if score is None else float(score))
+        entries[frame] = BoxEntry(box, prov, None if score is None else float(score), occluded)
         track_cats.setdefault(tid, []).append(cat_names[cat])
     for k, t in enumerate(_list(data, "tracks", path, required=False)):
         where = f"{path}: tracks[{k}]"

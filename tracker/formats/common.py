@@ -10,6 +10,7 @@ import tempfile
 import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable
 from xml.parsers import expat
@@ -21,6 +22,7 @@ from ..json_input import JSONInputError, parse_json
 from ..project import BoxEntry, Project, Provenance, TrackObject, VideoRef
 from ..types import Box, BoxError
 from .errors import FormatError
+from .frame_names import FrameNames, frame_names
 
 ProgressFn = Callable[[int, int], None]
 
@@ -40,6 +42,21 @@ class ExportContext:
     progress: ProgressFn | None = None
     media_url: str | None = None  # Label Studio: the URL or prefix the video is served under
     notes: Callable[[str], None] | None = None  # one-line remarks for the user (not errors)
+    cut: frozenset[tuple[int, int]] = frozenset()  # (track id, frame) of clipped boxes
+
+    @property
+    def source_path(self) -> Path:
+        """The video file or frame folder the frames come from."""
+        return self.video_path if self.video_path is not None else Path(self.project.video.path)
+
+    @cached_property
+    def names(self) -> FrameNames:
+        """The image file name of every frame (:mod:`.frame_names`)."""
+        return frame_names(self.source_path, self.frame_count)
+
+    def was_cut(self, obj: TrackObject, frame: int) -> bool:
+        """Whether the object's box on ``frame`` stuck out of the frame and was clipped (:mod:`.clipping`)."""
+        return (obj.track_id, frame) in self.cut
 
     @property
     def frame_count(self) -> int:
@@ -121,7 +138,7 @@ class FrameWriter:
     def __init__(self, ctx: ExportContext):
         from ..video import VideoError, open_source
 
-        path = ctx.video_path if ctx.video_path is not None else Path(ctx.project.video.path)
+        path = ctx.source_path
         try:
             self.source = open_source(path)
         except VideoError as e:
@@ -138,14 +155,23 @@ class FrameWriter:
             )
 
     def write(self, frame: int, target: Path) -> None:
+        """Frame ``frame`` at ``target``: a frame folder's own file, copied unchanged, when ``target``
+        has its extension; otherwise the frame encoded as JPEG. The frame is decoded either way, so a
+        damaged image stops the export."""
         import cv2
 
-        from ..video import VideoError
+        from ..video import ImageFolderSource, VideoError
 
         try:
             rgb = self.source.read(frame)
         except VideoError as e:
             raise FormatError(str(e)) from e
+        if isinstance(self.source, ImageFolderSource):
+            original = self.source.files[frame]
+            if original.suffix.lower() == target.suffix.lower():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(original, target)
+                return
         ok, buf = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 95])
         if not ok:
             raise FormatError(f"{target}: cannot encode frame {frame} as JPEG")

@@ -5,29 +5,30 @@ corner, in continuous image coordinates (pixel column ``i`` covers ``[i, i + 1)`
 the whole ``W x H`` frame is ``Box(0, 0, W, H)``). Frames are 0-based. Each format converts at its
 edge with the functions below, and nowhere else.
 
-========== ================================ ============================================ =========
-format     frame numbers                    box                                          clipped
-========== ================================ ============================================ =========
-mot        1-based (``frame + 1``)          ``left, top, w, h`` with 1-based pixels:     no
+========== ================================ ============================================
+format     frame numbers                    box
+========== ================================ ============================================
+mot        1-based (``frame + 1``)          ``left, top, w, h`` with 1-based pixels:
                                             ``left = x + 1``, ``top = y + 1``
-otb        line ``n`` (1-based) = frame n-1 ``x + 1, y + 1, w, h`` (1-based, like MOT)   no
-got10k     line ``n`` (1-based) = frame n-1 ``x, y, w, h`` (0-based)                     no
-cvat       0-based                          ``xtl = x, ytl = y, xbr = x + w,             yes
+otb        line ``n`` (1-based) = frame n-1 ``x + 1, y + 1, w, h`` (1-based, like MOT)
+got10k     line ``n`` (1-based) = frame n-1 ``x, y, w, h`` (0-based)
+cvat       0-based                          ``xtl = x, ytl = y, xbr = x + w,
                                             ybr = y + h`` (0-based corners)
-coco       ``frame_id`` 0-based             ``bbox = [x, y, w, h]`` (0-based)            no
-yolo       file name = 0-based frame        ``cx / W, cy / H, w / W, h / H``             yes
-voc        file name = 0-based frame        ``xmin = x + 1, ymin = y + 1, xmax = x + w,  yes
+coco       ``frame_id`` 0-based             ``bbox = [x, y, w, h]`` (0-based)
+yolo       file name = the image's          ``cx / W, cy / H, w / W, h / H``
+voc        file name = the image's          ``xmin = x + 1, ymin = y + 1, xmax = x + w,
                                             ymax = y + h``: 1-based inclusive pixel
                                             indices, rounded to whole pixels
-labelstudio 1-based                         ``x, y, width, height`` in percent of        no
+labelstudio 1-based                         ``x, y, width, height`` in percent of
                                             ``W, H``
-csv        0-based                          ``x, y, w, h`` as inside the program         no
-========== ================================ ============================================ =========
+csv        0-based                          ``x, y, w, h`` as inside the program
+========== ================================ ============================================
 
-"Clipped" formats cannot hold a box that sticks out of the frame (YOLO's normalised values must
-lie in [0, 1]; VOC's and CVAT's readers reject or clip such boxes), so the part outside is cut
-off; a box that does not overlap the frame at all raises :class:`OutsideFrame` (the caller turns
-it into a FormatError naming the object and frame). The other formats store boxes as they are.
+Every export clips boxes to the frame before converting them (:mod:`.clipping`), so every format
+gets boxes inside ``0..W x 0..H``. The conversions of the formats that cannot hold anything else
+(YOLO's normalised values must lie in [0, 1]; VOC's and CVAT's readers reject or clip such boxes)
+clip again themselves, and raise :class:`OutsideFrame` for a box that does not overlap the frame.
+Imports convert what the file holds, without clipping.
 """
 from __future__ import annotations
 
@@ -134,7 +135,7 @@ def from_got10k(x: float, y: float, w: float, h: float) -> Box:
 
 
 def to_coco(box: Box) -> list[float]:
-    """COCO ``bbox``: ``[x, y, w, h]``, 0-based, not clipped."""
+    """COCO ``bbox``: ``[x, y, w, h]``, 0-based (the export clips the box first)."""
     return [box.x, box.y, box.w, box.h]
 
 
@@ -194,7 +195,7 @@ def from_yolo(cx: float, cy: float, w: float, h: float, width: int, height: int)
 
 
 def to_labelstudio(box: Box, width: int, height: int) -> tuple[float, float, float, float]:
-    """Label Studio ``x, y, width, height`` in percent (0-100) of the frame, not clipped."""
+    """Label Studio ``x, y, width, height`` in percent (0-100) of the frame (the export clips the box first)."""
     return (100.0 * box.x / width, 100.0 * box.y / height, 100.0 * box.w / width, 100.0 * box.h / height)
 
 

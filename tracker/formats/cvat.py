@@ -4,7 +4,7 @@ Coordinates are CVAT's 0-based corners ``xtl ytl xbr ybr``, clipped to the frame
 shapes inside the image). Frames are 0-based. Every exported box is written with
 ``keyframe="1"``, so CVAT never re-interpolates a tracked box; the box's provenance and score go
 into ``<attribute name="provenance">`` and ``<attribute name="score">``, declared in the label
-meta so CVAT accepts them.
+meta so CVAT accepts them. ``occluded`` is the entry's occluded flag.
 
 In CVAT a track's last shape lasts until a shape with ``outside="1"``, so the exporter writes:
 
@@ -16,7 +16,8 @@ Import follows CVAT's own semantics: frames between two visible shapes are linea
 (provenance ``interpolated``, as CVAT shows them), a visible shape followed by an outside one (or
 by nothing) lasts until then (or the end of the video), ``outside="1"`` becomes an absent mark
 unless it says ``unannotated``. ``keyframe="0"`` shapes without a provenance attribute are
-``interpolated``, other shapes ``imported``. Only ``<box>`` tracks are read: a file with
+``interpolated``, other shapes ``imported``; ``occluded="1"`` sets the occluded flag of a shape
+(interpolated frames take it from the shape before them). Only ``<box>`` tracks are read: a file with
 ``<image>`` elements (CVAT for images) or other shape types is refused with the line named.
 """
 from __future__ import annotations
@@ -114,7 +115,7 @@ def export(ctx: ExportContext) -> tuple[bytes, int]:
                     corners = coords.to_cvat(entry.box, width, height)
                 except coords.OutsideFrame as e:
                     raise FormatError(format_context_error(str(ctx.out_path), obj, f, f"{e}; CVAT cannot store it")) from None
-                _box(track, f, False, corners, entry.provenance.value, entry.score)
+                _box(track, f, False, corners, entry.provenance.value, entry.score, entry.occluded)
                 written += 1
                 last = corners
                 if f + 1 not in obj.entries and f + 1 < n_frames:
@@ -138,9 +139,11 @@ def _outside_corners(box: Box | None, width: int, height: int) -> tuple[float, f
     return (0.0, 0.0, float(width), float(height))
 
 
-def _box(track: ET.Element, frame: int, outside: bool, corners, provenance: str, score: float | None) -> None:
+def _box(track: ET.Element, frame: int, outside: bool, corners, provenance: str, score: float | None,
+         occluded: bool = False) -> None:
     xtl, ytl, xbr, ybr = corners
-    el = _sub(track, "box", frame=str(frame), outside="1" if outside else "0", occluded="0", keyframe="1",
+    el = _sub(track, "box", frame=str(frame), outside="1" if outside else "0", occluded="1" if occluded else "0",
+              keyframe="1",
               xtl=num(xtl), ytl=num(ytl), xbr=num(xbr), ybr=num(ybr), z_order="0")
     _sub(el, "attribute", provenance, name="provenance")
     if score is not None:
@@ -159,6 +162,7 @@ class _Shape:
     provenance: str | None
     score: float | None
     el: ET.Element
+    occluded: bool = False
 
 
 def load(path: Path, video_path) -> Project:
@@ -238,7 +242,7 @@ def _read_shapes(doc: LinedXML, track: ET.Element, video) -> list[_Shape]:
         if prov is not None and prov not in PROVENANCE_VALUES:
             parse_provenance(doc.where(el), prov, Provenance.IMPORTED)  # raises, naming the element
         shapes[frame] = _Shape(frame, el.attrib.get("outside") == "1", el.attrib.get("keyframe", "1") == "1",
-                               box, prov, score, el)
+                               box, prov, score, el, el.attrib.get("occluded") == "1")
     return [shapes[f] for f in sorted(shapes)]
 
 
@@ -253,7 +257,7 @@ def _entries(shapes: list[_Shape], n_frames: int) -> dict[int, BoxEntry]:
         prov = Provenance(s.provenance) if s.provenance else default
         if prov is Provenance.ABSENT:
             prov = default  # a visible box cannot be an absent mark
-        entries[s.frame] = BoxEntry(s.box, prov, s.score)
+        entries[s.frame] = BoxEntry(s.box, prov, s.score, s.occluded)
         nxt = shapes[i + 1] if i + 1 < len(shapes) else None
         end = nxt.frame if nxt is not None else n_frames
         for g in range(s.frame + 1, end):
@@ -263,5 +267,5 @@ def _entries(shapes: list[_Shape], n_frames: int) -> dict[int, BoxEntry]:
                 box = Box(a.x + t * (b.x - a.x), a.y + t * (b.y - a.y), a.w + t * (b.w - a.w), a.h + t * (b.h - a.h))
             else:
                 box = s.box
-            entries[g] = BoxEntry(box, Provenance.INTERPOLATED)
+            entries[g] = BoxEntry(box, Provenance.INTERPOLATED, None, s.occluded)
     return entries

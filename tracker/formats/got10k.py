@@ -2,13 +2,14 @@
 
 Export layout (one object; several objects get one such folder each, ``OUT/track_<id>/``)::
 
-    OUT/groundtruth.txt      one line per video frame, 0-based x,y,w,h; NaN,NaN,NaN,NaN when no box
+    OUT/groundtruth.txt      one line per video frame, 0-based x,y,w,h clipped to the frame;
+                             NaN,NaN,NaN,NaN when no box
     OUT/absence.label        one 0/1 per frame: 1 where the object has no box (absent or unannotated)
-    OUT/cut_by_image.label   one 0/1 per frame: 1 where the box sticks out of the image
+    OUT/cut_by_image.label   one 0/1 per frame: 1 where the box stuck out of the image (and was clipped)
     OUT/meta_info.ini        [METAINFO] object_class (the label), track_id, anno_fps, resolution
 
-``cover.label`` (GOT-10k's visible-fraction bins) is not written: the project does not know how
-much of an object is covered. Provenance and score have no place in GOT-10k.
+``cover.label`` (GOT-10k's visible-fraction bins) is not written: the project's occluded flag does
+not say how much of an object is covered. A box with no part inside the frame is a NaN row. Provenance and score have no place in GOT-10k.
 
 Import takes a sequence folder (or its ``groundtruth.txt``), or a folder of sequence folders
 (one object each). ``absence.label`` 1, NaN rows and all-zero rows become absent marks;
@@ -44,9 +45,8 @@ def export(ctx: ExportContext, stage: Path) -> tuple[list[Path], int]:
         lines, n = box_lines(obj, n_frames, coords.to_got10k)
         count += n
         absence = ("1" if box is None else "0" for box in _frame_boxes(obj, n_frames))
-        cut = ("1" if box is not None and (box.x < 0 or box.y < 0 or box.x + box.w > width
-                                          or box.y + box.h > height) else "0"
-               for box in _frame_boxes(obj, n_frames))
+        cut = ("1" if ctx.was_cut(obj, frame) and box is not None else "0"
+               for frame, box in enumerate(_frame_boxes(obj, n_frames)))
         meta = (
             "[METAINFO]\n"
             f"object_class: {obj.label}\n"

@@ -22,11 +22,14 @@ Export: a folder holding
 absolute path and a note says how to serve it.
 
 Frames are 1-based; ``time`` is ``frame / fps`` (Label Studio's own files give frame 1 at
-``1 / fps``); ``x, y, width, height`` are percent of the frame, not clipped. Label Studio
+``1 / fps``); ``x, y, width, height`` are percent of the frame, clipped to it (formats.clipping;
+a box with no part inside the frame is not written). Label Studio
 interpolates between keyframes while ``enabled`` is true and hides the region after a keyframe
 whose ``enabled`` is false. Every box is written as a keyframe (no re-interpolation), and the last
 box before a frame without a box gets ``enabled: false``, so the region shows exactly on the
-frames that have a box. Provenance and score have no place in a sequence item. Export only.
+frames that have a box. Provenance, score and the occluded flag have no place in a sequence item.
+
+Import (:mod:`.labelstudio_import`) reads these tasks and Label Studio's own JSON export.
 """
 from __future__ import annotations
 

@@ -7,19 +7,23 @@ Export layout::
     OUT/gt/labels.txt      class names, one a line (class c is line c), as Datumaro reads them
     OUT/img1/000001.jpg    the frames, with ``write_frames``
 
-Frames and pixels are 1-based (see coords.py). Rows are sorted by frame, then track id.
+Frames and pixels are 1-based (see coords.py); boxes are clipped to the frame (formats.clipping).
+Rows are sorted by frame, then track id. The frames are named by number (``img1/000001.jpg``)
+whatever the source's file names: MOT readers find them by number.
 
 Column 7 is "conf": in a MOT ground-truth file a 0 there means "ignore this box", so it holds 1
 for boxes without a score (user keyframes, interpolated, imported) and the tracker's score for
 tracked boxes, raised to at least 0.001 so that no exported box is ever read as "ignored".
-Column 8 is the 1-based class (the project's label order), column 9 the visibility (always 1: the
-project does not record partial visibility). Provenance has no column; absent marks have no row.
+Column 8 is the 1-based class (the project's label order), column 9 the visibility: 1 for a
+visible box, 0.5 for one flagged occluded (the project records a flag, not a visible fraction).
+Provenance has no column; absent marks have no row.
 
 Import reads 6 to 10 columns (MOT15 result files have 10, where columns 8-10 are world
 coordinates, so the class is taken from column 8 only for 8 or 9 columns). Class names come from
 ``labels.txt`` beside the txt file, else the MOT16/17 class list for ids 1-12, else ``object``.
-Column 7 becomes the box's score unless it is a 0/1 ground-truth flag. Track id -1 (untracked
-detections, ``det.txt``) is refused.
+Column 7 becomes the box's score unless it is a 0/1 ground-truth flag. With 9 columns, a
+visibility below 1 sets the occluded flag. Track id -1 (untracked detections, ``det.txt``) is
+refused.
 """
 from __future__ import annotations
 
@@ -52,6 +56,7 @@ MOT16_CLASSES = (
     "static person", "distractor", "occluder", "occluder on the ground", "occluder full", "reflection",
 )
 MIN_CONF = 0.001
+OCCLUDED_VISIBILITY = 0.5
 
 
 def export(ctx: ExportContext, stage: Path) -> tuple[list[Path], int]:
@@ -79,7 +84,7 @@ def export(ctx: ExportContext, stage: Path) -> tuple[list[Path], int]:
             conf = 1.0 if entry.score is None else max(float(entry.score), MIN_CONF)
             rows.append(
                 f"{coords.mot_frame(frame)},{obj.track_id},{num(left)},{num(top)},{num(w)},{num(h)},"
-                f"{num(conf, 4)},{classes[obj.label] + 1},1"
+                f"{num(conf, 4)},{classes[obj.label] + 1},{num(OCCLUDED_VISIBILITY if entry.occluded else 1)}"
             )
     files = {
         Path("seqinfo.ini"): seqinfo,
@@ -191,7 +196,8 @@ def load(path: Path, video_path) -> Project:
             raise FormatError(
                 f"{where}: track {raw_id} already has a box on frame {number} (line {track[frame][1]})"
             )
-        track[frame] = (BoxEntry(box, Provenance.IMPORTED, score), lineno)
+        occluded = len(values) == 9 and values[8] < 1
+        track[frame] = (BoxEntry(box, Provenance.IMPORTED, score, occluded), lineno)
         classes.setdefault(raw_id, []).append(label)
     seqinfo = _seqinfo(txt)
     project = new_project(video, names or [])

@@ -8,7 +8,8 @@ Export layout::
 
 OTB annotates every frame of a sequence and has no absent mark. Our choice: every video frame
 gets a line, and a frame where the object has no box (absent or not annotated) gets
-``NaN,NaN,NaN,NaN`` (as UAV123 does), so line ``n`` is always frame ``n``. Label, track id,
+``NaN,NaN,NaN,NaN`` (as UAV123 does), so line ``n`` is always frame ``n``. Boxes are clipped to
+the frame; one with no part inside it is a NaN row (formats.clipping). Label, track id,
 provenance and score have no place in OTB and are not written.
 
 Import takes a ``groundtruth_rect*.txt`` file or a sequence folder (all such files, one object

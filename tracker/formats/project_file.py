@@ -9,6 +9,7 @@ from ..project import Project, ProjectError, load_project, project_to_dict
 from .common import ExportContext, FormatError, video_ref
 
 KIND = "file"
+CLIPS = False  # written as they are (formats.clipping)
 DESCRIPTION = "This program's project file (JSON, lossless)"
 
 

@@ -21,6 +21,7 @@ from ..video_writer import (
 from .common import ExportContext, FormatError
 
 KIND = "video"
+CLIPS = False  # written as they are (formats.clipping)
 DESCRIPTION = "MP4 or WebM video with the boxes drawn on it (for review; needs the video)"
 
 

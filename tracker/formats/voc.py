@@ -2,16 +2,22 @@
 
 Export layout::
 
-    OUT/Annotations/000000.xml      one per video frame (no <object> when the frame has no box)
+    OUT/Annotations/0001.xml        one per video frame (no <object> when the frame has no box)
     OUT/ImageSets/Main/default.txt  the frame names, one a line
     OUT/labelmap.txt                label:color_rgb:parts:actions (Datumaro / CVAT label map)
-    OUT/JPEGImages/000000.jpg       the frames, with write_frames
+    OUT/JPEGImages/0001.jpg         the frames, with write_frames
 
 Boxes use VOC's convention: ``xmin ymin xmax ymax`` are 1-based inclusive pixel indices, whole
 numbers, clipped to the image (``1..W``, ``1..H``); ``truncated`` is 1 when the box had to be
-clipped. The track id, provenance and score go into Datumaro-style
-``<attributes><attribute><name/><value/></attribute></attributes>``. File names are 0-based frame
-numbers. A box entirely outside the frame is an error. Export only.
+clipped (VOC's meaning: the object extends beyond the image). ``occluded`` is the entry's occluded
+flag (the element Datumaro and CVAT write); ``difficult`` is always 0 (it is not occlusion). The
+track id, provenance and score go into Datumaro-style
+``<attributes><attribute><name/><value/></attribute></attributes>``. Files are named like the
+images (:mod:`.frame_names`): a frame folder's own names (``<filename>0001.jpg</filename>`` in
+``Annotations/0001.xml``), for a video the 0-based frame number (``000000``). A box with no part
+inside the frame is not written (formats.clipping).
+
+Import (:mod:`.voc_import`) reads such a folder back.
 """
 from __future__ import annotations
 
@@ -62,11 +68,11 @@ def export(ctx: ExportContext, stage: Path) -> tuple[list[Path], int]:
 
     def write_annotation(frame: int) -> list[Path]:
         nonlocal count
-        name = f"{frame:06d}"
+        name = ctx.names.stem(frame)
         names.append(name)
         root = ET.Element("annotation")
         _sub(root, "folder", "JPEGImages")
-        _sub(root, "filename", f"{name}.jpg")
+        _sub(root, "filename", ctx.names.name(frame))
         source = _sub(root, "source")
         _sub(source, "database", "memtrack-annotator")
         _sub(source, "annotation", f"{video_name} frame {frame}")
@@ -81,13 +87,13 @@ def export(ctx: ExportContext, stage: Path) -> tuple[list[Path], int]:
                 xmin, ymin, xmax, ymax = coords.to_voc(box, width, height)
             except coords.OutsideFrame as e:
                 raise FormatError(format_context_error(str(ctx.out_path), obj, frame, f"{e}; VOC cannot store it")) from None
-            truncated = box.x < 0 or box.y < 0 or box.x + box.w > width or box.y + box.h > height
+            truncated = ctx.was_cut(obj, frame)
             o = _sub(root, "object")
             _sub(o, "name", obj.label)
             _sub(o, "pose", "Unspecified")
             _sub(o, "truncated", "1" if truncated else "0")
             _sub(o, "difficult", "0")
-            _sub(o, "occluded", "0")
+            _sub(o, "occluded", "1" if entry.occluded else "0")
             bb = _sub(o, "bndbox")
             for tag, v in (("xmin", xmin), ("ymin", ymin), ("xmax", xmax), ("ymax", ymax)):
                 _sub(bb, tag, str(v))
@@ -105,7 +111,7 @@ def export(ctx: ExportContext, stage: Path) -> tuple[list[Path], int]:
         (stage / rel).write_bytes(XML_DECL + ET.tostring(root, encoding="unicode").encode("utf-8") + b"\n")
         return [rel]
 
-    image = (lambda frame: Path("JPEGImages") / f"{frame:06d}.jpg") if ctx.write_frames else None
+    image = (lambda frame: Path("JPEGImages") / ctx.names.name(frame)) if ctx.write_frames else None
     written += ctx.write_per_frame(stage, n_frames, write_annotation, image)
     subset = Path("ImageSets") / "Main" / "default.txt"
     (stage / subset).write_text("".join(n + "\n" for n in names), encoding="utf-8")

@@ -4,14 +4,17 @@ Export layout::
 
     OUT/data.yaml            path: ., train: images, val: images, names: {0: car, ...}
     OUT/classes.txt          class names, one a line (line n = class n - 1: the darknet "classes file")
-    OUT/labels/000000.txt    "class cx cy w h" per box (plus " track_id" with track_ids=True)
-    OUT/images/000000.jpg    the frames, with write_frames
+    OUT/labels/0001.txt      "class cx cy w h" per box (plus " track_id" with track_ids=True)
+    OUT/images/0001.jpg      the frames, with write_frames
 
-One label file per video frame, empty when the frame has no box, so no frame is lost. File names
-are 0-based frame numbers. Values are normalised by the frame size and clipped to the frame
-(YOLO values must lie in [0, 1]); six decimals, never exponents. A box entirely outside the frame
-is an error (it cannot be written and is not silently dropped). Confidence and provenance have no
-column in YOLO training labels. Export only.
+One label file per video frame, empty when the frame has no box, so no frame is lost. Label files
+are named like the images (:mod:`.frame_names`): a frame folder's own names (``0001.jpg`` ->
+``labels/0001.txt``, the image copied to ``images/0001.jpg``), for a video the 0-based frame number
+(``000000``). Values are normalised by the frame size and clipped to the frame (YOLO values must
+lie in [0, 1]); six decimals, never exponents. A box with no part inside the frame is not written
+(formats.clipping). Confidence, provenance and the occluded flag have no column in YOLO labels.
+
+Import (:mod:`.yolo_import`) reads such a folder back.
 """
 from __future__ import annotations
 
@@ -56,11 +59,11 @@ def export(ctx: ExportContext, stage: Path) -> tuple[list[Path], int]:
             if ctx.track_ids:
                 line += f" {obj.track_id}"
             lines.append(line + "\n")
-        rel = Path("labels") / f"{frame:06d}.txt"
+        rel = Path("labels") / f"{ctx.names.stem(frame)}.txt"
         (stage / rel).write_text("".join(lines), encoding="utf-8")
         count += len(lines)
         return [rel]
 
-    image = (lambda frame: Path("images") / f"{frame:06d}.jpg") if ctx.write_frames else None
+    image = (lambda frame: Path("images") / ctx.names.name(frame)) if ctx.write_frames else None
     written += ctx.write_per_frame(stage, n_frames, write_labels, image)
     return written, count
