@@ -17,8 +17,7 @@ HELP = "pre-label the videos of a manifest: import keyframes, track every object
 
 
 def add_arguments(p) -> None:
-    from tracker import DEFAULT_CORRECTION_STRATEGY
-    from tracker.correction import CORRECTION_STRATEGIES
+    from tracker import CORRECTION_STRATEGIES, DEFAULT_CORRECTION_STRATEGY
 
     p.add_argument("manifest", type=Path,
                    help="CSV (header: video,keyframes[,format][,id]) or JSON lines with the same keys; "
