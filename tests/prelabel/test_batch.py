@@ -111,3 +111,18 @@ def test_a_process_pool_writes_what_one_process_writes(collection, tmp_path, set
     assert all(r.ok for r in results.values())
     for name in ("a", "b"):
         assert _files(tmp_path / "pool" / name) == _files(tmp_path / "single" / name)
+
+
+def test_without_ray_the_command_says_so_and_runs_on_the_local_pool(collection, tmp_path, capsys, monkeypatch):
+    import tracker.prelabel
+
+    monkeypatch.setattr(tracker.prelabel, "ray_available", lambda: False)
+    manifest = collection.parent / "one.csv"
+    manifest.write_text("video,keyframes\na,a.json\n")
+    args = ["prelabel", str(manifest), "--out", str(tmp_path / "out"), "--workers", "1", "--device", "cpu"]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert "Ray is not installed (pip install '.[scale]'); running on a local process pool" in err
+    assert "prelabelled 1 videos (0 skipped, 0 failed)" in err and "frames/s" in err
+    assert main([*args, "--force", "--ray-address", "ray://head:10001"]) == 2  # a cluster needs Ray
+    assert "Ray is not installed" in capsys.readouterr().err

@@ -110,7 +110,7 @@ def read_manifest(path: str | Path, import_formats: tuple[str, ...] | None = Non
         import_formats = tuple(IMPORT_FORMATS)
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a spreadsheet's byte-order mark is not a column name
     except (OSError, UnicodeDecodeError) as e:
         raise ManifestError(f"{path}: cannot read manifest: {getattr(e, 'strerror', None) or e}") from None
     base = path.resolve().parent

@@ -92,7 +92,8 @@ class DistributedContext:
             dist.barrier()
 
     def close(self) -> None:
-        if self.active:
+        """Leave the process group joined by ``from_env`` (nothing to do in a one-process run)."""
+        if self.backend:
             import torch.distributed as dist
 
             if dist.is_initialized():
