@@ -126,6 +126,8 @@ def run(args) -> int:
 
         try:
             run_batch(results, summary, on_result)
+        except BatchError as e:  # no Ray cluster at the address: nothing ran
+            raise CommandError(str(e)) from None
         except KeyboardInterrupt:
             write_summary(settings, jobs, summary)
             raise

@@ -126,3 +126,16 @@ def test_without_ray_the_command_says_so_and_runs_on_the_local_pool(collection, 
     assert "prelabelled 1 videos (0 skipped, 0 failed)" in err and "frames/s" in err
     assert main([*args, "--force", "--ray-address", "ray://head:10001"]) == 2  # a cluster needs Ray
     assert "Ray is not installed" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not ray_available(), reason="ray is not installed (pip install '.[scale]')")
+def test_an_address_where_no_ray_cluster_answers_is_one_clear_line(collection, tmp_path, capsys):
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    args = ["prelabel", str(collection), "--out", str(tmp_path / "out"), "--ray-address", f"127.0.0.1:{port}"]
+    assert main(args) == 2
+    assert f"error: cannot connect to the Ray cluster at 127.0.0.1:{port}: " in capsys.readouterr().err
+    assert not (tmp_path / "out" / "a").exists()

@@ -8,20 +8,27 @@
   many workers as ``workers``) or on an existing cluster (``address``, e.g. ``ray://head:10001`` or
   ``auto``). A task asks for one CPU and, when the cluster has GPUs, ``gpus_per_task`` GPUs (default
   1), so Ray places it on a GPU and the engine's ``auto`` device uses it. On a cluster the videos,
-  keyframe files and output folder must be at the same paths on every node (a shared file system), and
-  every node needs this project and its dependencies installed.
+  keyframe files and output folder must be at the same paths on every node (a shared file system);
+  this project's code and bundled weights travel with the job (Ray's ``working_dir``), its
+  dependencies (torch, OpenCV, ...) must be installed on the nodes.
 """
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Iterator, Sequence
 
+from .batch import BatchError
 from .job import PrelabelSettings, VideoResult, run_video
 from .manifest import VideoJob
 
 __all__ = ["RUNNERS", "ray_available", "run_inline", "run_pool", "run_ray"]
 
 RUNNERS = ("inline", "pool", "ray")
+REPO = Path(__file__).resolve().parents[2]
+# what a cluster's workers need of the repository: the packages and the bundled weights
+_NOT_SHIPPED = [".git", ".venv", "tests", "bench", "scripts", "resources/screenshots", "resources/sample", "runs",
+                "out", "eval-results", "__pycache__"]
 
 
 def ray_available() -> bool:
@@ -59,6 +66,21 @@ def run_pool(jobs: Sequence[VideoJob], settings: PrelabelSettings, workers: int)
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _unreachable(address: str, timeout_s: float = 10.0) -> str | None:
+    """Why nothing answers at a ``[ray://]host:port`` address, or None (also for ``auto`` and other
+    forms Ray resolves itself). Ray retries an unreachable address for many minutes; this says so at once."""
+    import socket
+
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not port.isdigit() or not host:
+        return None
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
+    except OSError as e:
+        return e.strerror or str(e) or type(e).__name__
+    return None
+
+
 def _task_gpus(ray, gpus_per_task: float | None) -> float:
     if gpus_per_task is not None:
         return gpus_per_task
@@ -68,7 +90,8 @@ def _task_gpus(ray, gpus_per_task: float | None) -> float:
 def run_ray(jobs: Sequence[VideoJob], settings: PrelabelSettings, workers: int | None = None,
             address: str | None = None, gpus_per_task: float | None = None) -> Iterator[VideoResult]:
     """See the module docstring. ``address`` None also reads ``RAY_ADDRESS``; a Ray this function
-    started (or connected to) is shut down when the batch ends."""
+    started (or connected to) is shut down when the batch ends. Raises BatchError (when the first
+    result is asked for) for a cluster it cannot connect to."""
     import ray
 
     address = address or os.environ.get("RAY_ADDRESS") or None
@@ -78,7 +101,15 @@ def run_ray(jobs: Sequence[VideoJob], settings: PrelabelSettings, workers: int |
             ray.init(num_cpus=workers or os.cpu_count() or 1, include_dashboard=False, log_to_driver=False,
                      configure_logging=False)
         else:
-            ray.init(address=address, log_to_driver=False, configure_logging=False)
+            problem = _unreachable(address)
+            if problem is not None:
+                raise BatchError(f"cannot connect to the Ray cluster at {address}: {problem}")
+            try:
+                ray.init(address=address, log_to_driver=False, configure_logging=False,
+                         runtime_env={"working_dir": str(REPO), "excludes": _NOT_SHIPPED})
+            except Exception as e:  # noqa: BLE001 - Ray raises ConnectionError, RuntimeError, AuthenticationError
+                last = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
+                raise BatchError(f"cannot connect to the Ray cluster at {address}: {last}") from None
     pending: dict = {}
     try:
         task = ray.remote(run_video).options(num_cpus=1, num_gpus=_task_gpus(ray, gpus_per_task), max_retries=0)
