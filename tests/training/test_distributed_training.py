@@ -134,3 +134,44 @@ def test_each_rank_loads_its_rows_of_every_global_batch_and_resumes_at_a_batch()
         mine = [b["i"] for b in clip_loader(Numbers(), 2, start_batch=1, rank=rank, world_size=2)]
         assert [m.tolist() for m in mine] == [w[rank::2].tolist() for w in whole]
     assert [w.tolist() for w in whole][0] == [4, 5, 6, 7]
+
+
+_BN_CHECK = """
+import sys, torch, torch.distributed as dist
+sys.path.insert(0, {repo!r})
+from tracker.training.distributed import DistributedContext, sync_batch_norms
+
+ctx = DistributedContext.from_env("cpu")
+torch.manual_seed(0)
+x = torch.randn(4, 3, 5, 5, dtype=torch.float64) * 3 + 1
+w = torch.randn(4, 3, 5, 5, dtype=torch.float64)
+def model():
+    torch.manual_seed(1)
+    return torch.nn.Sequential(torch.nn.Conv2d(3, 3, 3), torch.nn.BatchNorm2d(3), torch.nn.ReLU()).double()
+def loss(net, xs, ws):
+    return (net(xs) * ws[:, :, 1:4, 1:4]).sum() / len(xs)
+whole = model()
+loss(whole, x, w).backward()
+mine = sync_batch_norms(model())
+loss(mine, ctx.shard(x), ctx.shard(w)).backward()
+for p in mine.parameters():
+    dist.all_reduce(p.grad)
+    p.grad /= ctx.world_size
+for (name, a), b in zip(whole.named_parameters(), mine.parameters()):
+    assert torch.allclose(a.grad, b.grad, rtol=1e-12, atol=1e-12), name
+assert torch.allclose(whole[1].running_var, mine[1].running_var, rtol=1e-12)
+ctx.close()
+print("ok", ctx.rank)
+"""
+
+
+@needs_gloo
+def test_synced_batch_norm_gives_each_rank_the_gradient_of_the_whole_batch(tmp_path):
+    script = tmp_path / "bn_check.py"
+    script.write_text(_BN_CHECK.format(repo=str(REPO)))
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-addr", "127.0.0.1",
+           "--master-port", str(_free_port()), str(script)]
+    run = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert sorted(line for line in run.stdout.splitlines() if line.startswith("ok")) == ["ok 0", "ok 1"]

@@ -100,11 +100,29 @@ class DistributedContext:
                 dist.destroy_process_group()
 
 
-def _all_reduce_sum(t: torch.Tensor) -> torch.Tensor:
-    """Sum over the ranks, differentiable (the gradient of each rank's share is the summed gradient)."""
-    from torch.distributed.nn.functional import all_reduce
+class _AllReduceSum(torch.autograd.Function):
+    """Sum over the ranks. Each rank's share enters every rank's result, so its gradient is the sum of
+    the gradients all ranks hold for the result: the backward is the same all-reduce."""
 
-    return all_reduce(t)
+    @staticmethod
+    def forward(ctx, t: torch.Tensor) -> torch.Tensor:
+        import torch.distributed as dist
+
+        out = t.clone()
+        dist.all_reduce(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        import torch.distributed as dist
+
+        out = grad.contiguous().clone()
+        dist.all_reduce(out)
+        return out
+
+
+def _all_reduce_sum(t: torch.Tensor) -> torch.Tensor:
+    return _AllReduceSum.apply(t)
 
 
 class SyncedBatchNorm2d(nn.BatchNorm2d):
@@ -117,9 +135,9 @@ class SyncedBatchNorm2d(nn.BatchNorm2d):
 
         if not (self.training and dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1):
             return super().forward(x)
-        xf = x.float()  # (N, C, H, W)
+        xf = x.to(torch.promote_types(x.dtype, torch.float32))  # (N, C, H, W); half precision sums in float32
         dims = (0, 2, 3)
-        count = torch.tensor([xf.numel() / xf.shape[1]], device=x.device, dtype=torch.float32)
+        count = torch.tensor([xf.numel() / xf.shape[1]], device=x.device, dtype=xf.dtype)
         sums = _all_reduce_sum(torch.cat([xf.sum(dims), count]))  # (C + 1,)
         n = sums[-1]
         mean = sums[:-1] / n  # (C,)
