@@ -69,7 +69,8 @@ def _runner(args, jobs, settings):
             raise CommandError("Ray is not installed: pip install '.[scale]' (or use --runner pool)")
         where = f"the Ray cluster at {address}" if address else f"a local Ray with {workers} workers"
         print(f"prelabel: {len(jobs)} videos on {where}", file=sys.stderr)
-        return run_ray(jobs, settings, workers=workers, address=address, gpus_per_task=args.gpus_per_task), "ray", workers
+        results = run_ray(jobs, settings, workers=workers, address=address, gpus_per_task=args.gpus_per_task)
+        return results, "ray", 0 if address else workers  # 0: as many as the cluster gives
     if args.runner == "auto":
         print("prelabel: Ray is not installed (pip install '.[scale]'); running on a local process pool",
               file=sys.stderr)
@@ -137,7 +138,8 @@ def run(args) -> int:
     done, failed = len(summary.done), len(summary.failed)
     print(f"prelabelled {done} videos ({len(skipped)} skipped, {failed} failed) in {summary.wall_seconds:.1f} s: "
           f"{summary.videos_per_hour:.1f} videos/hour, {summary.frames_per_second:.2f} frames/s "
-          f"({summary.tracked} tracked boxes) on {summary.runner} with {summary.workers} workers; "
+          f"({summary.tracked} tracked boxes) on {summary.runner} "
+          f"{'cluster' if summary.runner == 'ray' and not summary.workers else f'with {summary.workers} workers'}; "
           f"summary: {out / 'summary.json'}", file=sys.stderr)
     if failed:
         print(f"{failed} videos failed: see {out / 'failed.json'}", file=sys.stderr)
