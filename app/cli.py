@@ -13,7 +13,7 @@ import warnings
 _python_show_warning = warnings.showwarning
 
 # Module names under app.commands, in the order --help lists them.
-COMMANDS = ["gui", "track", "eval", "diagnose", "train", "export", "import_"]
+COMMANDS = ["gui", "track", "eval", "diagnose", "train", "export", "import_", "prelabel"]
 
 
 class CommandError(Exception):

@@ -11,7 +11,7 @@ PUBLIC_TRACKER_MODULES = {
     "tracker", "tracker.types", "tracker.result", "tracker.project", "tracker.video", "tracker.atomic",
     "tracker.sequence", "tracker.evaluation", "tracker.formats", "tracker.training", "tracker.history",
     "tracker.config", "tracker.json_input",  # json_input: reading untrusted JSON, like atomic for writing
-    "tracker.fill", "tracker.search_geometry",
+    "tracker.fill", "tracker.search_geometry", "tracker.prelabel",
     "tracker.threads",  # the engine's CPU thread count (the settings validate it)
 }
 

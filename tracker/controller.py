@@ -58,6 +58,15 @@ class Attention(nn.Module):
         return attended, alpha.view(-1, pooled.shape[-2], pooled.shape[-1])  # (B, C), (B, Hr, Wr)
 
 
+def dropout_rows(g: torch.Tensor, p: float, rank: int, world: int) -> torch.Tensor:
+    """``F.dropout(g, p)`` as the rows ``rank::world`` of a global batch get it: the mask is drawn for
+    the whole batch (``world`` times g's rows) and this process keeps its rows. On the CPU that is
+    exactly the mask ``F.dropout`` draws for the global batch from the same seed."""
+    noise = g.new_empty((g.shape[0] * world, *g.shape[1:])).bernoulli_(1 - p)
+    noise.div_(1 - p)
+    return g * noise[rank::world]
+
+
 class LayerNormLSTMCell(nn.Module):
     """TF LayerNormBasicLSTMCell: gates (i, j, f, o) from one bias-free matmul, each layer-normalised
     (eps 1e-12), forget bias +1, recurrent dropout on g only, and a fifth LN on the new cell state."""
@@ -70,6 +79,9 @@ class LayerNormLSTMCell(nn.Module):
         nn.init.xavier_uniform_(self.weight.weight)
         self.ln = nn.ModuleList(nn.LayerNorm(units, eps=1e-12) for _ in range(4))  # i, j, f, o
         self.ln_c = nn.LayerNorm(units, eps=1e-12)
+        # (rank, world size) under torchrun: this process holds the rows rank::world of the global
+        # batch and drops what one process would drop on them (training.distributed.dropout_rows)
+        self.shard: tuple[int, int] = (0, 1)
 
     def forward(self, x: torch.Tensor, h: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         # x: (B, I), h: (B, U), c: (B, U)
@@ -77,7 +89,10 @@ class LayerNormLSTMCell(nn.Module):
         i, j, f, o = (ln(chunk) for ln, chunk in zip(self.ln, q.chunk(4, dim=-1)))  # 4 x (B, U)
         g = torch.tanh(j)  # (B, U)
         if self.training and self.keep_prob < 1:
-            g = F.dropout(g, p=1 - self.keep_prob)  # inverted scaling
+            if self.shard[1] == 1:
+                g = F.dropout(g, p=1 - self.keep_prob)  # inverted scaling
+            else:
+                g = dropout_rows(g, 1 - self.keep_prob, *self.shard)
         c_new = c * torch.sigmoid(f + 1.0) + torch.sigmoid(i) * g  # (B, U)
         c_new = self.ln_c(c_new)  # (B, U)
         h_new = torch.tanh(c_new) * torch.sigmoid(o)  # (B, U)

@@ -1,4 +1,8 @@
-"""`python main.py train`: train MemTrack on labelled video or synthetic clips (see tracker.training)."""
+"""`python main.py train`: train MemTrack on labelled video or synthetic clips (see tracker.training).
+
+Under ``torchrun --nproc-per-node N main.py train ...`` it trains with DistributedDataParallel, one
+process per GPU (NCCL) or N processes on the CPU (gloo), on the same global batch (--set batch_size)
+split between them; rank 0 alone prints, logs and writes checkpoints (tracker.training.distributed)."""
 from __future__ import annotations
 
 import sys
@@ -41,6 +45,9 @@ def add_arguments(p) -> None:
                         "when the starting checkpoint has none")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--no-resume", action="store_true", help="start over even if --out holds a run")
+    p.add_argument("--stop-after", type=int, metavar="STEP",
+                   help="end this session once STEP steps are done, with a resume point saved (time-limited jobs); "
+                        "the same command without it continues")
     p.add_argument("--seed", type=int, help="random seed (default 1234)")
     p.add_argument("--threads", type=int, default=0, help="CPU threads for torch (default: torch's choice)")
 
@@ -116,17 +123,14 @@ def resume(trainer, out: Path, error: type[Exception]) -> bool:
 
 def run(args) -> int:
     import dataclasses
-    import time
 
     import torch
-    from tqdm import tqdm
 
     from app.cli import CommandError
-    from tracker import UNTRAINED_WEIGHTS, CheckpointError, load_checkpoint, resolve_device
-    from tracker.config import ConfigError, ModelConfig, TrackerConfig, from_dict
+    from tracker import resolve_device
+    from tracker.config import ConfigError, from_dict
     from tracker.training.config import TrainConfig
-    from tracker.training.data import DEFAULT_IMAGE_DIRS, DEFAULT_VIDEO_FILES, DatasetError, synthetic_sequences
-    from tracker.training.trainer import Trainer
+    from tracker.training.distributed import DistributedContext
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -152,6 +156,29 @@ def run(args) -> int:
         raise CommandError(str(e)) from None
     try:
         device = resolve_device(args.device)
+        dist = DistributedContext.from_env(device.type)
+        device = dist.device(device)
+    except RuntimeError as e:
+        raise CommandError(str(e)) from None
+    try:
+        return _train(args, train, device, dist)
+    finally:
+        dist.close()
+
+
+def _train(args, train, device, dist) -> int:
+    import time
+
+    import torch
+    from tqdm import tqdm
+
+    from app.cli import CommandError
+    from tracker import UNTRAINED_WEIGHTS, CheckpointError, load_checkpoint
+    from tracker.config import ModelConfig, TrackerConfig
+    from tracker.training.data import DEFAULT_IMAGE_DIRS, DEFAULT_VIDEO_FILES, DatasetError, synthetic_sequences
+    from tracker.training.trainer import Trainer
+
+    try:
         start = args.weights or UNTRAINED_WEIGHTS
         net, config, start_extra = load_checkpoint(start)
     except (CheckpointError, RuntimeError) as e:
@@ -185,7 +212,8 @@ def run(args) -> int:
 
     # progress in every mode: redrawn on a terminal, a line every 30 s in a log file
     interval = 0.1 if sys.stderr.isatty() else 30.0
-    bar = tqdm(total=train.steps, desc="training", unit="step", file=sys.stderr, mininterval=interval)
+    quiet = not dist.is_main  # under torchrun only rank 0 reports
+    bar = tqdm(total=train.steps, desc="training", unit="step", file=sys.stderr, mininterval=interval, disable=quiet or None)
     cache_bar = None
 
     def progress(done: int, total: int, info: dict) -> None:
@@ -193,7 +221,7 @@ def run(args) -> int:
         if info.get("phase") == "caching features":
             if cache_bar is None:
                 cache_bar = tqdm(total=total, desc="caching features", unit="clip", file=sys.stderr,
-                                 mininterval=interval)
+                                 mininterval=interval, disable=quiet or None)
             cache_bar.update(done - cache_bar.n)
             return
         bar.set_postfix(loss=info.get("loss"), val=info.get("val_loss"), att=info.get("val_attention_peak"),
@@ -202,25 +230,31 @@ def run(args) -> int:
 
     extra = {"data": args.data, "include": args.include, "exclude": args.exclude, "val": args.val,
              "val_include": args.val_include, "synthetic_sequences": args.synthetic, "images": images, "videos": videos,
-             "device": device.type, "torch": torch.__version__,
+             "device": device.type, "torch": torch.__version__, "processes": dist.world_size,
              # where this run started, and that checkpoint's own provenance (earlier training stages)
              "start_point": {"weights": Path(start).name, **start_extra}}
     if "tracking_tuned" in start_extra:  # the tracking config is carried over unchanged, so is its note
         extra["tracking_tuned"] = start_extra["tracking_tuned"]
     try:
         trainer = Trainer(net, TrackerConfig(model=config.model, tracking=config.tracking), train, sequences, val,
-                          args.out, device=device, progress=progress, extra=extra)
-        if not args.no_resume and resume(trainer, args.out, CommandError):
+                          args.out, device=device, progress=None if quiet else progress, extra=extra,
+                          distributed=dist)
+        if not args.no_resume and resume(trainer, args.out, CommandError) and not quiet:
             print(f"resuming {args.out} at step {trainer.step}", file=sys.stderr)
         bar.n = trainer.step
         start = time.perf_counter()
-        summary = trainer.run()
+        stop_after = args.stop_after
+        summary = trainer.run(None if stop_after is None else lambda: trainer.step >= stop_after)
     except (DatasetError, ValueError, CheckpointError) as e:
         raise CommandError(str(e)) from None
     finally:
         bar.close()
         if cache_bar is not None:
             cache_bar.close()
+    if quiet:
+        return 0
+    if dist.active:
+        print(f"{dist.world_size} processes ({dist.backend}), global batch {train.batch_size}", file=sys.stderr)
     print(f"trained to step {summary.steps} in {time.perf_counter() - start:.0f} s "
           f"({summary.clips_per_second:.2f} clips/s); loss {summary.final_loss:.4f}"
           + (f", validation loss {summary.final_val_loss:.4f}" if summary.final_val_loss is not None else "")

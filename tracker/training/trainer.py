@@ -11,7 +11,11 @@ Two modes:
 A run folder holds ``log.csv`` (one row per logged step), ``last.safetensors`` + ``train_state.pt``
 (resume point: optimizer, step), ``step_NNNNNN.safetensors`` checkpoints and ``final.safetensors``.
 Every random draw depends only on (seed, step), so a resumed run continues exactly as if it had
-never stopped.
+never stopped (the resume point also carries the RNG state).
+
+Under ``torchrun`` (``distributed``, see ``tracker.training.distributed``) each process trains on its
+rows of the same global batch inside DistributedDataParallel, with batch statistics and dropout masks
+of the global batch, so N processes follow the loss curve of one; rank 0 alone logs and checkpoints.
 """
 from __future__ import annotations
 
@@ -32,6 +36,7 @@ from ..checkpoint import load_checkpoint, save_checkpoint
 from ..config import TrackerConfig
 from ..model import MemTrackNet
 from .config import TrainConfig
+from .distributed import DistributedContext, sync_batch_norms
 from .data.clips import ClipConfig, ClipDataset, ValidationClipDataset, clip_loader
 from .data.sequences import Sequence
 from .losses import attention_target_loss, balanced_logistic_loss, iou_labels, target_cells
@@ -61,11 +66,33 @@ def _save_torch(path: Path, obj) -> None:
     atomic_write_bytes(path, buf.getvalue())
 
 
+class _TrainStep(torch.nn.Module):
+    """The training forward as a module's ``forward``, which DistributedDataParallel wraps."""
+
+    def __init__(self, net: MemTrackNet, frozen_backbone: bool) -> None:
+        super().__init__()
+        self.net = net
+        self.frozen_backbone = frozen_backbone
+
+    def forward(self, z: torch.Tensor, x: torch.Tensor, with_attention: bool = False
+                ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        # z, x: (B, T, ...) -> responses (B, T, Hr, Wr) and, when asked, attention maps (B, T, Hr, Wr)
+        attentions: list | None = [] if with_attention else None
+        forward = self.net.forward_features if self.frozen_backbone else self.net.forward_clip
+        responses = forward(z, x, attentions=attentions)  # (B, T, Hr, Wr)
+        return responses, torch.stack(attentions, dim=1) if attentions is not None else None  # (B, T, Hr, Wr)
+
+
 class Trainer:
     def __init__(self, net: MemTrackNet, config: TrackerConfig, train: TrainConfig,
                  train_sequences: SequenceType[Sequence], val_sequences: SequenceType[Sequence],
                  out_dir: str | os.PathLike, device: str | torch.device = "cpu",
-                 progress: Callable[[int, int, dict], None] | None = None, extra: dict | None = None) -> None:
+                 progress: Callable[[int, int, dict], None] | None = None, extra: dict | None = None,
+                 distributed: DistributedContext | None = None) -> None:
+        self.dist = distributed or DistributedContext()
+        if train.batch_size % self.dist.world_size:
+            raise ValueError(f"the batch size ({train.batch_size}) must be a multiple of the number of processes "
+                             f"({self.dist.world_size}): each trains on an equal share of every batch")
         self.net = net.to(device)
         self.config = config
         self.train = train
@@ -92,7 +119,21 @@ class Trainer:
         if train.start_residual_gate > 0:  # a fresh run; resume() loads the saved weights over this
             with torch.no_grad():
                 net.heads.residual.bias.fill_(math.log(train.start_residual_gate / (1 - train.start_residual_gate)))
+        if self.dist.active:
+            sync_batch_norms(net)
+            net.lstm.shard = (self.dist.rank, self.dist.world_size)
         self.params = [p for p in net.parameters() if p.requires_grad]
+        self._step = _TrainStep(net, train.freeze_backbone)
+        self._ddp = None
+        if train.foreign_frame_rate > 0 and train.batch_size // self.dist.world_size < 2:
+            raise ValueError("foreign frames need at least 2 clips per process (they come from the other clips "
+                             "of the process's share of the batch)")
+        if self.dist.active:
+            from torch.nn.parallel import DistributedDataParallel
+
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self._ddp = DistributedDataParallel(self._step, device_ids=ids,
+                                                broadcast_buffers=False)
         if train.weight_decay_mode == "decoupled":
             self.optimizer = torch.optim.AdamW(self.params, lr=train.learning_rate, betas=(0.9, 0.999), eps=1e-8,
                                                weight_decay=train.weight_decay)
@@ -122,13 +163,15 @@ class Trainer:
         self.optimizer.load_state_dict(state["optimizer"])
         self.scaler.load_state_dict(state["scaler"])
         self.step = int(state["step"])
+        if "rng" in state:  # written by versions that save it; the draws depend on (seed, step) anyway
+            torch.set_rng_state(state["rng"].cpu())
         return True
 
     def _save_resume_point(self) -> None:
         save_checkpoint(self.out / "last.safetensors", self.net, self.config, self._metadata())
         _save_torch(self.out / "train_state.pt", {
             "step": self.step, "optimizer": self.optimizer.state_dict(), "scaler": self.scaler.state_dict(),
-            "train_config": asdict(self.train),
+            "train_config": asdict(self.train), "rng": torch.get_rng_state(),
         })
 
     def _metadata(self) -> dict:
@@ -179,7 +222,8 @@ class Trainer:
                 self.progress(k + 1, total, {"phase": "caching features"})
         cache = {key: torch.cat([p[key] for p in parts]) for key in parts[0]}
         cache["signature"] = signature
-        _save_torch(path, cache)
+        if self.dist.is_main:  # every rank computes the same features; one writes them
+            _save_torch(path, cache)
         self._cache = cache
         return cache
 
@@ -217,10 +261,10 @@ class Trainer:
         return balanced_logistic_loss(responses.flatten(0, 1).float(), labels, weights,
                                       None if valid is None else valid.flatten().to(responses.device))
 
-    def _attention_loss(self, attentions: list[torch.Tensor], sizes: torch.Tensor, offsets: torch.Tensor,
+    def _attention_loss(self, attention: torch.Tensor, sizes: torch.Tensor, offsets: torch.Tensor,
                         valid: torch.Tensor) -> torch.Tensor:
-        # attentions: T x (B, Hr, Wr); sizes, offsets: (B, T, 2); valid: (B, T) bool
-        alpha = torch.stack(attentions, dim=1).flatten(0, 1).float()  # (B*T, Hr, Wr)
+        # attention: (B, T, Hr, Wr); sizes, offsets: (B, T, 2); valid: (B, T) bool
+        alpha = attention.flatten(0, 1).float()  # (B*T, Hr, Wr)
         inside = target_cells(sizes.flatten(0, 1).to(alpha.device), offsets.flatten(0, 1).to(alpha.device),
                               alpha.shape[-1], self.zero_cell, self.stride)  # (B*T, Hr, Wr)
         return attention_target_loss(alpha, inside, valid.flatten().to(alpha.device))
@@ -300,12 +344,13 @@ class Trainer:
             cache = self._feature_cache()
             while True:
                 g = torch.Generator().manual_seed(t.seed * 1_000_003 + self.step)
-                idx = torch.randint(len(cache["z"]), (t.batch_size,), generator=g)
+                idx = self.dist.shard(torch.randint(len(cache["z"]), (t.batch_size,), generator=g))
                 yield (cache["z"][idx].float().to(self.device), cache["x"][idx].float().to(self.device),
                        cache["sizes"][idx], cache["offsets"][idx])
         else:
-            loader = clip_loader(self.dataset, t.batch_size, workers=t.workers, start_batch=self.step,
-                                 pin_memory=self.device.type == "cuda")
+            loader = clip_loader(self.dataset, t.batch_size // self.dist.world_size, workers=t.workers,
+                                 start_batch=self.step, pin_memory=self.device.type == "cuda",
+                                 rank=self.dist.rank, world_size=self.dist.world_size)
             for batch in loader:
                 boxes = batch["search_boxes"]
                 centre = batch["searches"].shape[-1] / 2
@@ -313,19 +358,22 @@ class Trainer:
                        batch["searches"].to(self.device, non_blocking=True),
                        boxes[..., 2:4], boxes[..., 0:2] + boxes[..., 2:4] / 2 - centre)
 
-    def _forward(self, z: torch.Tensor, x: torch.Tensor, attentions: list | None = None) -> torch.Tensor:
-        if self.train.freeze_backbone:
-            return self.net.forward_features(z, x, attentions=attentions)
-        with torch.autocast("cuda", dtype=torch.float16, enabled=self.use_amp):
-            return self.net.forward_clip(z, x, attentions=attentions)
+    def _forward(self, z: torch.Tensor, x: torch.Tensor, with_attention: bool = False
+                 ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(responses (B, T, Hr, Wr), attention maps (B, T, Hr, Wr) with their gradient, or None)."""
+        amp = self.use_amp and not self.train.freeze_backbone
+        step = self._ddp if self._ddp is not None else self._step
+        with torch.autocast("cuda", dtype=torch.float16, enabled=amp):
+            return step(z, x, with_attention)
 
     def run(self, stop: Callable[[], bool] | None = None) -> TrainSummary:
         """Train from self.step to train.steps (or until ``stop()`` says so); returns a summary."""
         t = self.train
         self._train_mode()
+        main = self.dist.is_main
         log_path = self.out / "log.csv"
         new_log = not log_path.is_file() or self.step == 0
-        log = open(log_path, "w" if new_log else "a", newline="")
+        log = open(log_path if main else os.devnull, "w" if new_log or not main else "a", newline="")
         writer = csv.DictWriter(log, fieldnames=LOG_FIELDS)
         if new_log:
             writer.writeheader()
@@ -342,10 +390,9 @@ class Trainer:
                 lr = self.learning_rate(self.step)
                 for group in self.optimizer.param_groups:
                     group["lr"] = lr
-                attentions: list | None = [] if t.attention_loss_weight > 0 else None
-                responses = self._forward(z, x, attentions)
+                responses, attention = self._forward(z, x, with_attention=t.attention_loss_weight > 0)
                 loss = self._loss(responses, sizes, offsets, valid)
-                attention_loss = (self._attention_loss(attentions, sizes, offsets, valid) if attentions is not None
+                attention_loss = (self._attention_loss(attention, sizes, offsets, valid) if attention is not None
                                   else torch.zeros((), device=self.device))
                 l2 = self._l2()
                 total = loss + t.attention_loss_weight * attention_loss + l2
@@ -356,10 +403,10 @@ class Trainer:
                 self.scaler.step(self.optimizer)
                 self.scaler.update()
                 self.step += 1
-                loss_value = loss.item()
-                if self.step % t.validate_every == 0 or self.step == t.steps:
+                loss_value = self.dist.mean(loss.detach()).item()  # the global batch's loss
+                if main and (self.step % t.validate_every == 0 or self.step == t.steps):
                     val_loss = self.validate()
-                if self.step % t.log_every == 0 or self.step == t.steps:
+                if main and (self.step % t.log_every == 0 or self.step == t.steps):
                     elapsed = time.perf_counter() - start_time
                     rate = (self.step - start_step) * t.batch_size / max(elapsed, 1e-9)
                     row = {"step": self.step, "lr": lr, "loss": round(loss_value, 6),
@@ -375,15 +422,18 @@ class Trainer:
                     log.flush()
                     if self.progress:
                         self.progress(self.step, t.steps, row)
-                if self.step % t.checkpoint_every == 0:
+                if main and self.step % t.checkpoint_every == 0:
                     save_checkpoint(self.out / f"step_{self.step:06d}.safetensors", self.net, self.config,
                                     self._metadata())
                     self._save_resume_point()
         finally:
             log.close()
-        self._save_resume_point()
         wall = time.perf_counter() - start_time
         final = self.out / "final.safetensors"
-        save_checkpoint(final, self.net, self.config, {**self._metadata(), "wall_seconds_last_session": round(wall, 1)})
+        if main:
+            self._save_resume_point()
+            save_checkpoint(final, self.net, self.config,
+                            {**self._metadata(), "wall_seconds_last_session": round(wall, 1)})
+        self.dist.barrier()  # every rank returns once the checkpoints exist
         done = self.step - start_step
         return TrainSummary(self.step, loss_value, val_loss, wall, done * t.batch_size / max(wall, 1e-9), final)

@@ -23,13 +23,14 @@ seed and ``i``, so a run resumes exactly from any batch) through :func:`clip_loa
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, fields
 from typing import Any, Sequence as SequenceType
 
 import cv2
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset, Sampler
+from torch.utils.data import DataLoader, Dataset, DistributedSampler, Sampler
 
 from ...geometry import context_side
 from ...types import Box
@@ -378,16 +379,35 @@ class _RangeSampler(Sampler[int]):
         return max(0, self.stop - self.start)
 
 
+class _SkipSampler(Sampler[int]):
+    """The indices of ``sampler`` after its first ``skip`` (resuming a distributed run)."""
+
+    def __init__(self, sampler: Sampler[int], skip: int):
+        self.sampler, self.skip = sampler, skip
+
+    def __iter__(self):
+        return itertools.islice(iter(self.sampler), self.skip, None)
+
+    def __len__(self) -> int:
+        return max(0, len(self.sampler) - self.skip)
+
+
 def clip_loader(dataset: Dataset, batch_size: int = 8, workers: int = 0, start_batch: int = 0,
-                pin_memory: bool = False) -> DataLoader:
+                pin_memory: bool = False, rank: int = 0, world_size: int = 1) -> DataLoader:
     """Batches of ``batch_size`` clips in index order, starting at batch ``start_batch`` (to resume a run
-    exactly). Tensors gain a leading batch axis: exemplars (B, T, 3, 127, 127), searches
+    exactly); with ``world_size`` > 1 (torchrun), this rank's ``batch_size`` rows of each global batch of
+    ``world_size * batch_size`` clips (``DistributedSampler`` order). Tensors gain a leading batch axis: exemplars (B, T, 3, 127, 127), searches
     (B, T, 3, 255, 255), search_boxes (B, T, 4), frame_indices (B, T + 1), sequence (B,).
 
     Workers are forked. Do not call ``cv2.setNumThreads`` inside them (a worker_init_fn): after a fork
     it can deadlock on OpenCV's inherited thread-pool state; PyTorch already runs workers with one
     torch thread."""
-    sampler = _RangeSampler(start_batch * batch_size, len(dataset))
+    if world_size > 1:
+        # rank r of N holds clips r, r + N, r + 2N, ...: its rows of the global batches of N * batch_size
+        ranks = DistributedSampler(dataset, num_replicas=world_size, rank=rank, shuffle=False, drop_last=True)
+        sampler: Sampler[int] = _SkipSampler(ranks, start_batch * batch_size)
+    else:
+        sampler = _RangeSampler(start_batch * batch_size, len(dataset))
     return DataLoader(dataset, batch_size=batch_size, sampler=sampler, num_workers=workers,
                       pin_memory=pin_memory, drop_last=False, persistent_workers=workers > 0,
                       prefetch_factor=2 if workers > 0 else None)
