@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 from tracker.types import Box
 
-from . import edits
-from .store import Command, StoreError
+from .core import edits
+from .core.store import Command, StoreError
 
 if TYPE_CHECKING:
     from .main_window import MainWindow

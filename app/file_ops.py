@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 from tracker.project import ProjectError, save_project
 from tracker.video import VideoError
 
-from .document import (Document, default_project_path, is_project_file, load_project_document, new_project,
+from .core.document import (Document, default_project_path, is_project_file, load_project_document, new_project,
                        video_mismatch)
 from .qt_frames import FrameLoader
-from .recovery import RecoveryInfo
-from .store import AnnotationStore
+from .core.recovery import RecoveryInfo
+from .core.store import AnnotationStore
 
 if TYPE_CHECKING:
     from .main_window import MainWindow

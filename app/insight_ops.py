@@ -18,12 +18,12 @@ from PySide6 import QtCore
 
 from tracker.project import Provenance
 
-from .insight_series import build_series, tracked_diagnostics, tracked_slots
-from .memory_edits import EditKind, edits_at
-from .memory_model import MemoryView, gates_text, pending_retemplate, slot_cards
+from .core.insight_series import build_series, tracked_diagnostics, tracked_slots
+from .core.memory_edits import EditKind, edits_at
+from .core.memory_model import MemoryView, gates_text, pending_retemplate, slot_cards
 from .memory_ops import MemoryOps
 from .review_ops import ReviewOps
-from .diagnostics_store import attention_entropy
+from .core.diagnostics_store import attention_entropy
 from tracker.search_geometry import ResponseGeometry
 from .views.attention_overlay import AttentionOverlay
 from .views.insight_plots import InsightPlots

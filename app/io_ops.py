@@ -15,7 +15,7 @@ from PySide6 import QtWidgets
 from tracker.project import Project, project_from_dict, project_to_dict
 
 from .background import BackgroundTask
-from .edits import import_objects
+from .core.edits import import_objects
 
 if TYPE_CHECKING:
     from .main_window import MainWindow

@@ -15,20 +15,20 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from tracker.video import open_source as default_open_source
 
 from .actions import build_actions, build_menus
-from .diagnostics_store import DiagnosticsStore
-from .document import Document
+from .core.diagnostics_store import DiagnosticsStore
+from .core.document import Document
 from .edit_ops import EditOps
 from .file_ops import FileOps
 from .insight_ops import InsightOps
 from .io_ops import IoOps
 from .prompts import Prompts
 from .qt_settings import SettingsStore
-from .recovery import RecoveryStore
-from .settings import AppSettings
-from .store import AnnotationStore, StoreChange
+from .core.recovery import RecoveryStore
+from .core.settings import AppSettings
+from .core.store import AnnotationStore, StoreChange
 from .track_ops import TrackOps
 from .tracking_controller import TrackingController
-from .view_models import BoxDisplay, ObjectRow, TimelineRow, box_displays, object_rows, timeline_rows
+from .core.view_models import BoxDisplay, ObjectRow, TimelineRow, box_displays, object_rows, timeline_rows
 from .views.frame_view import FrameView
 from .views.object_panel import ObjectPanel
 from .views.player_bar import PlayerBar, format_time

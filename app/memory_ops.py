@@ -1,5 +1,5 @@
 """Memory editing from the window: turns the memory panel's buttons into undoable commands on the
-store (app.memory_edits) and keeps the resting engine in step with them.
+store (app.core.memory_edits) and keeps the resting engine in step with them.
 
 The engine rests, between runs, on the last frame the previous run processed (the controller's
 `TrackerState`); the next run on from there resumes its memory. When the edits on that frame
@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from tracker.project import Provenance
 
-from .insight_series import tracked_slots
-from .memory_edits import (EditKind, MemoryEdit, apply_after_frame, edits_at, frozen_at, replace_edits,
+from .core.insight_series import tracked_slots
+from .core.memory_edits import (EditKind, MemoryEdit, apply_after_frame, edits_at, frozen_at, replace_edits,
                            slot_edit_command, toggle_pin_command)
-from .memory_model import SlotRecord
+from .core.memory_model import SlotRecord
 
 if TYPE_CHECKING:
     from .main_window import MainWindow

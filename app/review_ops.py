@@ -1,5 +1,5 @@
-"""The review queue in the window: ranks the tracked frames (app.review_queue), lists them in the
-review panel, steps through them with N, and runs the forward/backward check (app.fb_check).
+"""The review queue in the window: ranks the tracked frames (app.core.review_queue), lists them in the
+review panel, steps through them with N, and runs the forward/backward check (app.core.fb_check).
 
 A check runs on the tracking controller like any run, one object at a time, but its boxes are
 kept here (``backward``), never written to the project. The engine's resting memory is saved
@@ -14,9 +14,9 @@ from PySide6 import QtCore
 
 from tracker.types import Box
 
-from .fb_check import plan_backward_check
-from .review_queue import ReviewItem, ReviewThresholds, collect_signals, next_item, rank
-from .tracking_job import FrameOutcome, PlanError, StopReason
+from .core.fb_check import plan_backward_check
+from .core.review_queue import ReviewItem, ReviewThresholds, collect_signals, next_item, rank
+from .core.tracking_job import FrameOutcome, PlanError, StopReason
 from .views.review_panel import ReviewPanel
 
 if TYPE_CHECKING:

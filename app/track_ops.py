@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 
 from tracker.types import Box, BoxError
 
-from . import edits
-from .store import Command, StoreError
-from .tracking_job import Direction, FrameOutcome, PlanError, RangeMode, StopReason, TrackingJob, plan_job
+from .core import edits
+from .core.store import Command, StoreError
+from .core.tracking_job import Direction, FrameOutcome, PlanError, RangeMode, StopReason, TrackingJob, plan_job
 
 if TYPE_CHECKING:
     from .main_window import MainWindow

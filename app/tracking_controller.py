@@ -23,7 +23,7 @@ from tracker.types import BoxError
 from tracker.video import VideoError
 
 from .background import BackgroundTask
-from .tracking_job import FrameOutcome, JobRunner, StopReason, TrackerState, TrackingJob
+from .core.tracking_job import FrameOutcome, JobRunner, StopReason, TrackerState, TrackingJob
 
 __all__ = ["TrackingController", "TrackingWorker"]
 

@@ -32,9 +32,9 @@ def main() -> int:
     import torch
     from PySide6 import QtCore, QtWidgets
 
-    from app import edits
+    from app.core import edits
     from app.application import apply_style, create_window
-    from app.memory_edits import EditKind, MemoryEdit, slot_edit_command
+    from app.core.memory_edits import EditKind, MemoryEdit, slot_edit_command
     from tracker import load_tracker
     from tracker.types import Box
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PySide6 import QtCore
 
-from app.memory_model import allocation_slot, gates_text
+from app.core.memory_model import allocation_slot, gates_text
 from app_fakes import FakeTracker
 from tracker.types import Box
 

@@ -6,7 +6,7 @@ import threading
 import numpy as np
 import pytest
 
-from app.tracking_job import (Direction, JobRunner, PlanError, RangeMode, StopReason, TrackerState,
+from app.core.tracking_job import (Direction, JobRunner, PlanError, RangeMode, StopReason, TrackerState,
                               iter_frames, plan_job)
 from app_fakes import FakeTracker, moving_square_frames
 from tracker.project import BoxEntry, Project, Provenance, TrackObject, VideoRef
