@@ -19,7 +19,7 @@ How edits persist: they are part of the annotation store (`AnnotationStore.memor
 tuple per object), so every edit is one undo step on the window's undo stack, and they are applied
 by every later run that passes their frame (track, re-track from here, the forward/backward check).
 When the engine's memory stands on an edit's frame (the last run stopped there), the window also
-applies the edit at once (see `memory_ops`), so the next run continues from the edited memory.
+applies the edit at once (see `EngineService.resync_memory`), so the next run continues from the edited memory.
 They are not written to the project file: slot edits name slots of one particular engine memory,
 which no longer exists once the program is closed (the next session re-initialises from keyframes).
 """

@@ -194,7 +194,7 @@ class TrackerState:
     """Where the engine's memory stands after a run: the last frame it processed and the box
     it holds for each target there. ``base``: the engine's snapshot on that frame before the
     frame's memory edits were applied (None when it had none), so the window can re-apply a
-    changed set of edits there exactly once (see memory_ops)."""
+    changed set of edits there exactly once (see EngineService.resync_memory)."""
 
     frame: int
     direction: Direction
@@ -260,7 +260,7 @@ class JobRunner:
                            frame_index=start)
         boxes = {t.track_id: t.start_box for t in job.targets}
         if resume:
-            # the window applied this frame's edits to the resting engine already (memory_ops)
+            # the window applied this frame's edits to the resting engine already (EngineService.resync_memory)
             self._base = self.resume.base
         else:
             self._apply_edits(start, image, job.targets, boxes)

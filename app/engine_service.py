@@ -1,5 +1,7 @@
-"""Runs tracking jobs off the GUI thread: a worker QObject moved to a QThread, and the controller
-that owns the thread, the worker and the engine (one job at a time).
+"""The engine service: the one owner of the tracker. It runs tracking jobs off the GUI thread (a
+worker QObject moved to a QThread, one job at a time) and keeps the engine's resting state
+between runs: where its memory stands (`TrackerState`), snapshots put back after a check run, and
+memory edits applied to the resting memory. No other object holds the tracker.
 
 Concurrency rules:
 - The worker never touches a widget, the store or QSettings; it talks only through signals whose
@@ -15,17 +17,21 @@ from __future__ import annotations
 import threading
 import time
 import traceback
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from PySide6 import QtCore
 
 from tracker.types import BoxError
 from tracker.video import VideoError
 
+from tracker.search_geometry import ResponseGeometry
+
 from .background import BackgroundTask
+from .core.memory_edits import EditKind, MemoryEdit, apply_after_frame, edits_at, frozen_at
+from .core.memory_model import SlotRecord
 from .core.tracking_job import FrameOutcome, JobRunner, StopReason, TrackerState, TrackingJob
 
-__all__ = ["TrackingController", "TrackingWorker"]
+__all__ = ["EngineService", "TrackingWorker"]
 
 TrackerFactory = Callable[[], Any]
 SourceFactory = Callable[[str], Any]
@@ -82,8 +88,8 @@ class TrackingWorker(QtCore.QObject):
             self.finished.emit(reason, state)
 
 
-class TrackingController(QtCore.QObject):
-    """Owns the engine and the one running job.
+class EngineService(QtCore.QObject):
+    """Owns the engine, its resting state and the one running job.
 
     Signals
     -------
@@ -111,6 +117,7 @@ class TrackingController(QtCore.QObject):
         self._preload: BackgroundTask | None = None
         self._queued: TrackingJob | None = None
         self.state_before: TrackerState | None = None
+        self._base: tuple | None = None  # (TrackerState, engine snapshot, frame image) for resync_memory
         self._worker: TrackingWorker | None = None
         self._forwarding = False
         self._error = ""
@@ -136,6 +143,7 @@ class TrackingController(QtCore.QObject):
     def forget_state(self) -> None:
         """The document changed: the engine's memory no longer matches it."""
         self.state = None
+        self._base = None
 
     def preload(self) -> None:
         """Create the engine in the background now (the first run then starts at once, and the
@@ -149,9 +157,12 @@ class TrackingController(QtCore.QObject):
         self._preload = task
         task.start()
 
-    def start(self, job: TrackingJob) -> bool:
+    def start(self, job: TrackingJob, fresh: bool = False) -> bool:
+        """Start a run; ``fresh``: never continue from the resting memory (check runs)."""
         if self.busy:
             return False
+        if fresh:
+            self.state = None
         self.job = job
         self.state_before, self.state = self.state, None  # only the finished run says where memory is
         self._forwarding, self._error = True, ""
@@ -193,6 +204,58 @@ class TrackingController(QtCore.QObject):
         if self._forwarding:
             self._forwarding = False
             self.run_finished.emit(StopReason.CANCELLED.value, "")
+
+    # ------------------------------------------------------------------ the resting engine
+    def geometry(self) -> ResponseGeometry | None:
+        """Where the engine's maps lie on the frame (None before it loaded or while it runs)."""
+        if self.tracker is None or self.busy:
+            return None
+        return ResponseGeometry.of_tracker(self.tracker)
+
+    def save_resting(self) -> tuple | None:
+        """The resting state and a snapshot of the engine, for `restore_resting` after a check."""
+        if self.tracker is None or self.state is None or self.busy or not hasattr(self.tracker, "snapshot"):
+            return None
+        return self.state, self.tracker.snapshot()
+
+    def restore_resting(self, saved: tuple | None) -> None:
+        if saved is None or self.busy:
+            return
+        state, snapshot = saved
+        self.tracker.restore(snapshot)
+        self.state = state
+
+    def resync_memory(self, edits: Mapping[int, tuple[MemoryEdit, ...]], image_for: Callable[[int], Any],
+                      box_for: Callable[[int, TrackerState], Any]) -> dict[int, SlotRecord] | None:
+        """Make the resting engine reflect exactly ``edits`` on its frame: put it back to its state
+        before that frame's edits (the state's ``base`` snapshot, or one taken before the first
+        change) and apply the frame's current edits. Returns each target's slot record, or None
+        when the engine is not resting on a frame (or a needed frame image is not at hand: then
+        the next run starts afresh and applies every edit)."""
+        state, trk = self.state, self.tracker
+        if self.busy or trk is None or state is None:
+            return None
+        if self._base is None or self._base[0] is not state:
+            snap = state.base if state.base is not None else trk.snapshot()
+            self._base = (state, snap, image_for(state.frame))
+        _, snap, image = self._base
+        d = int(state.direction)
+        ids = [t for t in state.boxes if t in trk.target_ids]
+        needs_image = any(e.kind is EditKind.RETEMPLATE for t in ids
+                          for e in edits_at(edits.get(t, ()), state.frame, d))
+        if needs_image and image is None:
+            image = image_for(state.frame)
+            if image is None:
+                self.forget_state()
+                return None
+            self._base = (state, snap, image)
+        trk.restore(snap)
+        records = {}
+        for tid in ids:
+            own = edits.get(tid, ())
+            applied = apply_after_frame(trk, tid, state.frame, d, own, image, box_for(tid, state))
+            records[tid] = SlotRecord.from_tracker(trk, tid, frozen_at(own, state.frame), d, applied)
+        return records
 
     def wait(self, ms: int = 5000) -> bool:
         """Block until the worker thread has ended (tests and shutdown). False on timeout."""
