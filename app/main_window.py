@@ -63,9 +63,15 @@ class MainWindow(QtWidgets.QMainWindow):
         self.settings_store = settings_store
         self.session = s = Session(settings_store.load(), settings_store.save, recovery, open_source)
         self.prompts = prompts or Prompts(self)
+        self._build_views()
         self.actions = build_actions(self, s.settings.shortcuts)
         self.menus = build_menus(self, self.actions)
-        self._build_views()
+        for dock in (self.timeline_dock, self.objects_dock, self.track_dock):
+            self.menus["View"].addAction(dock.toggleViewAction())
+        a = self.actions
+        self.track_panel.add_action_buttons([[a["track_backward"], a["track_forward"]],
+                                             [a["retrack"], a["interpolate"]], [a["cancel"]]])
+        self._build_insight_views()
         feedback = StatusFeedback(self.statusBar(), self.prompts, self)
         factory = tracker_factory or _default_tracker_factory
         self.controller = EngineService(lambda: factory(s.settings), s.source_for_worker, self)
@@ -111,12 +117,22 @@ class MainWindow(QtWidgets.QMainWindow):
         self.track_panel = TrackPanel()
         self.setDockOptions(QtWidgets.QMainWindow.DockOption.AnimatedDocks
                             | QtWidgets.QMainWindow.DockOption.AllowTabbedDocks)
-        self.timeline_dock = self.add_panel("Timeline", self.timeline, Area.BottomDockWidgetArea)
-        self.objects_dock = self.add_panel("Objects", self.objects, Area.RightDockWidgetArea)
-        self.track_dock = self.add_panel("Tracking", self.track_panel, Area.RightDockWidgetArea)
+        self.timeline_dock = self._dock("Timeline", self.timeline, Area.BottomDockWidgetArea)
+        self.objects_dock = self._dock("Objects", self.objects, Area.RightDockWidgetArea)
+        self.track_dock = self._dock("Tracking", self.track_panel, Area.RightDockWidgetArea)
         self.resizeDocks([self.objects_dock], [380], QtCore.Qt.Orientation.Horizontal)
         self.resizeDocks([self.timeline_dock], [190], QtCore.Qt.Orientation.Vertical)
-        # tracker insight: attention overlay, maps, memory, plots, review queue
+        bar = self.statusBar()
+        self.status_frame = QtWidgets.QLabel()
+        self.status_time = QtWidgets.QLabel()
+        self.status_speed = QtWidgets.QLabel("Tracking: idle")
+        self.status_device = QtWidgets.QLabel()
+        for w in (self.status_frame, self.status_time, self.status_speed, self.status_device):
+            w.setContentsMargins(8, 0, 8, 0)
+            bar.addPermanentWidget(w)
+
+    def _build_insight_views(self) -> None:
+        """Tracker insight: attention overlay, maps, memory, plots, review queue."""
         self.overlay = AttentionOverlay()
         for item, z in self.overlay.items():
             self.frame_view.add_overlay(item, z)
@@ -132,22 +148,18 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tabifyDockWidget(self.timeline_dock, self.plots_dock)
         for dock in (self.objects_dock, self.track_dock, self.timeline_dock):
             dock.raise_()
-        bar = self.statusBar()
-        self.status_frame = QtWidgets.QLabel()
-        self.status_time = QtWidgets.QLabel()
-        self.status_speed = QtWidgets.QLabel("Tracking: idle")
-        self.status_device = QtWidgets.QLabel()
-        for w in (self.status_frame, self.status_time, self.status_speed, self.status_device):
-            w.setContentsMargins(8, 0, 8, 0)
-            bar.addPermanentWidget(w)
 
-    def add_panel(self, title: str, widget: QtWidgets.QWidget, area: Area = Area.RightDockWidgetArea
-                  ) -> QtWidgets.QDockWidget:
-        """Dock a panel; its toggle goes into the View menu."""
+    def _dock(self, title: str, widget: QtWidgets.QWidget, area: Area) -> QtWidgets.QDockWidget:
         dock = QtWidgets.QDockWidget(title, self)
         dock.setObjectName(f"dock_{title.lower().replace(' ', '_')}")
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
+        return dock
+
+    def add_panel(self, title: str, widget: QtWidgets.QWidget, area: Area = Area.RightDockWidgetArea
+                  ) -> QtWidgets.QDockWidget:
+        """Dock a panel after the menus exist; its toggle goes into the View menu."""
+        dock = self._dock(title, widget, area)
         self.menus["View"].addAction(dock.toggleViewAction())
         return dock
 

@@ -49,8 +49,6 @@ class TrackController(QtCore.QObject):
         a["cancel"].triggered.connect(self.cancel)
         a["follow"].setChecked(session.settings.follow)
         a["follow"].toggled.connect(lambda on: session.update_settings(follow=on))
-        panel.add_action_buttons([[a["track_backward"], a["track_forward"]],
-                                  [a["retrack"], a["interpolate"]], [a["cancel"]]])
         panel.load(session.settings.to_mapping())
         panel.options_changed.connect(lambda o: session.update_settings(**o))
         engine.run_started.connect(self._on_run_started)
