@@ -14,6 +14,7 @@ PUBLIC_TRACKER_MODULES = {
     "tracker.sequence", "tracker.evaluation", "tracker.formats", "tracker.training", "tracker.history",
     "tracker.config", "tracker.json_input",  # json_input: reading untrusted JSON, like atomic for writing
     "tracker.fill", "tracker.search_geometry",
+    "tracker.protocols",  # what callers may rely on from a tracker (typed, runtime-checkable)
 }
 
 

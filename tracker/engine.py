@@ -22,6 +22,7 @@ from .geometry import context_side, cosine_window, crop_cpu, crop_torch, peak_di
 from .memory import MemoryState
 from .model import MemTrackNet, NetState
 from .result import Diagnostics, TrackResult
+from .search_geometry import ResponseGeometry
 from .types import Box, BoxError
 
 __all__ = ["MemTracker", "TrackerSnapshot", "RESEED_MODES", "resolve_device"]
@@ -108,6 +109,8 @@ class MemTracker:
         self._template_offset = bb.template_offset
         # response geometry: zero displacement where the template centre meets the search centre
         self._cells, self._zero_cell = self.net.response_geometry(tc.exemplar_size, tc.search_size)
+        # where the maps' cells lie on the search region (travels in every Diagnostics)
+        self.response_geometry = ResponseGeometry(float(self._zero_cell), int(self._stride), int(tc.search_size))
         self._window = torch.from_numpy(cosine_window(self._cells, tc.upscale, self._zero_cell)).to(self.device)
         self._upsample = _bicubic_matrix(self._cells, self._cells * tc.upscale).to(self.device)  # (U, n)
         k = tc.num_scales // 2
@@ -568,6 +571,7 @@ class MemTracker:
             read_strength=float(parts["strength"][0]),
             scale=exponent,
             search_box=search_box,
+            geometry=self.response_geometry,
         )
 
 

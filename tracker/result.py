@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .search_geometry import ResponseGeometry
 from .types import Box
 
 __all__ = ["Diagnostics", "TrackResult"]
@@ -26,6 +27,8 @@ class Diagnostics:
     scale:         chosen scale index: -1 (shrink), 0 (keep) or +1 (grow)
     search_box:    the search region of the chosen scale in frame pixels; attention and response
                    maps cover this region
+    geometry:      where the maps' cells lie on ``search_box`` (the engine's response geometry; None
+                   from code that builds diagnostics without an engine)
     """
 
     attention: np.ndarray
@@ -38,6 +41,7 @@ class Diagnostics:
     read_strength: float
     scale: int
     search_box: Box
+    geometry: ResponseGeometry | None = None
 
     def to_json(self) -> dict:
         def rounded(a: np.ndarray, digits: int) -> list:

@@ -59,7 +59,7 @@ class InsightController(QtCore.QObject):
         self.session, self.actions, self.feedback, self.engine, self._store = session, actions, feedback, engine, store
         self.overlay, self.maps, self.memory_panel = views.overlay, views.maps, views.memory_panel
         self.plots, self.review_panel = views.plots, views.review_panel
-        self.geometry: ResponseGeometry | None = None
+        self.geometry: ResponseGeometry | None = None  # of the maps last shown
         self.memory = MemoryController(session, feedback, engine, lambda: self.schedule(series=True))
         self.review = ReviewController(session, self.review_panel, actions, feedback, engine,
                                        lambda: self.schedule(series=True))
@@ -116,8 +116,6 @@ class InsightController(QtCore.QObject):
         """Repaint the current-frame views; the plots and the queue too when due."""
         self._timer.stop()
         tid, frame = self.current_object(), self.session.displayed_frame
-        if self.geometry is None:
-            self.geometry = self.engine.geometry()
         self._show_frame(tid, frame)
         if (tid, frame) != self.shown:
             self._series_dirty |= self.shown is None or self.shown[0] != tid
@@ -156,6 +154,8 @@ class InsightController(QtCore.QObject):
         self._show_memory(tid, name, frame, diag, record)
 
     def _show_maps(self, name: str, frame: int, entry, diag) -> None:
+        if diag.geometry is not None:
+            self.geometry = diag.geometry  # the engine's geometry travels with its diagnostics
         g = self.geometry
         chosen = g.frame_to_cell(diag.search_box, *entry.box.center) if g is not None else None
         r_max = float(diag.response.max())

@@ -12,9 +12,9 @@ from PySide6 import QtGui, QtWidgets
 
 from tracker.project import Project, project_from_dict, project_to_dict
 
-from ..background import BackgroundTask
 from ..core.edits import import_objects
 from ..core.session import Feedback, Session
+from ..worker import Worker
 
 try:  # the formats package is optional for the window: without it the menu items are hidden
     from tracker import formats as _formats
@@ -31,7 +31,7 @@ def formats_available() -> bool:
 class IoController:
     def __init__(self, session: Session, actions: dict[str, QtGui.QAction], feedback: Feedback):
         self.session, self.feedback = session, feedback
-        self.task: BackgroundTask | None = None
+        self.task: Worker | None = None
         a = actions
         a["export"].setVisible(formats_available())
         a["import"].setVisible(formats_available())
@@ -54,7 +54,7 @@ class IoController:
         fmt, path, frames = dialog.chosen()
         self.export(fmt, path, write_frames=frames)
 
-    def export(self, fmt: str, path: Path, write_frames: bool = False) -> BackgroundTask | None:
+    def export(self, fmt: str, path: Path, write_frames: bool = False) -> Worker | None:
         """Start an export; returns the running task (tests wait on it) or None if refused."""
         w = self.session
         if w.doc is None or self.busy():
@@ -94,7 +94,7 @@ class IoController:
         fmt, path, _ = dialog.chosen()
         self.import_file(fmt, path)
 
-    def import_file(self, fmt: str, path: Path) -> BackgroundTask | None:
+    def import_file(self, fmt: str, path: Path) -> Worker | None:
         w = self.session
         if w.doc is None or self.busy():
             return None
@@ -120,17 +120,17 @@ class IoController:
             return True
         return False
 
-    def _start(self, work, text: str, on_success) -> BackgroundTask:
-        w = self.session
-        task = BackgroundTask(work, (_formats.FormatError, OSError), self.feedback.parent)
+    def _start(self, work, text: str, on_success) -> Worker:
+        task = Worker(lambda ctx: work(lambda done, total: ctx.report((done, total))),
+                      (_formats.FormatError, OSError), self.feedback.parent, name="io")
         progress = QtWidgets.QProgressDialog(text + "\u2026", None, 0, 0, self.feedback.parent)
         progress.setWindowTitle(text)
         progress.setMinimumDuration(400)  # quick jobs never flash a dialog
-        task.progressed.connect(lambda done, total: (progress.setMaximum(total), progress.setValue(done)))
-        task.succeeded.connect(on_success)
-        task.failed.connect(lambda message, details: self.feedback.prompts.error(text + " failed", message, details))
-        task.ended.connect(progress.close)
-        task.ended.connect(progress.deleteLater)
+        task.yielded.connect(lambda p: (progress.setMaximum(p[1]), progress.setValue(p[0])))
+        task.returned.connect(on_success)
+        task.errored.connect(lambda message, details: self.feedback.prompts.error(text + " failed", message, details))
+        task.finished.connect(progress.close)
+        task.finished.connect(progress.deleteLater)
         self.task = task
         task.start()
         return task

@@ -10,7 +10,7 @@ Edits on other frames wait for a run to pass their frame.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable
 
 from tracker.project import Provenance
 
@@ -19,6 +19,7 @@ from ..core.memory_edits import (EditKind, MemoryEdit, replace_edits, slot_edit_
                                  toggle_pin_command)
 from ..core.memory_model import SlotRecord
 from ..core.session import Feedback, Session
+from ..core.tracking_job import TrackerState
 from ..engine_service import EngineService
 
 __all__ = ["MemoryController"]
@@ -89,27 +90,27 @@ class MemoryController:
         self.sync_engine()
 
     def sync_engine(self) -> bool:
-        """Make the resting engine reflect the edits on its frame; True when it was re-synced."""
-        s = self.session
-        if s.store is None:
+        """Ask the engine service to make the resting engine reflect the edits on its frame (on its
+        worker thread); True when that was queued. The slot records follow in `_on_synced_records`."""
+        s, state = self.session, self.engine.state
+        if s.store is None or state is None:
             return False
-        loader = s.loader
-        records = self.engine.resync_memory(s.store.memory_edits,
-                                            lambda frame: loader.get(frame) if loader is not None else None,
-                                            self._box)
-        if records is None:
-            return False
-        frame = self.engine.state.frame if self.engine.state is not None else None
+        image = s.loader.get(state.frame) if s.loader is not None else None
+        boxes = {tid: self._box(tid, state) for tid in state.boxes}
+        return self.engine.resync_memory(s.store.memory_edits, image, boxes, self._on_synced_records)
+
+    def _on_synced_records(self, state: TrackerState | None, records: dict[int, SlotRecord] | None) -> None:
+        if records is None or self.session.store is None:
+            return
         for tid, record in records.items():
-            s.diagnostics.put_slots(tid, frame, record)
+            self.session.diagnostics.put_slots(tid, state.frame, record)
         self._on_synced()
-        return True
 
     # ------------------------------------------------------------------ internals
     def _on_document(self) -> None:
         self._known = dict(self.session.store.memory_edits) if self.session.store is not None else {}
 
-    def _box(self, track_id: int, state: Any):
+    def _box(self, track_id: int, state: TrackerState):
         obj = self.session.store.project.objects.get(track_id)
         entry = obj.entries.get(state.frame) if obj is not None else None
         if entry is not None and entry.box is not None and entry.provenance is not Provenance.ABSENT:

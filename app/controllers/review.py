@@ -104,7 +104,7 @@ class ReviewController:
         w = self.session
         if w.store is None:
             return
-        if self.engine.busy:
+        if self.engine.run_pending:
             self.feedback.status("A tracking run is in progress (Esc cancels it).")
             return
         tids = list(w.selected) or sorted(w.store.project.objects)
@@ -118,23 +118,26 @@ class ReviewController:
         if not jobs:
             self.feedback.status("Cannot check: " + ("; ".join(problems) or "nothing to check"))
             return
-        self._saved = self.engine.save_resting()
         self._jobs = jobs
+        self._saved = None
         self.checking = True
+        self.engine.save_resting(self._on_saved)  # on the engine's thread, before the check runs
+
+    def _on_saved(self, saved) -> None:
+        self._saved = saved
         self._start_next()
 
     def _start_next(self) -> None:
-        c = self.engine
-        if c.busy:  # the previous run's thread is still winding down
-            QtCore.QTimer.singleShot(30, self._start_next)
-            return
         if not self._jobs:
             self._finish()
             return
         job = self._jobs.pop(0)
         for tid in job.track_ids:
             self.backward[tid] = {}
-        c.start(job, fresh=True)  # a check always starts afresh on its keyframe, never from a resting memory
+        # a check always starts afresh on its keyframe, never from a resting memory
+        if not self.engine.start(job, fresh=True):  # another run was started meanwhile
+            self._jobs = []
+            self._finish()
 
     def _on_frame_tracked(self, outcome: FrameOutcome) -> None:
         job = self.engine.job
@@ -153,13 +156,14 @@ class ReviewController:
         QtCore.QTimer.singleShot(0, self._start_next if self._jobs else self._finish)
 
     def _finish(self) -> None:
-        c = self.engine
-        if c.busy:
-            QtCore.QTimer.singleShot(30, self._finish)
-            return
-        if self._saved is not None and c.job is not None and not c.job.record:
-            c.restore_resting(self._saved)
-        self._saved = None
+        """Put the engine's resting memory back (queued after the check's runs), then report."""
+        saved, self._saved = self._saved, None
+        if saved is not None:
+            self.engine.restore_resting(saved, lambda _state: self._report())
+        else:
+            self._report()
+
+    def _report(self) -> None:
         self.checking = False
         self.refresh()
         t = self.thresholds()

@@ -93,7 +93,7 @@ class TrackController(QtCore.QObject):
         w = self.session
         if w.store is None or w.displayed_frame is None:
             return None
-        if self.engine.busy:
+        if self.engine.run_pending:
             self.feedback.status("A tracking run is still in progress (Esc cancels it).")
             return None
         s = w.settings

@@ -27,10 +27,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Iterable, Mapping
+from typing import Iterable, Mapping
 
 import numpy as np
 
+from tracker.protocols import MemoryEditable, TrackingEngine
 from tracker.types import Box
 
 from .store import Command, MemoryEditChange
@@ -107,7 +108,7 @@ def edits_at(edits: Iterable[MemoryEdit], frame: int, direction: int) -> list[Me
     return sorted(here, key=lambda e: (_ORDER[e.kind], e.slot if e.slot is not None else -1))
 
 
-def apply_after_frame(tracker: Any, target_id: int, frame: int, direction: int, edits: Iterable[MemoryEdit],
+def apply_after_frame(tracker: TrackingEngine, target_id: int, frame: int, direction: int, edits: Iterable[MemoryEdit],
                       image: np.ndarray | None, box: Box | None) -> tuple[MemoryEdit, ...]:
     """Apply the edits of ``frame`` to one target of the engine; returns those applied.
 
@@ -115,7 +116,7 @@ def apply_after_frame(tracker: Any, target_id: int, frame: int, direction: int, 
     the retemplate is skipped). Trackers without memory editing (test doubles) are left alone.
     """
     edits = tuple(edits)
-    if not hasattr(tracker, "set_writes_frozen"):
+    if not isinstance(tracker, MemoryEditable):
         return ()
     tracker.set_writes_frozen(frozen_at(edits, frame), target_id=target_id)
     applied = []

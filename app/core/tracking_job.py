@@ -35,6 +35,7 @@ import numpy as np
 from tracker import DEFAULT_CORRECTION_STRATEGY, start_target
 from tracker.fill import merge_frame
 from tracker.project import Project
+from tracker.protocols import SnapshotEngine, TrackingEngine
 from tracker.result import TrackResult
 from tracker.types import Box
 
@@ -228,7 +229,7 @@ class JobRunner:
     engine's position when the memory is still valid for a continuing run (None otherwise).
     """
 
-    def __init__(self, job: TrackingJob, tracker: Any, source: Any, cancel: threading.Event,
+    def __init__(self, job: TrackingJob, tracker: TrackingEngine, source: Any, cancel: threading.Event,
                  resume: TrackerState | None = None):
         self.job, self.tracker, self.source, self.cancel = job, tracker, source, cancel
         self.resume = resume
@@ -272,7 +273,7 @@ class JobRunner:
         d = int(self.job.direction)
         trk = self.tracker
         if any(edits_at(t.memory_edits, frame, d) for t in targets):
-            self._base = trk.snapshot() if hasattr(trk, "snapshot") else None
+            self._base = trk.snapshot() if isinstance(trk, SnapshotEngine) else None
         else:
             self._base = None
         records = {}
@@ -292,7 +293,7 @@ class JobRunner:
         plans = {t.track_id: t.end_keyframe for t in job.targets if t.end_keyframe is not None}
         if not job.two_sided or not plans:
             return {}
-        saved = trk.snapshot() if hasattr(trk, "snapshot") else None
+        saved = trk.snapshot() if isinstance(trk, SnapshotEngine) else None
         for tid in list(trk.target_ids):
             trk.remove(tid)
         passes: dict[int, dict[int, TrackResult]] = {tid: {} for tid in plans}
