@@ -4,7 +4,8 @@ Callers type their tracker with the smallest protocol they need instead of ``Any
 optional capability with ``isinstance`` (the protocols are runtime-checkable) instead of probing
 attribute names:
 
-- `SingleTracker`: one target, ``initialize`` then ``track`` (the evaluation runner, baselines).
+- `SingleTracker`: one target, ``initialize`` then ``track`` (the evaluation runner, baselines);
+  `BgrTracker` when it takes the decoded BGR frame directly (the OpenCV baselines).
 - `TrackingEngine`: several targets by id, re-seeding at corrections (the window's runs, the
   ``track`` command).
 - `SnapshotEngine`: an engine whose whole state can be saved and put back (two-sided fill, check
@@ -24,7 +25,7 @@ import numpy as np
 from .result import TrackResult
 from .types import Box
 
-__all__ = ["MemoryEditable", "SingleTracker", "SnapshotEngine", "TrackingEngine"]
+__all__ = ["BgrTracker", "MemoryEditable", "SingleTracker", "SnapshotEngine", "TrackingEngine"]
 
 
 @runtime_checkable
@@ -34,6 +35,15 @@ class SingleTracker(Protocol):
     def initialize(self, frame: np.ndarray, box: Box) -> None: ...
 
     def track(self, frame: np.ndarray) -> TrackResult: ...
+
+
+@runtime_checkable
+class BgrTracker(Protocol):
+    """A single-target tracker fed BGR frames (OpenCV's order), saving a conversion per frame."""
+
+    def initialize_bgr(self, frame: np.ndarray, box: Box) -> None: ...
+
+    def track_bgr(self, frame: np.ndarray) -> TrackResult: ...
 
 
 @runtime_checkable

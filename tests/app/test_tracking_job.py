@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from app.core.tracking_job import (Direction, JobRunner, PlanError, RangeMode, StopReason, TrackerState,
-                              iter_frames, plan_job)
+                                   plan_job)
+from tracker.sequence import iter_frames
 from app_fakes import FakeTracker, moving_square_frames
 from tracker.project import BoxEntry, Project, Provenance, TrackObject, VideoRef
 from tracker.result import TrackResult

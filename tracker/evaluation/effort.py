@@ -28,6 +28,7 @@ from typing import Callable, Protocol
 import numpy as np
 from tqdm import tqdm
 
+from ..protocols import BgrTracker
 from ..result import TrackResult
 from ..types import Box
 from .datasets import DatasetError, Sequence
@@ -90,7 +91,7 @@ class RestartCorrector:
 
     def __init__(self, tracker):
         self.tracker = tracker
-        self.bgr = hasattr(tracker, "initialize_bgr") and hasattr(tracker, "track_bgr")
+        self.bgr = isinstance(tracker, BgrTracker)
 
     def start(self, rgb, bgr, box):
         prepare = getattr(self.tracker, "prepare", None)
