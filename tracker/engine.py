@@ -19,6 +19,7 @@ from .backbone import fuse_conv_bn
 from .config import TrackerConfig
 from .correction import CORRECTION_STRATEGIES, CorrectionStrategy, keyframe_slot_cap, strategy
 from .geometry import context_side, cosine_window, crop_cpu, crop_torch, peak_displacement
+from . import memory as memory_ops
 from .memory import MemoryState
 from .model import MemTrackNet, NetState
 from .result import Diagnostics, TrackResult
@@ -187,7 +188,7 @@ class MemTracker:
             before = _cat_states([t.state for t in targets])
             frozen_flags = [t.writes_frozen for t in targets]
             frozen = torch.tensor(frozen_flags, device=self.device)  # (T,)
-            applied = _effective_write(before.memory, frozen)  # (T, N) what this step writes into each slot
+            applied = memory_ops.effective_write(before.memory, frozen)  # (T, N) what this step writes into each slot
             state = before.map(lambda v: v.repeat_interleave(s, dim=0))
             pending = torch.cat([t.pending for t in targets]).repeat_interleave(s, dim=0)  # (T*S, C, K, K)
             scale_frozen = frozen.repeat_interleave(s) if any(frozen_flags) else None
@@ -282,38 +283,20 @@ class MemTracker:
                           crop: np.ndarray | None, index: int) -> MemoryState:
         """The memory after a correction whose appearance is ``template`` (1, C, K, K)."""
         mem = t.state.memory
-        n = mem.usage.shape[-1]
         if chosen.memory != "keep":
-            fresh = self.net.init_state(template).memory
             keep = mem.pinned if chosen.memory == "pinned" else torch.zeros_like(mem.pinned)  # (1, N)
-            kept = keep[:, :, None, None, None]  # (1, N, 1, 1, 1)
-            mem = fresh.replace(memory=torch.where(kept, mem.memory, fresh.memory),
-                                usage=torch.where(keep, mem.usage, torch.zeros_like(fresh.usage)),
-                                pinned=keep.clone())
-            for j in range(n):
+            mem = memory_ops.keep_slots(self.net.init_state(template).memory, mem, keep)
+            for j in range(mem.usage.shape[-1]):
                 if not bool(keep[0, j]):
                     t.slot_sources[j] = None
             t.keyframe_slots = [j for j in t.keyframe_slots if bool(keep[0, j])]
         slot = self._keyframe_slot(t, mem) if chosen.keyframe_slot else None
         if slot is not None:
             # written now and pinned; the next step writes nothing (the box is already stored)
-            memory = mem.memory.clone()
-            memory[0, slot] = template[0]
-            pinned = mem.pinned.clone()
-            pinned[0, slot] = True
-            usage = mem.usage.clone()
-            usage[0, slot] = 1.0
             t.keyframe_slots.append(slot)
             t.slot_sources[slot] = (index, crop)
-            return mem.replace(memory=memory, pinned=pinned, usage=usage,
-                               write_weights=torch.zeros_like(mem.write_weights),
-                               gates=torch.zeros_like(mem.gates))
-        usage = mem.usage.masked_fill(mem.pinned, float("inf"))  # (1, N)
-        alloc = F.one_hot(usage.argmin(-1), n).to(usage.dtype)  # (1, N)
-        gates = torch.tensor([[0.0, 0.0, 1.0]], device=self.device, dtype=usage.dtype)  # (1, 3)
-        # count the scheduled write as usage, as every step does (spec 6.4: u += w^w_next), so the
-        # slot holding the correction is not the next one allocated and overwritten
-        return mem.replace(write_weights=alloc, gates=gates, usage=mem.usage + alloc)
+            return memory_ops.store_pinned(mem, slot, template)
+        return memory_ops.schedule_correction_write(mem)
 
     def _keyframe_slot(self, t: _Target, mem: MemoryState) -> int | None:
         """The slot a new keyframe goes into: the least-used unpinned one while fewer than the cap are
@@ -321,10 +304,10 @@ class MemTracker:
         slots = self.config.model.memory_slots
         if len(t.keyframe_slots) >= keyframe_slot_cap(slots):
             return t.keyframe_slots.pop(0)
-        usage = mem.usage[0].masked_fill(mem.pinned[0], float("inf"))  # (N,)
-        if bool(torch.isinf(usage).all()):
+        slot = memory_ops.least_used_unpinned(mem)
+        if slot is None:
             return t.keyframe_slots.pop(0) if t.keyframe_slots else None
-        return int(usage.argmin())
+        return slot
 
     def snapshot(self) -> TrackerSnapshot:
         """A copy of the complete state (all targets); cheap, stays on the tracker's device."""
@@ -352,25 +335,15 @@ class MemTracker:
         """A pinned slot is never overwritten nor chosen for allocation; it is still read."""
         t = self._target(target_id)
         self._check_slot(slot)
-        flags = t.state.memory.pinned.clone()
-        flags[0, slot] = pinned
         if not pinned and slot in t.keyframe_slots:
             t.keyframe_slots.remove(slot)  # an unpinned keyframe is an ordinary slot again
-        t.state = NetState(t.state.template0, t.state.h, t.state.c, t.state.memory.replace(pinned=flags))
+        t.state = t.state.with_memory(memory_ops.pin(t.state.memory, slot, pinned))
 
     def evict_slot(self, slot: int, target_id: int = 0) -> None:
         """Empty a slot (zero template, zero usage): it is the next to be allocated."""
         t = self._target(target_id)
         self._check_slot(slot)
-        mem = t.state.memory
-        memory = mem.memory.clone()
-        memory[0, slot] = 0
-        usage = mem.usage.clone()
-        usage[0, slot] = 0
-        pinned = mem.pinned.clone()
-        pinned[0, slot] = False
-        t.state = NetState(t.state.template0, t.state.h, t.state.c,
-                           mem.replace(memory=memory, usage=usage, pinned=pinned))
+        t.state = t.state.with_memory(memory_ops.evict(t.state.memory, slot))
         t.slot_sources[slot] = None
         if slot in t.keyframe_slots:
             t.keyframe_slots.remove(slot)
@@ -486,9 +459,7 @@ class MemTracker:
         # frozen is None when no target is frozen (decided on the host: no device sync)
         if frozen is not None:
             # frozen targets skip the write: zero write weights for this step only
-            mem = state.memory
-            ww = mem.write_weights.masked_fill(frozen[:, None], 0.0)
-            state = NetState(state.template0, state.h, state.c, mem.replace(write_weights=ww))
+            state = state.with_memory(memory_ops.freeze_writes(state.memory, frozen))
         return self.net.step(state, pending, search, use_memory=self.config.tracking.use_memory)
 
     def _choose(self, out, state: NetState, search: torch.Tensor, applied: torch.Tensor, n_targets: int, s: int):
@@ -573,13 +544,6 @@ class MemTracker:
             search_box=search_box,
             geometry=self.response_geometry,
         )
-
-
-def _effective_write(mem: MemoryState, frozen: torch.Tensor) -> torch.Tensor:
-    """Per slot, the fraction of the pending template the next write puts in (spec 6.2): w^w(j) e."""
-    erase = mem.decay * mem.gates[:, 1:2] + mem.gates[:, 2:3]  # (T, 1)
-    w = (mem.write_weights * erase).masked_fill(mem.pinned, 0.0)  # (T, N)
-    return w.masked_fill(frozen[:, None], 0.0)  # (T, N)
 
 
 def _bicubic_matrix(cells: int, size: int) -> torch.Tensor:

@@ -37,6 +37,9 @@ class NetState:
     def map(self, fn) -> "NetState":
         return NetState(fn(self.template0), fn(self.h), fn(self.c), self.memory.map(fn))
 
+    def with_memory(self, memory: MemoryState) -> "NetState":
+        return NetState(self.template0, self.h, self.c, memory)
+
     def tensors(self) -> dict[str, torch.Tensor]:
         out = {"template0": self.template0, "h": self.h, "c": self.c}
         out.update({f"memory.{f.name}": getattr(self.memory, f.name) for f in fields(self.memory)})
