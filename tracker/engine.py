@@ -18,11 +18,12 @@ import torch.nn.functional as F
 from .backbone import fuse_conv_bn
 from .config import TrackerConfig
 from .correction import CORRECTION_STRATEGIES, CorrectionStrategy, keyframe_slot_cap, strategy
-from .geometry import context_side, cosine_window, crop_cpu, crop_torch, peak_displacement
+from .geometry import context_side, crop_cpu, crop_torch, peak_displacement
 from . import memory as memory_ops
 from .memory import MemoryState
 from .model import MemTrackNet, NetState
-from .result import Diagnostics, TrackResult
+from .result import RowLayout, TrackResult
+from .scoring import ResponseScorer
 from .search_geometry import ResponseGeometry
 from .types import Box, BoxError
 
@@ -112,14 +113,18 @@ class MemTracker:
         self._cells, self._zero_cell = self.net.response_geometry(tc.exemplar_size, tc.search_size)
         # where the maps' cells lie on the search region (travels in every Diagnostics)
         self.response_geometry = ResponseGeometry(float(self._zero_cell), int(self._stride), int(tc.search_size))
-        self._window = torch.from_numpy(cosine_window(self._cells, tc.upscale, self._zero_cell)).to(self.device)
-        self._upsample = _bicubic_matrix(self._cells, self._cells * tc.upscale).to(self.device)  # (U, n)
         k = tc.num_scales // 2
         self._scale_exponents = list(range(-k, k + 1))
-        penalties = [1.0 if e == 0 else tc.scale_penalty for e in self._scale_exponents]
-        self._penalty = torch.tensor(penalties, device=self.device)
+        self._scorer = ResponseScorer(tc, self._cells, self._zero_cell, self._template_cells, self._scale_exponents,
+                                      self.device)
+        self._layout = RowLayout.of(config.model.memory_slots, self._cells, diagnostics)
         self._targets: dict[int, _Target] = {}
         self._uploaded: tuple[np.ndarray, torch.Tensor] | None = None  # CUDA: the frame on the GPU
+
+    @property
+    def _window(self) -> torch.Tensor:
+        """The scorer's cosine window (U, U) (tests compare it with numpy's Hann window)."""
+        return self._scorer.window
 
     # ------------------------------------------------------------------ public API
 
@@ -194,7 +199,7 @@ class MemTracker:
             scale_frozen = frozen.repeat_interleave(s) if any(frozen_flags) else None
             state, out = self._step(state, pending, search, scale_frozen)
         with self._stage("post"):
-            picked, packed = self._choose(out, state, search, applied, len(targets), s)
+            picked, packed = self._scorer.choose(out, state, search, applied, len(targets), s, self.diagnostics, tc)
             rows = packed.cpu().numpy()  # the one host transfer of the frame
             # keep only the chosen scale's state for each target (spec 3, step 12)
             state = state.map(lambda v: v.index_select(0, picked))
@@ -202,7 +207,10 @@ class MemTracker:
         new_geometry = []
         for n, (tid, t) in enumerate(zip(ids, targets)):
             row = rows[n]
-            k_idx, u, v, score = int(row[0]), float(row[1]), float(row[2]), float(row[3])
+            layout = self._layout
+            k_idx = int(layout.get(row, "scale_index")[0])
+            u, v = float(layout.get(row, "peak_u")[0]), float(layout.get(row, "peak_v")[0])
+            score = float(layout.get(row, "score")[0])
             exponent = self._scale_exponents[k_idx]
             side = sides[n][k_idx]
             dx, dy = peak_displacement(u, v, self._cells, tc.upscale, self._zero_cell, self._stride,
@@ -216,15 +224,14 @@ class MemTracker:
             cy = min(max(cy, 0.0), float(frame.shape[0]))
             new_geometry.append((cx, cy, w, h))
             search_box = Box.from_center(t.cx, t.cy, side, side)
-            diag = self._diagnostics(row, exponent, search_box) if self.diagnostics else None
+            diag = layout.diagnostics(row, exponent, search_box, self.response_geometry) if self.diagnostics else None
             results[tid] = TrackResult(Box.from_center(cx, cy, w, h), max(0.0, min(1.0, score)), diag)
         # this frame's templates at the new boxes: the writes of the next step
         templates, crops = self._exemplars(frame, new_geometry)
         index = (targets[0].frame_index + 1) if frame_index is None else frame_index
-        n_slots = self.config.model.memory_slots
         for n, t in enumerate(targets):
             # remember which frame's appearance each slot now holds (for the memory views)
-            for j in np.flatnonzero(rows[n, 4 : 4 + n_slots] >= 0.5):
+            for j in np.flatnonzero(self._layout.get(rows[n], "applied_write") >= 0.5):
                 t.slot_sources[j] = (t.frame_index, t.pending_crop)
             t.cx, t.cy, t.w, t.h = new_geometry[n]
             t.state = state.map(lambda v, n=n: v[n : n + 1])
@@ -461,102 +468,6 @@ class MemTracker:
             # frozen targets skip the write: zero write weights for this step only
             state = state.with_memory(memory_ops.freeze_writes(state.memory, frozen))
         return self.net.step(state, pending, search, use_memory=self.config.tracking.use_memory)
-
-    def _choose(self, out, state: NetState, search: torch.Tensor, applied: torch.Tensor, n_targets: int, s: int):
-        """Scale choice, windowing and peak (spec 3, steps 6-9), batched on the device.
-
-        Returns (flat index of each target's chosen scale (T,), packed per-target rows (T, D)); the
-        row layout is [scale index, u, v, score, applied write (N), then diagnostics, see _unpack].
-        """
-        tc = self.config.tracking
-        n_up = self._cells * tc.upscale
-        # bicubic align-corners upsampling (spec 3, step 6) as A R A^T: separable, ~20x faster on a CPU
-        up = self._upsample @ out.response @ self._upsample.T  # (T*S, U, U)
-        up = up.view(n_targets, s, n_up, n_up)  # (T, S, U, U)
-        cosine = None
-        if tc.scale_choice == "cosine":
-            cosine = self._cosine_maps(out.raw_response, search, out.template)  # (T*S, Hr, Wr)
-            contest = self._upsample @ cosine @ self._upsample.T  # (T*S, U, U)
-            contest = contest.view(n_targets, s, n_up, n_up)  # (T, S, U, U)
-        else:
-            contest = up  # (T, S, U, U)
-        peaks = (contest * self._penalty[None, :, None, None]).flatten(2).amax(-1)  # (T, S)
-        best = peaks.argmax(dim=1)  # (T,) ties go to the earlier scale
-        picked = torch.arange(n_targets, device=self.device) * s + best  # (T,)
-        r = up.flatten(0, 1).index_select(0, picked)  # (T, U, U) unpenalised map of the chosen scale
-        r = r - r.amin(dim=(-2, -1), keepdim=True)
-        r = r / r.sum(dim=(-2, -1), keepdim=True).clamp_min(1e-12)
-        r = (1 - tc.window_influence) * r + tc.window_influence * self._window  # (T, U, U)
-        flat = r.flatten(1).argmax(dim=1)  # (T,)
-        v, u = flat // n_up, flat % n_up  # (T,), (T,)
-        if cosine is not None:
-            cosine = cosine.index_select(0, picked)  # (T, Hr, Wr) the chosen scales' maps, already computed
-        else:
-            cosine = self._cosine_maps(out.raw_response.index_select(0, picked), search.index_select(0, picked),
-                                       out.template.index_select(0, picked))  # (T, Hr, Wr)
-        score = self._peak_cosine(cosine, u, v)  # (T,)
-        cols = [best.float()[:, None], u.float()[:, None], v.float()[:, None], score[:, None], applied.float()]
-        if self.diagnostics:
-            sel = lambda t: t.index_select(0, picked).float().flatten(1)  # noqa: E731
-            ctl = out.controls
-            cols += [sel(ctl.gates), sel(ctl.residual).mean(1, keepdim=True), sel(ctl.strength),
-                     sel(out.read_weights), sel(state.memory.write_weights), sel(state.memory.usage),
-                     sel(out.attention), sel(out.raw_response)]
-        return picked, torch.cat(cols, dim=1)
-
-    def _cosine_maps(self, raw: torch.Tensor, search: torch.Tensor, template: torch.Tensor) -> torch.Tensor:
-        """Normalised cross-correlation of each template with every search window.
-
-        raw: (B, Hr, Wr) correlation, search: (B, C, Hx, Wx), template: (B, C, K, K) -> (B, Hr, Wr).
-        """
-        k = self._template_cells
-        energy = F.avg_pool2d((search * search).sum(1, keepdim=True), k, stride=1)[:, 0] * (k * k)  # (B, Hr, Wr)
-        norm = template.flatten(1).norm(dim=1).clamp_min(1e-12)  # (B,)
-        return raw / (energy.clamp_min(1e-12).sqrt() * norm[:, None, None])  # (B, Hr, Wr)
-
-    def _peak_cosine(self, cosine: torch.Tensor, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-        """Confidence: the chosen scale's cosine map (T, Hr, Wr) at the cell under the upsampled peak."""
-        n_up = self._cells * self.config.tracking.upscale
-        cell_scale = (self._cells - 1) / (n_up - 1)
-        j = (u.float() * cell_scale).round().long().clamp(0, self._cells - 1)  # (T,) column cell
-        i = (v.float() * cell_scale).round().long().clamp(0, self._cells - 1)  # (T,) row cell
-        ar = torch.arange(len(cosine), device=self.device)  # (T,)
-        return cosine[ar, i, j]  # (T,)
-
-    def _diagnostics(self, row: np.ndarray, exponent: int, search_box: Box) -> Diagnostics:
-        n = self.config.model.memory_slots
-        c = self._cells
-        parts, o = {}, 4 + n
-        for name, size in (("gates", 3), ("residual", 1), ("strength", 1), ("read", n), ("write", n),
-                           ("usage", n), ("attention", c * c), ("response", c * c)):
-            parts[name] = row[o : o + size]
-            o += size
-        return Diagnostics(
-            attention=_readonly(parts["attention"].reshape(c, c)),
-            response=_readonly(parts["response"].reshape(c, c)),
-            read_weights=_readonly(parts["read"]),
-            write_weights=_readonly(parts["write"]),
-            usage=_readonly(parts["usage"]),
-            gates=_readonly(parts["gates"]),
-            residual_gate=float(parts["residual"][0]),
-            read_strength=float(parts["strength"][0]),
-            scale=exponent,
-            search_box=search_box,
-            geometry=self.response_geometry,
-        )
-
-
-def _bicubic_matrix(cells: int, size: int) -> torch.Tensor:
-    """(size, cells) matrix A with A @ R @ A.T == F.interpolate(R, size, bicubic, align_corners=True)."""
-    basis = torch.eye(cells, dtype=torch.float32).view(cells, 1, 1, cells)  # each row a unit impulse
-    rows = F.interpolate(basis, size=(1, size), mode="bicubic", align_corners=True)  # (cells, 1, 1, size)
-    return rows.view(cells, size).T.contiguous()  # (size, cells)
-
-
-def _readonly(a: np.ndarray) -> np.ndarray:
-    a = np.array(a, dtype=np.float32)
-    a.setflags(write=False)
-    return a
 
 
 def _cat_states(states: list[NetState]) -> NetState:
