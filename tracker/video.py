@@ -8,12 +8,13 @@ earlier position and then grabs forward until the timestamp matches. Sequential 
 from __future__ import annotations
 
 import os
-import re
 import warnings
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+from .data_files import natural_key
 
 __all__ = ["FrameSource", "ShortVideoWarning", "VideoError", "frames_in", "open_source", "IMAGE_EXTENSIONS", "VIDEO_EXTENSIONS"]
 
@@ -28,10 +29,6 @@ class VideoError(Exception):
 class ShortVideoWarning(UserWarning):
     """A video file that yields fewer frames than its container lists (a truncated download, say):
     it opens at the shorter length, and this says so in one line naming the file."""
-
-
-def _natural_key(name: str) -> list:
-    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", name)]
 
 
 class FrameSource:
@@ -76,7 +73,7 @@ class ImageFolderSource(FrameSource):
         files = [p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file()]
         if not files:
             raise VideoError(f"{folder}: folder holds no images ({', '.join(IMAGE_EXTENSIONS)})")
-        self.files = sorted(files, key=lambda p: _natural_key(p.name))
+        self.files = sorted(files, key=lambda p: natural_key(p.name))
         self.fps = fps
         self.width = self.height = 0  # set from the first image; every other one must match it
         first = self.read(0)

@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..data_files import DatasetError, natural_key
 from ..types import Box
 from ..video import IMAGE_EXTENSIONS
 
@@ -37,10 +38,6 @@ FORMATS = ("otb", "got10k", "lasot")
 
 # Per format: is the file 1-based (OTB and LaSOT come from MATLAB toolkits) or 0-based (GOT-10k).
 _ONE_BASED = {"otb": True, "got10k": False, "lasot": True}
-
-
-class DatasetError(Exception):
-    """A dataset or a sequence that cannot be read; the message names the file (and line) and the problem."""
 
 
 @dataclass(frozen=True)
@@ -62,15 +59,11 @@ class Sequence:
         return len(self.frames)
 
 
-def _natural_key(name: str) -> list:
-    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", name)]
-
-
 def _images_in(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
     files = [p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file()]
-    return sorted(files, key=lambda p: _natural_key(p.name))
+    return sorted(files, key=lambda p: natural_key(p.name))
 
 
 _SPLIT = re.compile(r"[,\s]+")
@@ -122,7 +115,7 @@ def _otb_gt_files(folder: Path) -> list[tuple[str, Path]]:
     single = folder / "groundtruth_rect.txt"
     if single.is_file():
         return [("", single)]
-    multi = sorted(folder.glob("groundtruth_rect.*.txt"), key=lambda p: _natural_key(p.name))
+    multi = sorted(folder.glob("groundtruth_rect.*.txt"), key=lambda p: natural_key(p.name))
     out = []
     for p in multi:
         tag = p.name[len("groundtruth_rect.") : -len(".txt")]
@@ -145,13 +138,13 @@ def _sequence_folders(root: Path, fmt: str) -> list[Path]:
     """Sequence folders of ``fmt`` under root: root itself, its children, or (LaSOT) its grandchildren."""
     if _is_sequence(root, fmt):
         return [root]
-    children = sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: _natural_key(p.name))
+    children = sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: natural_key(p.name))
     found = [c for c in children if _is_sequence(c, fmt)]
     if fmt == "lasot":
         for c in children:
             if c in found:
                 continue
-            grand = sorted((p for p in c.iterdir() if p.is_dir()), key=lambda p: _natural_key(p.name))
+            grand = sorted((p for p in c.iterdir() if p.is_dir()), key=lambda p: natural_key(p.name))
             found.extend(g for g in grand if _is_sequence(g, fmt))
     return found
 
