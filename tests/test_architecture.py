@@ -15,7 +15,7 @@ PUBLIC_TRACKER_MODULES = {
     "tracker.config", "tracker.json_input",  # json_input: reading untrusted JSON, like atomic for writing
     "tracker.fill", "tracker.search_geometry",
     "tracker.protocols",  # what callers may rely on from a tracker (typed, runtime-checkable)
-    "tracker.data_files",  # the one DatasetError and natural_key
+    "tracker.data_files",  # the one DatasetError, natural_key and ground-truth reader
 }
 
 

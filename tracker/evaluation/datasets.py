@@ -16,12 +16,10 @@ Boxes are converted at this edge to the code's one convention, 0-based :class:`t
 """
 from __future__ import annotations
 
-import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..data_files import DatasetError, natural_key
+from ..data_files import DatasetError, natural_key, read_groundtruth
 from ..types import Box
 from ..video import IMAGE_EXTENSIONS
 
@@ -66,43 +64,10 @@ def _images_in(folder: Path) -> list[Path]:
     return sorted(files, key=lambda p: natural_key(p.name))
 
 
-_SPLIT = re.compile(r"[,\s]+")
-
-
 def parse_groundtruth(path: Path, one_based: bool) -> list[Box | None]:
-    """Read a ground-truth file: one ``x,y,w,h`` row per frame (commas, tabs or spaces).
-
-    Returns 0-based boxes, ``None`` for a row that marks the target absent (NaN or a zero/negative size).
-    Raises DatasetError ``"<file>:<line>: ..."`` for a row that is not four numbers.
-    """
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as e:
-        raise DatasetError(f"{path}: cannot read ground truth ({e})") from e
-    lines = text.splitlines()
-    while lines and not lines[-1].strip():  # trailing blank lines are harmless
-        lines.pop()
-    boxes: list[Box | None] = []
-    offset = 1.0 if one_based else 0.0
-    for number, line in enumerate(lines, start=1):
-        parts = [p for p in _SPLIT.split(line.strip()) if p]
-        if len(parts) != 4:
-            raise DatasetError(
-                f"{path}:{number}: expected four numbers x,y,w,h, found {len(parts)} in {line.strip()!r}"
-            )
-        try:
-            x, y, w, h = (float(p) for p in parts)
-        except ValueError:
-            raise DatasetError(f"{path}:{number}: not a number in {line.strip()!r}") from None
-        if any(math.isnan(v) for v in (x, y, w, h)) or w <= 0 or h <= 0:
-            boxes.append(None)
-            continue
-        if not all(math.isfinite(v) for v in (x, y, w, h)):
-            raise DatasetError(f"{path}:{number}: infinite value in {line.strip()!r}")
-        boxes.append(Box(x - offset, y - offset, w, h))
-    if not boxes:
-        raise DatasetError(f"{path}: ground-truth file is empty")
-    return boxes
+    """Read a ground-truth file (`tracker.data_files.read_groundtruth`, the one reader): 0-based boxes,
+    ``None`` where the target is absent; DatasetError ``"<file>:<line>: ..."`` for a bad row."""
+    return read_groundtruth(path, one_based)
 
 
 # ---------------------------------------------------------------------------------------------- layouts

@@ -31,7 +31,7 @@ from typing import Callable, Iterable, Sequence as SequenceType
 import cv2
 import numpy as np
 
-from ...data_files import DatasetError, natural_key
+from ...data_files import DatasetError, GroundTruthError, natural_key, read_groundtruth
 from ...types import Box
 from ...video import IMAGE_EXTENSIONS, VideoError, open_source
 
@@ -162,8 +162,14 @@ def _box_or_none(x: float, y: float, w: float, h: float) -> Box | None:
 
 
 def _read_boxes(path: Path, one_based: bool) -> list[Box | None]:
-    shift = 1.0 if one_based else 0.0
-    return [_box_or_none(r[0] - shift, r[1] - shift, r[2], r[3]) for r in _read_rows(path, columns=4)]
+    """The one ground-truth reader (`tracker.data_files.read_groundtruth`), with this module's
+    ``path: line n: problem`` messages."""
+    try:
+        return read_groundtruth(path, one_based)
+    except GroundTruthError as e:
+        if e.line is None:
+            raise
+        raise DatasetError(f"{e.path}: line {e.line}: {e.problem}") from None
 
 
 def _read_flags(path: Path) -> list[bool]:
