@@ -1,7 +1,7 @@
-"""MemTracker: the tracking loop around MemTrackNet (spec section 3), for one or many targets.
+"""MemTracker: the tracking loop around MemTrackNet (docs/model.md §3), for one or many targets.
 
 All targets of a frame go through the network in one batch: K scales per target, each scale forking
-the target's memory state, and only the chosen scale's state survives (spec 3, step 12).
+the target's memory state, and only the chosen scale's state survives (docs/model.md §3, step 12).
 """
 from __future__ import annotations
 
@@ -176,7 +176,7 @@ class MemTracker:
         targets = [self._targets[i] for i in ids]
         tc = self.config.tracking
         s = len(self._scale_exponents)
-        # search sides per scale, rounded to integer pixels (spec 3, step 1)
+        # search sides per scale, rounded to integer pixels (docs/model.md §3, step 1)
         sides = []
         for t in targets:
             x = context_side(t.w, t.h, tc.context_amount) * tc.search_size / tc.exemplar_size
@@ -201,7 +201,7 @@ class MemTracker:
         with self._stage("post"):
             picked, packed = self._scorer.choose(out, state, search, applied, len(targets), s, self.diagnostics, tc)
             rows = packed.cpu().numpy()  # the one host transfer of the frame
-            # keep only the chosen scale's state for each target (spec 3, step 12)
+            # keep only the chosen scale's state for each target (docs/model.md §3, step 12)
             state = state.map(lambda v: v.index_select(0, picked))
         results = {}
         new_geometry = []

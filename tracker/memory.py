@@ -1,4 +1,4 @@
-"""External template memory: content-based read, allocation by least usage, gated write (spec section 6),
+"""External template memory: content-based read, allocation by least usage, gated write (docs/model.md §6),
 and the edits applied to it from outside the network (a correction's scheduled write, a keyframe stored in a
 pinned slot, a reset that keeps some slots, pinning, eviction, frozen writes).
 
@@ -55,7 +55,7 @@ class MemoryState:
 
 
 def initial_memory(batch: int, slots: int, template_shape: tuple[int, int, int], device, dtype) -> MemoryState:
-    """Spec 6.5: M = 0, w^r = 0, w^w = one-hot(0), G = (0, 0, 1), D = 0, u = one-hot(0).
+    """docs/model.md §6.5: M = 0, w^r = 0, w^w = one-hot(0), G = (0, 0, 1), D = 0, u = one-hot(0).
 
     The first write then puts the initial template fully into slot 0 and the first allocation picks slot 1.
     """
@@ -75,7 +75,7 @@ def initial_memory(batch: int, slots: int, template_shape: tuple[int, int, int],
 
 
 def erase_amount(state: MemoryState) -> torch.Tensor:
-    """Spec 6.2: e = D g_r + g_a, how much of the addressed slots the next write replaces. -> (B, 1)"""
+    """docs/model.md §6.2: e = D g_r + g_a, how much of the addressed slots the next write replaces. -> (B, 1)"""
     return state.decay * state.gates[:, 1:2] + state.gates[:, 2:3]  # (B, 1)
 
 
@@ -87,7 +87,7 @@ def effective_write(state: MemoryState, frozen: torch.Tensor | None = None) -> t
 
 
 def write(state: MemoryState, template: torch.Tensor) -> MemoryState:
-    """Spec 6.2: e = D g_r + g_a;  M(j) <- M(j) (1 - w^w(j) e) + w^w(j) e T^new.
+    """docs/model.md §6.2: e = D g_r + g_a;  M(j) <- M(j) (1 - w^w(j) e) + w^w(j) e T^new.
 
     template: (B, C, K, K), the template of the previous frame.
     """
@@ -102,7 +102,7 @@ def freeze_writes(state: MemoryState, frozen: torch.Tensor) -> MemoryState:
 
 
 def allocation(usage: torch.Tensor, pinned: torch.Tensor) -> torch.Tensor:
-    """Spec 6.4: w^a = one-hot(argmin u), pinned slots never chosen, ties to the lowest index.
+    """docs/model.md §6.4: w^a = one-hot(argmin u), pinned slots never chosen, ties to the lowest index.
 
     usage: (B, N), pinned: (B, N) bool -> (B, N) one-hot in usage's dtype
     """
@@ -111,7 +111,7 @@ def allocation(usage: torch.Tensor, pinned: torch.Tensor) -> torch.Tensor:
 
 
 def cosine_similarity(key: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
-    """Spec 6.3: C_j = k.kappa_j / (sqrt(|k|^2 + 1e-6) sqrt(|kappa_j|^2 + 1e-6) + 1e-6).
+    """docs/model.md §6.3: C_j = k.kappa_j / (sqrt(|k|^2 + 1e-6) sqrt(|kappa_j|^2 + 1e-6) + 1e-6).
 
     key: (B, C), keys: (B, N, C) -> (B, N)
     """
@@ -122,7 +122,7 @@ def cosine_similarity(key: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
 
 
 def read(state: MemoryState, key: torch.Tensor, strength: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Spec 6.3: w^r = softmax_j(beta C_j) over all N slots (empty ones included); T^retr = sum_j w^r(j) M(j).
+    """docs/model.md §6.3: w^r = softmax_j(beta C_j) over all N slots (empty ones included); T^retr = sum_j w^r(j) M(j).
 
     key: (B, C), strength: (B, 1) -> (retrieved (B, C, K, K), read weights (B, N))
     """
@@ -135,7 +135,7 @@ def read(state: MemoryState, key: torch.Tensor, strength: torch.Tensor) -> tuple
 
 def address_next_write(state: MemoryState, read_weights: torch.Tensor, gates: torch.Tensor,
                        decay: torch.Tensor, usage_decay: float) -> MemoryState:
-    """Spec 6.4: w^a = one-hot(argmin u_{t-1}); w^w_next = g_r w^r + g_a w^a; u_t = lambda u + w^r + w^w_next.
+    """docs/model.md §6.4: w^a = one-hot(argmin u_{t-1}); w^w_next = g_r w^r + g_a w^a; u_t = lambda u + w^r + w^w_next.
 
     read_weights: (B, N), gates: (B, 3) [g_w, g_r, g_a], decay: (B, 1).
     """
@@ -150,7 +150,7 @@ def address_next_write(state: MemoryState, read_weights: torch.Tensor, gates: to
 
 def schedule_correction_write(state: MemoryState) -> MemoryState:
     """A user correction: the next step writes the corrected appearance in full (g_a = 1) into the
-    least-used unpinned slot, and that write counts as usage at once (as every step does, spec 6.4:
+    least-used unpinned slot, and that write counts as usage at once (as every step does, docs/model.md §6.4:
     u += w^w_next), so the slot holding the correction is not the next one allocated."""
     alloc = allocation(state.usage, state.pinned)  # (B, N)
     gates = torch.zeros_like(state.gates)  # (B, 3)

@@ -1,5 +1,5 @@
 """Scoring one tracking step: from the memory network's response maps to each target's chosen scale,
-peak and confidence (spec section 3, steps 6-9), batched on the device, packed into one row per target
+peak and confidence (docs/model.md §3, steps 6-9), batched on the device, packed into one row per target
 (the layout is declared once, `tracker.result.row_fields`).
 
 Kept apart from `tracker.engine` (the public tracker API: targets, crops, state bookkeeping) so the
@@ -39,14 +39,14 @@ class ResponseScorer:
 
     def choose(self, out, state: NetState, search: torch.Tensor, applied: torch.Tensor, n_targets: int, s: int,
                diagnostics: bool, tracking: TrackingConfig | None = None):
-        """Scale choice, windowing and peak (spec 3, steps 6-9), batched on the device.
+        """Scale choice, windowing and peak (docs/model.md §3, steps 6-9), batched on the device.
 
         Returns (flat index of each target's chosen scale (T,), packed per-target rows (T, D)) with the
         columns of `tracker.result.row_fields` (checked here, so packing and reading cannot drift apart).
         """
         tc = tracking or self.tracking  # the engine passes its current config (it may be replaced)
         n_up = self.cells * tc.upscale
-        # bicubic align-corners upsampling (spec 3, step 6) as A R A^T: separable, ~20x faster on a CPU
+        # bicubic align-corners upsampling (docs/model.md §3, step 6) as A R A^T: separable, ~20x faster on a CPU
         up = self.upsample @ out.response @ self.upsample.T  # (T*S, U, U)
         up = up.view(n_targets, s, n_up, n_up)  # (T, S, U, U)
         cosine = None

@@ -81,7 +81,7 @@ def dominant_slot(diag: Diagnostics) -> int:
 def allocation_slot(diag: Diagnostics) -> int | None:
     """The slot chosen for allocation on this frame (least used, never a pinned one).
 
-    The engine's next write weights are ``g_r w_r + g_a onehot(alloc)`` (spec 6.4), so the one-hot
+    The engine's next write weights are ``g_r w_r + g_a onehot(alloc)`` (docs/model.md §6.4), so the one-hot
     part is ``(write_weights - g_r read_weights) / g_a``. None when the allocation gate is ~0.
     """
     g_r, g_a = float(diag.gates[1]), float(diag.gates[2])

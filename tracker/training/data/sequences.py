@@ -289,7 +289,7 @@ def _parse_vid_xml(path: Path) -> dict[int, Box]:
             ymin, ymax = float(bb.findtext("ymin")), float(bb.findtext("ymax"))
         except (TypeError, ValueError, AttributeError):
             raise DatasetError(f"{path}: an <object> lacks trackid or bndbox xmin/xmax/ymin/ymax") from None
-        # Inclusive pixel corners: w = xmax - xmin + 1 (spec 8.1), left edge at xmin.
+        # Inclusive pixel corners: w = xmax - xmin + 1 (docs/model.md §8.1), left edge at xmin.
         box = _box_or_none(xmin, ymin, xmax - xmin + 1, ymax - ymin + 1)
         if box is not None:
             boxes[trackid] = box
@@ -304,7 +304,7 @@ def vid_sequences(root: str | os.PathLike, split: str = "train", min_frames: int
     train_0000/<video>``) is a video whose ``.xml`` annotations sit at the same relative path under
     ``Annotations``. Each (video, trackid) becomes a sequence over the whole video, ``None`` where that
     track is not annotated; kept if it has at least ``min_frames`` annotated frames and its track id is
-    below ``max_trackid`` (spec 8.1: 50 and 50).
+    below ``max_trackid`` (docs/model.md §8.1: 50 and 50).
     """
     root = Path(root)
     data_root = root / "Data" / "VID" / split
