@@ -171,11 +171,11 @@ def store_pinned(state: MemoryState, slot: int, template: torch.Tensor) -> Memor
     """A keyframe: ``template`` (B, C, K, K) goes at once into ``slot``, pinned, with usage 1; the next
     step writes nothing (no pending write weights, zero gates)."""
     memory = state.memory.clone()  # (B, N, C, K, K)
-    memory[:, slot] = template
+    memory[:, slot] = template  # (B, C, K, K) into slot
     pinned = state.pinned.clone()  # (B, N)
-    pinned[:, slot] = True
+    pinned[:, slot] = True  # (B,)
     usage = state.usage.clone()  # (B, N)
-    usage[:, slot] = 1.0
+    usage[:, slot] = 1.0  # (B,)
     return state.replace(memory=memory, pinned=pinned, usage=usage,
                          write_weights=torch.zeros_like(state.write_weights), gates=torch.zeros_like(state.gates))
 
@@ -183,18 +183,18 @@ def store_pinned(state: MemoryState, slot: int, template: torch.Tensor) -> Memor
 def pin(state: MemoryState, slot: int, pinned: bool = True) -> MemoryState:
     """A pinned slot is never overwritten nor chosen for allocation; it is still read."""
     flags = state.pinned.clone()  # (B, N)
-    flags[:, slot] = pinned
+    flags[:, slot] = pinned  # (B,)
     return state.replace(pinned=flags)
 
 
 def evict(state: MemoryState, slot: int) -> MemoryState:
     """Empty a slot (zero template, zero usage, unpinned): it is the next to be allocated."""
     memory = state.memory.clone()  # (B, N, C, K, K)
-    memory[:, slot] = 0
+    memory[:, slot] = 0  # (B, C, K, K)
     usage = state.usage.clone()  # (B, N)
-    usage[:, slot] = 0
+    usage[:, slot] = 0  # (B,)
     pinned = state.pinned.clone()  # (B, N)
-    pinned[:, slot] = False
+    pinned[:, slot] = False  # (B,)
     return state.replace(memory=memory, usage=usage, pinned=pinned)
 
 
