@@ -1,5 +1,5 @@
 """Tracking from the window: plans a run from the current frame and the options, starts it on
-the controller, applies each tracked frame to the store on the GUI thread (never over a user
+the engine service, applies each tracked frame to the store on the GUI thread (never over a user
 keyframe) and closes the run as one undo step. Also: re-track from here (showing which boxes
 moved), interpolation between keyframes, auto-pause on low confidence.
 """

@@ -33,7 +33,8 @@ from ..result import TrackResult
 from ..types import Box
 from .datasets import DatasetError, Sequence
 from .keyframes import interpolation_keyframes
-from .runner import _read_frame
+from ..sequence import iter_frames
+from .runner import ImageFiles
 
 __all__ = [
     "INTERP",
@@ -167,11 +168,11 @@ def effort_sequence(sequence: Sequence, lanes: dict[tuple[str, float], Propagato
     """Play one sequence to every lane ``(tracker name, IoU threshold) -> propagator``, each frame
     decoded once. A lane that raises is recorded with ``error`` and dropped for the rest of the sequence."""
     runs = {key: EffortRun() for key in lanes}
-    frames = tqdm(sequence.frames, desc=sequence.name, unit="frame", leave=False, disable=not progress,
-                  dynamic_ncols=True)
+    n = len(sequence.frames)
+    frames = tqdm(total=n, desc=sequence.name, unit="frame", leave=False, disable=not progress, dynamic_ncols=True)
     try:
-        for i, path in enumerate(frames):
-            rgb, bgr = _read_frame(path)
+        for i, (rgb, bgr) in iter_frames(ImageFiles(sequence.frames), 0, n - 1):  # the shared frame loop
+            frames.update(1)
             gt = sequence.groundtruth[i]
             for (name, threshold), lane in lanes.items():
                 run = runs[(name, threshold)]

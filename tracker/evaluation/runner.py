@@ -109,7 +109,7 @@ class _Lane:
         return result.box
 
 
-class _ImageFiles:
+class ImageFiles:
     """A sequence's image files as a frame reader for the shared frame loop: (RGB, BGR) per frame."""
 
     def __init__(self, paths):
@@ -158,7 +158,7 @@ def run_sequence(
     n = len(sequence.frames)
     frames = tqdm(total=n, desc=sequence.name, unit="frame", leave=False, disable=not progress, dynamic_ncols=True)
     try:
-        for i, (rgb, bgr) in iter_frames(_ImageFiles(sequence.frames), 0, n - 1):
+        for i, (rgb, bgr) in iter_frames(ImageFiles(sequence.frames), 0, n - 1):
             frames.update(1)
             gt = sequence.groundtruth[i]
             for lane in lanes:
