@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from PySide6 import QtGui, QtWidgets
 
-from .action_specs import ACTIONS, MENUS
+from .core.action_specs import ACTIONS, MENUS
 
 __all__ = ["build_actions", "build_menus", "apply_shortcuts"]
 

@@ -42,7 +42,7 @@ def create_window(settings_path: str | None = None, recovery_dir: str | Path | N
 
     from .main_window import MainWindow
     from .qt_settings import SettingsStore
-    from .recovery import RecoveryStore
+    from .core.recovery import RecoveryStore
 
     pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
     if recovery_dir is None:

@@ -6,7 +6,7 @@ from typing import Any
 import numpy as np
 from PySide6 import QtCore
 
-from .frame_cache import FrameCache
+from .core.frame_cache import FrameCache
 
 __all__ = ["FrameLoader"]
 

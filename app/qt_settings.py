@@ -5,7 +5,7 @@ import logging
 
 from PySide6 import QtCore
 
-from .settings import AppSettings, SettingsError
+from .core.settings import AppSettings, SettingsError
 
 __all__ = ["SettingsStore"]
 

@@ -15,9 +15,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from app import edits  # noqa: E402
-from app.store import AnnotationStore  # noqa: E402
-from app.tracking_job import Direction, JobRunner, RangeMode, plan_job  # noqa: E402
+from app.core import edits  # noqa: E402
+from app.core.store import AnnotationStore  # noqa: E402
+from app.core.tracking_job import Direction, JobRunner, RangeMode, plan_job  # noqa: E402
 from tracker import load_tracker  # noqa: E402
 from tracker.project import save_project  # noqa: E402
 from tracker.types import Box  # noqa: E402
@@ -35,7 +35,7 @@ def main() -> int:
     car = [Box.parse(x) for x in (SAMPLE / "sample_groundtruth_car.txt").read_text().split()]
     video = SAMPLE / "sample.mp4"
     source = open_source(video)
-    from app.document import new_project
+    from app.core.document import new_project
 
     project = new_project(video, len(source), source.width, source.height, source.fps)
     store = AnnotationStore(project)

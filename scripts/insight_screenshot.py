@@ -32,9 +32,9 @@ def main() -> int:
     import torch
     from PySide6 import QtCore, QtWidgets
 
-    from app import edits
+    from app.core import edits
     from app.application import apply_style, create_window
-    from app.memory_edits import EditKind, MemoryEdit, slot_edit_command
+    from app.core.memory_edits import EditKind, MemoryEdit, slot_edit_command
     from tracker import load_tracker
     from tracker.types import Box
 
@@ -106,20 +106,20 @@ def main() -> int:
     def show_view():
         frame = args.frame if args.frame is not None else {"attention": 5, "memory": 38, "plots": 38,
                                                             "review": 38}[args.view]
-        docks = {"attention": [w.insight.maps_dock, w.objects_dock, w.timeline_dock],
-                 "memory": [w.insight.memory_dock, w.objects_dock, w.timeline_dock],
-                 "plots": [w.insight.plots_dock, w.insight.maps_dock, w.objects_dock],
-                 "review": [w.insight.review_dock, w.insight.maps_dock, w.timeline_dock]}[args.view]
+        docks = {"attention": [w.maps_dock, w.objects_dock, w.timeline_dock],
+                 "memory": [w.memory_dock, w.objects_dock, w.timeline_dock],
+                 "plots": [w.plots_dock, w.maps_dock, w.objects_dock],
+                 "review": [w.review_dock, w.maps_dock, w.timeline_dock]}[args.view]
         for dock in docks:
             dock.raise_()
         if args.view == "review":
-            w.resizeDocks([w.insight.review_dock], [520], QtCore.Qt.Orientation.Vertical)
+            w.resizeDocks([w.review_dock], [520], QtCore.Qt.Orientation.Vertical)
         if args.view == "plots":
-            w.resizeDocks([w.insight.plots_dock], [470], QtCore.Qt.Orientation.Vertical)
+            w.resizeDocks([w.plots_dock], [470], QtCore.Qt.Orientation.Vertical)
         if args.view == "memory":
             w.resizeDocks([w.objects_dock], [470], QtCore.Qt.Orientation.Horizontal)
             w.objects_dock.hide()
-            w.insight.review_dock.hide()
+            w.review_dock.hide()
         w.actions["attention_overlay"].setChecked(True)
         if args.view == "review":
             w.insight.review.refresh()

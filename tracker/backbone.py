@@ -1,6 +1,6 @@
 """Feature extractors. Both map an RGB crop in [0, 1] to a stride-8 feature map.
 
-- ``AlexNetBackbone``: the paper's dense AlexNet variant (spec section 2), VALID convolutions.
+- ``AlexNetBackbone``: the paper's dense AlexNet variant (docs/model.md §2), VALID convolutions.
   127 -> 6x6x256 template, 255 -> 22x22x256 search features; the template is used whole.
 - ``MobileNetV2Backbone``: ImageNet-pretrained MobileNetV2 cut after block 13 (96 channels), with the
   stride-2 of block 7 removed and the later depthwise convolutions dilated by 2, so the total stride

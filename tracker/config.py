@@ -35,7 +35,7 @@ def _in_range(where: str, value: float, low: float, high: float, low_open: bool 
 
 @dataclass(frozen=True)
 class ModelConfig:
-    backbone: str = "mobilenetv2"  # "alexnet" (spec section 2) or "mobilenetv2" (ImageNet-pretrained, stride 8)
+    backbone: str = "mobilenetv2"  # "alexnet" (docs/model.md §2) or "mobilenetv2" (ImageNet-pretrained, stride 8)
     memory_slots: int = 8  # N
     attention_dim: int = 256  # hidden size of the attention MLP (W_f, W_h)
     lstm_units: int = 512  # controller hidden and cell size
@@ -70,7 +70,7 @@ class TrackingConfig:
     scale_step: float = 1.05
     scale_penalty: float = 0.97  # multiplies the whole map of a non-centre scale
     scale_damping: float = 0.6  # weight on the new size
-    # How the scales compete (spec 3, step 7). "response": the peak of the BN response map (the paper).
+    # How the scales compete (docs/model.md §3, step 7). "response": the peak of the BN response map (the paper).
     # "cosine": the peak of the normalised cross-correlation (the raw correlation divided by the template
     # norm and the search window's feature energy), which takes away the bias of an unnormalised
     # correlation towards the crop whose features carry the most energy.

@@ -1,5 +1,5 @@
 """The memory network's controller: attention over search features, a layer-normalised LSTM and the
-control heads (spec sections 4 and 5)."""
+control heads (docs/model.md §4 and 5)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -125,7 +125,7 @@ class Controls:
 
 
 class ControlHeads(nn.Module):
-    """Dense heads on h_t (spec section 5 table)."""
+    """Dense heads on h_t (docs/model.md §5 table)."""
 
     def __init__(self, units: int, channels: int, residual_gate_bias: float) -> None:
         super().__init__()

@@ -1,7 +1,7 @@
-"""MemTracker: the tracking loop around MemTrackNet (spec section 3), for one or many targets.
+"""MemTracker: the tracking loop around MemTrackNet (docs/model.md §3), for one or many targets.
 
 All targets of a frame go through the network in one batch: K scales per target, each scale forking
-the target's memory state, and only the chosen scale's state survives (spec 3, step 12).
+the target's memory state, and only the chosen scale's state survives (docs/model.md §3, step 12).
 """
 from __future__ import annotations
 
@@ -18,10 +18,13 @@ import torch.nn.functional as F
 from .backbone import fuse_conv_bn
 from .config import TrackerConfig
 from .correction import CORRECTION_STRATEGIES, CorrectionStrategy, keyframe_slot_cap, strategy
-from .geometry import context_side, cosine_window, crop_cpu, crop_torch, peak_displacement
+from .geometry import context_side, crop_cpu, crop_torch, peak_displacement
+from . import memory as memory_ops
 from .memory import MemoryState
 from .model import MemTrackNet, NetState
-from .result import Diagnostics, TrackResult
+from .result import RowLayout, TrackResult
+from .scoring import ResponseScorer
+from .search_geometry import ResponseGeometry
 from .types import Box, BoxError
 
 __all__ = ["MemTracker", "TrackerSnapshot", "RESEED_MODES", "resolve_device"]
@@ -108,14 +111,20 @@ class MemTracker:
         self._template_offset = bb.template_offset
         # response geometry: zero displacement where the template centre meets the search centre
         self._cells, self._zero_cell = self.net.response_geometry(tc.exemplar_size, tc.search_size)
-        self._window = torch.from_numpy(cosine_window(self._cells, tc.upscale, self._zero_cell)).to(self.device)
-        self._upsample = _bicubic_matrix(self._cells, self._cells * tc.upscale).to(self.device)  # (U, n)
+        # where the maps' cells lie on the search region (travels in every Diagnostics)
+        self.response_geometry = ResponseGeometry(float(self._zero_cell), int(self._stride), int(tc.search_size))
         k = tc.num_scales // 2
         self._scale_exponents = list(range(-k, k + 1))
-        penalties = [1.0 if e == 0 else tc.scale_penalty for e in self._scale_exponents]
-        self._penalty = torch.tensor(penalties, device=self.device)
+        self._scorer = ResponseScorer(tc, self._cells, self._zero_cell, self._template_cells, self._scale_exponents,
+                                      self.device)
+        self._layout = RowLayout.of(config.model.memory_slots, self._cells, diagnostics)
         self._targets: dict[int, _Target] = {}
         self._uploaded: tuple[np.ndarray, torch.Tensor] | None = None  # CUDA: the frame on the GPU
+
+    @property
+    def _window(self) -> torch.Tensor:
+        """The scorer's cosine window (U, U) (tests compare it with numpy's Hann window)."""
+        return self._scorer.window
 
     # ------------------------------------------------------------------ public API
 
@@ -167,7 +176,7 @@ class MemTracker:
         targets = [self._targets[i] for i in ids]
         tc = self.config.tracking
         s = len(self._scale_exponents)
-        # search sides per scale, rounded to integer pixels (spec 3, step 1)
+        # search sides per scale, rounded to integer pixels (docs/model.md §3, step 1)
         sides = []
         for t in targets:
             x = context_side(t.w, t.h, tc.context_amount) * tc.search_size / tc.exemplar_size
@@ -184,21 +193,24 @@ class MemTracker:
             before = _cat_states([t.state for t in targets])
             frozen_flags = [t.writes_frozen for t in targets]
             frozen = torch.tensor(frozen_flags, device=self.device)  # (T,)
-            applied = _effective_write(before.memory, frozen)  # (T, N) what this step writes into each slot
+            applied = memory_ops.effective_write(before.memory, frozen)  # (T, N) what this step writes into each slot
             state = before.map(lambda v: v.repeat_interleave(s, dim=0))
             pending = torch.cat([t.pending for t in targets]).repeat_interleave(s, dim=0)  # (T*S, C, K, K)
             scale_frozen = frozen.repeat_interleave(s) if any(frozen_flags) else None
             state, out = self._step(state, pending, search, scale_frozen)
         with self._stage("post"):
-            picked, packed = self._choose(out, state, search, applied, len(targets), s)
+            picked, packed = self._scorer.choose(out, state, search, applied, len(targets), s, self.diagnostics, tc)
             rows = packed.cpu().numpy()  # the one host transfer of the frame
-            # keep only the chosen scale's state for each target (spec 3, step 12)
+            # keep only the chosen scale's state for each target (docs/model.md §3, step 12)
             state = state.map(lambda v: v.index_select(0, picked))
         results = {}
         new_geometry = []
         for n, (tid, t) in enumerate(zip(ids, targets)):
             row = rows[n]
-            k_idx, u, v, score = int(row[0]), float(row[1]), float(row[2]), float(row[3])
+            layout = self._layout
+            k_idx = int(layout.get(row, "scale_index")[0])
+            u, v = float(layout.get(row, "peak_u")[0]), float(layout.get(row, "peak_v")[0])
+            score = float(layout.get(row, "score")[0])
             exponent = self._scale_exponents[k_idx]
             side = sides[n][k_idx]
             dx, dy = peak_displacement(u, v, self._cells, tc.upscale, self._zero_cell, self._stride,
@@ -212,15 +224,14 @@ class MemTracker:
             cy = min(max(cy, 0.0), float(frame.shape[0]))
             new_geometry.append((cx, cy, w, h))
             search_box = Box.from_center(t.cx, t.cy, side, side)
-            diag = self._diagnostics(row, exponent, search_box) if self.diagnostics else None
+            diag = layout.diagnostics(row, exponent, search_box, self.response_geometry) if self.diagnostics else None
             results[tid] = TrackResult(Box.from_center(cx, cy, w, h), max(0.0, min(1.0, score)), diag)
         # this frame's templates at the new boxes: the writes of the next step
         templates, crops = self._exemplars(frame, new_geometry)
         index = (targets[0].frame_index + 1) if frame_index is None else frame_index
-        n_slots = self.config.model.memory_slots
         for n, t in enumerate(targets):
             # remember which frame's appearance each slot now holds (for the memory views)
-            for j in np.flatnonzero(rows[n, 4 : 4 + n_slots] >= 0.5):
+            for j in np.flatnonzero(self._layout.get(rows[n], "applied_write") >= 0.5):
                 t.slot_sources[j] = (t.frame_index, t.pending_crop)
             t.cx, t.cy, t.w, t.h = new_geometry[n]
             t.state = state.map(lambda v, n=n: v[n : n + 1])
@@ -279,38 +290,20 @@ class MemTracker:
                           crop: np.ndarray | None, index: int) -> MemoryState:
         """The memory after a correction whose appearance is ``template`` (1, C, K, K)."""
         mem = t.state.memory
-        n = mem.usage.shape[-1]
         if chosen.memory != "keep":
-            fresh = self.net.init_state(template).memory
             keep = mem.pinned if chosen.memory == "pinned" else torch.zeros_like(mem.pinned)  # (1, N)
-            kept = keep[:, :, None, None, None]  # (1, N, 1, 1, 1)
-            mem = fresh.replace(memory=torch.where(kept, mem.memory, fresh.memory),
-                                usage=torch.where(keep, mem.usage, torch.zeros_like(fresh.usage)),
-                                pinned=keep.clone())
-            for j in range(n):
+            mem = memory_ops.keep_slots(self.net.init_state(template).memory, mem, keep)
+            for j in range(mem.usage.shape[-1]):
                 if not bool(keep[0, j]):
                     t.slot_sources[j] = None
             t.keyframe_slots = [j for j in t.keyframe_slots if bool(keep[0, j])]
         slot = self._keyframe_slot(t, mem) if chosen.keyframe_slot else None
         if slot is not None:
             # written now and pinned; the next step writes nothing (the box is already stored)
-            memory = mem.memory.clone()
-            memory[0, slot] = template[0]
-            pinned = mem.pinned.clone()
-            pinned[0, slot] = True
-            usage = mem.usage.clone()
-            usage[0, slot] = 1.0
             t.keyframe_slots.append(slot)
             t.slot_sources[slot] = (index, crop)
-            return mem.replace(memory=memory, pinned=pinned, usage=usage,
-                               write_weights=torch.zeros_like(mem.write_weights),
-                               gates=torch.zeros_like(mem.gates))
-        usage = mem.usage.masked_fill(mem.pinned, float("inf"))  # (1, N)
-        alloc = F.one_hot(usage.argmin(-1), n).to(usage.dtype)  # (1, N)
-        gates = torch.tensor([[0.0, 0.0, 1.0]], device=self.device, dtype=usage.dtype)  # (1, 3)
-        # count the scheduled write as usage, as every step does (spec 6.4: u += w^w_next), so the
-        # slot holding the correction is not the next one allocated and overwritten
-        return mem.replace(write_weights=alloc, gates=gates, usage=mem.usage + alloc)
+            return memory_ops.store_pinned(mem, slot, template)
+        return memory_ops.schedule_correction_write(mem)
 
     def _keyframe_slot(self, t: _Target, mem: MemoryState) -> int | None:
         """The slot a new keyframe goes into: the least-used unpinned one while fewer than the cap are
@@ -318,10 +311,10 @@ class MemTracker:
         slots = self.config.model.memory_slots
         if len(t.keyframe_slots) >= keyframe_slot_cap(slots):
             return t.keyframe_slots.pop(0)
-        usage = mem.usage[0].masked_fill(mem.pinned[0], float("inf"))  # (N,)
-        if bool(torch.isinf(usage).all()):
+        slot = memory_ops.least_used_unpinned(mem)
+        if slot is None:
             return t.keyframe_slots.pop(0) if t.keyframe_slots else None
-        return int(usage.argmin())
+        return slot
 
     def snapshot(self) -> TrackerSnapshot:
         """A copy of the complete state (all targets); cheap, stays on the tracker's device."""
@@ -349,25 +342,15 @@ class MemTracker:
         """A pinned slot is never overwritten nor chosen for allocation; it is still read."""
         t = self._target(target_id)
         self._check_slot(slot)
-        flags = t.state.memory.pinned.clone()
-        flags[0, slot] = pinned
         if not pinned and slot in t.keyframe_slots:
             t.keyframe_slots.remove(slot)  # an unpinned keyframe is an ordinary slot again
-        t.state = NetState(t.state.template0, t.state.h, t.state.c, t.state.memory.replace(pinned=flags))
+        t.state = t.state.with_memory(memory_ops.pin(t.state.memory, slot, pinned))
 
     def evict_slot(self, slot: int, target_id: int = 0) -> None:
         """Empty a slot (zero template, zero usage): it is the next to be allocated."""
         t = self._target(target_id)
         self._check_slot(slot)
-        mem = t.state.memory
-        memory = mem.memory.clone()
-        memory[0, slot] = 0
-        usage = mem.usage.clone()
-        usage[0, slot] = 0
-        pinned = mem.pinned.clone()
-        pinned[0, slot] = False
-        t.state = NetState(t.state.template0, t.state.h, t.state.c,
-                           mem.replace(memory=memory, usage=usage, pinned=pinned))
+        t.state = t.state.with_memory(memory_ops.evict(t.state.memory, slot))
         t.slot_sources[slot] = None
         if slot in t.keyframe_slots:
             t.keyframe_slots.remove(slot)
@@ -483,112 +466,8 @@ class MemTracker:
         # frozen is None when no target is frozen (decided on the host: no device sync)
         if frozen is not None:
             # frozen targets skip the write: zero write weights for this step only
-            mem = state.memory
-            ww = mem.write_weights.masked_fill(frozen[:, None], 0.0)
-            state = NetState(state.template0, state.h, state.c, mem.replace(write_weights=ww))
+            state = state.with_memory(memory_ops.freeze_writes(state.memory, frozen))
         return self.net.step(state, pending, search, use_memory=self.config.tracking.use_memory)
-
-    def _choose(self, out, state: NetState, search: torch.Tensor, applied: torch.Tensor, n_targets: int, s: int):
-        """Scale choice, windowing and peak (spec 3, steps 6-9), batched on the device.
-
-        Returns (flat index of each target's chosen scale (T,), packed per-target rows (T, D)); the
-        row layout is [scale index, u, v, score, applied write (N), then diagnostics, see _unpack].
-        """
-        tc = self.config.tracking
-        n_up = self._cells * tc.upscale
-        # bicubic align-corners upsampling (spec 3, step 6) as A R A^T: separable, ~20x faster on a CPU
-        up = self._upsample @ out.response @ self._upsample.T  # (T*S, U, U)
-        up = up.view(n_targets, s, n_up, n_up)  # (T, S, U, U)
-        cosine = None
-        if tc.scale_choice == "cosine":
-            cosine = self._cosine_maps(out.raw_response, search, out.template)  # (T*S, Hr, Wr)
-            contest = self._upsample @ cosine @ self._upsample.T  # (T*S, U, U)
-            contest = contest.view(n_targets, s, n_up, n_up)  # (T, S, U, U)
-        else:
-            contest = up  # (T, S, U, U)
-        peaks = (contest * self._penalty[None, :, None, None]).flatten(2).amax(-1)  # (T, S)
-        best = peaks.argmax(dim=1)  # (T,) ties go to the earlier scale
-        picked = torch.arange(n_targets, device=self.device) * s + best  # (T,)
-        r = up.flatten(0, 1).index_select(0, picked)  # (T, U, U) unpenalised map of the chosen scale
-        r = r - r.amin(dim=(-2, -1), keepdim=True)
-        r = r / r.sum(dim=(-2, -1), keepdim=True).clamp_min(1e-12)
-        r = (1 - tc.window_influence) * r + tc.window_influence * self._window  # (T, U, U)
-        flat = r.flatten(1).argmax(dim=1)  # (T,)
-        v, u = flat // n_up, flat % n_up  # (T,), (T,)
-        if cosine is not None:
-            cosine = cosine.index_select(0, picked)  # (T, Hr, Wr) the chosen scales' maps, already computed
-        else:
-            cosine = self._cosine_maps(out.raw_response.index_select(0, picked), search.index_select(0, picked),
-                                       out.template.index_select(0, picked))  # (T, Hr, Wr)
-        score = self._peak_cosine(cosine, u, v)  # (T,)
-        cols = [best.float()[:, None], u.float()[:, None], v.float()[:, None], score[:, None], applied.float()]
-        if self.diagnostics:
-            sel = lambda t: t.index_select(0, picked).float().flatten(1)  # noqa: E731
-            ctl = out.controls
-            cols += [sel(ctl.gates), sel(ctl.residual).mean(1, keepdim=True), sel(ctl.strength),
-                     sel(out.read_weights), sel(state.memory.write_weights), sel(state.memory.usage),
-                     sel(out.attention), sel(out.raw_response)]
-        return picked, torch.cat(cols, dim=1)
-
-    def _cosine_maps(self, raw: torch.Tensor, search: torch.Tensor, template: torch.Tensor) -> torch.Tensor:
-        """Normalised cross-correlation of each template with every search window.
-
-        raw: (B, Hr, Wr) correlation, search: (B, C, Hx, Wx), template: (B, C, K, K) -> (B, Hr, Wr).
-        """
-        k = self._template_cells
-        energy = F.avg_pool2d((search * search).sum(1, keepdim=True), k, stride=1)[:, 0] * (k * k)  # (B, Hr, Wr)
-        norm = template.flatten(1).norm(dim=1).clamp_min(1e-12)  # (B,)
-        return raw / (energy.clamp_min(1e-12).sqrt() * norm[:, None, None])  # (B, Hr, Wr)
-
-    def _peak_cosine(self, cosine: torch.Tensor, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-        """Confidence: the chosen scale's cosine map (T, Hr, Wr) at the cell under the upsampled peak."""
-        n_up = self._cells * self.config.tracking.upscale
-        cell_scale = (self._cells - 1) / (n_up - 1)
-        j = (u.float() * cell_scale).round().long().clamp(0, self._cells - 1)  # (T,) column cell
-        i = (v.float() * cell_scale).round().long().clamp(0, self._cells - 1)  # (T,) row cell
-        ar = torch.arange(len(cosine), device=self.device)  # (T,)
-        return cosine[ar, i, j]  # (T,)
-
-    def _diagnostics(self, row: np.ndarray, exponent: int, search_box: Box) -> Diagnostics:
-        n = self.config.model.memory_slots
-        c = self._cells
-        parts, o = {}, 4 + n
-        for name, size in (("gates", 3), ("residual", 1), ("strength", 1), ("read", n), ("write", n),
-                           ("usage", n), ("attention", c * c), ("response", c * c)):
-            parts[name] = row[o : o + size]
-            o += size
-        return Diagnostics(
-            attention=_readonly(parts["attention"].reshape(c, c)),
-            response=_readonly(parts["response"].reshape(c, c)),
-            read_weights=_readonly(parts["read"]),
-            write_weights=_readonly(parts["write"]),
-            usage=_readonly(parts["usage"]),
-            gates=_readonly(parts["gates"]),
-            residual_gate=float(parts["residual"][0]),
-            read_strength=float(parts["strength"][0]),
-            scale=exponent,
-            search_box=search_box,
-        )
-
-
-def _effective_write(mem: MemoryState, frozen: torch.Tensor) -> torch.Tensor:
-    """Per slot, the fraction of the pending template the next write puts in (spec 6.2): w^w(j) e."""
-    erase = mem.decay * mem.gates[:, 1:2] + mem.gates[:, 2:3]  # (T, 1)
-    w = (mem.write_weights * erase).masked_fill(mem.pinned, 0.0)  # (T, N)
-    return w.masked_fill(frozen[:, None], 0.0)  # (T, N)
-
-
-def _bicubic_matrix(cells: int, size: int) -> torch.Tensor:
-    """(size, cells) matrix A with A @ R @ A.T == F.interpolate(R, size, bicubic, align_corners=True)."""
-    basis = torch.eye(cells, dtype=torch.float32).view(cells, 1, 1, cells)  # each row a unit impulse
-    rows = F.interpolate(basis, size=(1, size), mode="bicubic", align_corners=True)  # (cells, 1, 1, size)
-    return rows.view(cells, size).T.contiguous()  # (size, cells)
-
-
-def _readonly(a: np.ndarray) -> np.ndarray:
-    a = np.array(a, dtype=np.float32)
-    a.setflags(write=False)
-    return a
 
 
 def _cat_states(states: list[NetState]) -> NetState:

@@ -1,4 +1,4 @@
-"""Crop geometry, response windows and peak-to-displacement mapping (spec sections 3 and 9).
+"""Crop geometry, response windows and peak-to-displacement mapping (docs/model.md §3 and 9).
 
 Coordinates: a Box is continuous 0-based pixels, so pixel i covers [i, i+1) and its centre is at
 i + 0.5. Sampling grids work in pixel-index coordinates (pixel i at i), hence the ``- 0.5`` below.

@@ -1,7 +1,7 @@
 """MemTrackNet: backbone + attention + LSTM controller + external memory + response head.
 
 ``init_state`` / ``step`` run one frame at a time (tracking); ``forward_clip`` runs a whole training
-clip with back-propagation through time (spec sections 3 to 8).
+clip with back-propagation through time (docs/model.md §3 to 8).
 """
 from __future__ import annotations
 
@@ -36,6 +36,9 @@ class NetState:
 
     def map(self, fn) -> "NetState":
         return NetState(fn(self.template0), fn(self.h), fn(self.c), self.memory.map(fn))
+
+    def with_memory(self, memory: MemoryState) -> "NetState":
+        return NetState(self.template0, self.h, self.c, memory)
 
     def tensors(self) -> dict[str, torch.Tensor]:
         out = {"template0": self.template0, "h": self.h, "c": self.c}
@@ -104,7 +107,7 @@ class MemTrackNet(nn.Module):
     # ------------------------------------------------------------------ recurrent step
 
     def init_state(self, template0: torch.Tensor) -> NetState:
-        """S0 from T0 (spec 5 initial state, 6.5 initial memory). template0: (B, C, K, K)."""
+        """S0 from T0 (docs/model.md §5 initial state, 6.5 initial memory). template0: (B, C, K, K)."""
         h, c = self.initial_state(template0)  # (B, U), (B, U)
         mem = initial_memory(template0.shape[0], self.config.memory_slots, self.template_shape,
                              template0.device, template0.dtype)
@@ -112,7 +115,7 @@ class MemTrackNet(nn.Module):
 
     def step(self, state: NetState, new_template: torch.Tensor, search: torch.Tensor,
              normalise: bool = True, use_memory: bool = True) -> tuple[NetState, StepOutput]:
-        """One memory-network step (spec 3, step 4) and the response (step 5).
+        """One memory-network step (docs/model.md §3, step 4) and the response (step 5).
 
         new_template: (B, C, K, K) T^new of the previous frame; search: (B, C, Hx, Wx).
         ``normalise=False`` leaves ``response`` equal to the raw map; ``use_memory=False`` scores with
@@ -149,13 +152,13 @@ class MemTrackNet(nn.Module):
 
     def forward_clip(self, exemplars: torch.Tensor, searches: torch.Tensor,
                      attentions: list | None = None) -> torch.Tensor:
-        """Teacher-forced clip: step t writes exemplar t and scores search t (spec 8.2 step 5).
+        """Teacher-forced clip: step t writes exemplar t and scores search t (docs/model.md §8.2 step 5).
 
         exemplars: (B, T, 3, 127, 127), searches: (B, T, 3, 255, 255) -> responses (B, T, Hr, Wr).
         Exemplar 0 is T0 and also the first write.
         """
         b, t = exemplars.shape[:2]
-        # separate backbone calls so each batch normalises with its own statistics (spec 8.4)
+        # separate backbone calls so each batch normalises with its own statistics (docs/model.md §8.4)
         z = self.backbone_exemplar(exemplars.flatten(0, 1)).unflatten(0, (b, t))  # (B, T, C, K, K)
         x = self.backbone(searches.flatten(0, 1)).unflatten(0, (b, t))  # (B, T, C, Hx, Wx)
         return self.forward_features(z, x, attentions=attentions)
@@ -190,7 +193,7 @@ class MemTrackNet(nn.Module):
                 record.append((out.attention.detach(), out.controls.gates.detach()))  # (B, Hr, Wr), (B, 3)
         finals = torch.stack(templates, dim=1)  # (B, T, C, K, K)
         raw = xcorr(x.flatten(0, 1), finals.flatten(0, 1))  # (B*T, 1, Hr, Wr)
-        # one bn_response call over all B*T maps: batch statistics of the whole clip batch (spec 2, 8.4)
+        # one bn_response call over all B*T maps: batch statistics of the whole clip batch (docs/model.md §2, 8.4)
         return self.bn_response(raw)[:, 0].unflatten(0, (b, t))  # (B, T, Hr, Wr)
 
 

@@ -24,11 +24,11 @@ the border of the search region is only ever seen as context of a window, never 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from .types import Box
 
-__all__ = ["ResponseGeometry"]
+__all__ = ["HasResponseGeometry", "ResponseGeometry"]
 
 
 @dataclass(frozen=True)
@@ -41,15 +41,9 @@ class ResponseGeometry:
 
     @classmethod
     def of_tracker(cls, tracker: Any) -> "ResponseGeometry | None":
-        """The geometry of a MemTracker (None for a tracker without a MemTrack network)."""
-        config = getattr(tracker, "config", None)
-        net = getattr(tracker, "net", None)
-        backbone = getattr(net, "backbone", None)
-        if config is None or backbone is None:
-            return None
-        tc = config.tracking
-        zero = backbone.template_offset + (tc.search_size - tc.exemplar_size) / (2 * backbone.stride)
-        return cls(float(zero), int(backbone.stride), int(tc.search_size))
+        """The geometry a tracker declares (MemTracker computes it once from its network; its
+        diagnostics carry it too); None for a tracker without response maps."""
+        return tracker.response_geometry if isinstance(tracker, HasResponseGeometry) else None
 
     def cell_pitch(self, search_box: Box) -> float:
         """Frame pixels between neighbouring cell centres."""
@@ -72,3 +66,8 @@ class ResponseGeometry:
         c = self.cell_pitch(search_box)
         x0, y0 = self.cell_center(search_box, -0.5, -0.5)
         return Box(x0, y0, cells * c, cells * c)
+
+
+@runtime_checkable
+class HasResponseGeometry(Protocol):
+    response_geometry: ResponseGeometry

@@ -8,12 +8,13 @@ earlier position and then grabs forward until the timestamp matches. Sequential 
 from __future__ import annotations
 
 import os
-import re
 import warnings
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+from .data_files import natural_key
 
 __all__ = ["FrameSource", "ShortVideoWarning", "VideoError", "frames_in", "image_files", "open_source", "IMAGE_EXTENSIONS",
            "VIDEO_EXTENSIONS"]
@@ -29,10 +30,6 @@ class VideoError(Exception):
 class ShortVideoWarning(UserWarning):
     """A video file that yields fewer frames than its container lists (a truncated download, say):
     it opens at the shorter length, and this says so in one line naming the file."""
-
-
-def _natural_key(name: str) -> list:
-    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", name)]
 
 
 class FrameSource:
@@ -75,7 +72,7 @@ def image_files(folder: str | os.PathLike) -> list[Path]:
     """The images of a frame folder in frame order: image extensions only, names in natural order
     (``2.jpg`` before ``10.jpg``). Frame ``i`` of the folder is ``image_files(folder)[i]``."""
     files = [p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file()]
-    return sorted(files, key=lambda p: _natural_key(p.name))
+    return sorted(files, key=lambda p: natural_key(p.name))
 
 
 class ImageFolderSource(FrameSource):

@@ -33,9 +33,9 @@ def run(args: argparse.Namespace) -> int:
 
     from tracker import CheckpointError, load_checkpoint, load_tracker
     from tracker.atomic import atomic_write_bytes
-    from tracker.evaluation import DatasetError, load_dataset
+    from tracker.data_files import DatasetError
+    from tracker.evaluation import load_dataset
     from tracker.evaluation.memory_diagnostics import diagnose, format_report
-    from tracker.training.data.sequences import DatasetError as NamesError
     from tracker.training.data.splits import parse_names
 
     if args.weights and not Path(args.weights).is_file():
@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         wanted = list(parse_names(args.sequences)) if args.sequences else None
         sequences, problems = load_dataset(args.dataset, args.format, wanted)
-    except (DatasetError, NamesError) as e:
+    except DatasetError as e:  # the one error of evaluation datasets and training splits
         raise CommandError(str(e)) from None
     for problem in problems:
         print(f"warning: {problem}; sequence skipped", file=sys.stderr)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from PySide6 import QtGui, QtWidgets
 
-from ..action_specs import ACTIONS
-from ..settings import DEVICES, AppSettings
+from ..core.action_specs import ACTIONS
+from ..core.settings import DEVICES, AppSettings
 
 __all__ = ["SettingsDialog"]
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from PySide6 import QtWidgets
 
-from ..action_specs import shortcut_sheet
+from ..core.action_specs import shortcut_sheet
 
 __all__ = ["ShortcutSheet", "MOUSE"]
 

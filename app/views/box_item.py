@@ -7,7 +7,7 @@ from PySide6 import QtCore, QtGui
 from tracker.project import Provenance
 from tracker.types import Box, BoxError
 
-from ..view_models import BoxDisplay
+from ..core.view_models import BoxDisplay
 
 __all__ = ["BoxDisplay", "BoxItem"]
 

@@ -10,7 +10,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore
 
-from ..insight_series import InsightSeries
+from ..core.insight_series import InsightSeries
 
 __all__ = ["InsightPlots"]
 

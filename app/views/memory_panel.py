@@ -3,7 +3,7 @@ and usage on this frame, pin/evict buttons), bar charts of the read and write we
 allocation choice, and the memory edits of the selected object (freeze writes over a frame range,
 replace the initial template, remove an edit).
 
-Shows a `MemoryView` (app.memory_model); user actions leave as signals.
+Shows a `MemoryView` (app.core.memory_model); user actions leave as signals.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from ..memory_model import MemoryView, SlotCard
+from ..core.memory_model import MemoryView, SlotCard
 
 __all__ = ["MemoryPanel", "SlotCardWidget"]
 

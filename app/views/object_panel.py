@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from ..view_models import ObjectRow
+from ..core.view_models import ObjectRow
 
 __all__ = ["ObjectPanel", "ObjectRow"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from ..review_queue import ReviewItem
+from ..core.review_queue import ReviewItem
 
 __all__ = ["ReviewPanel"]
 

@@ -13,7 +13,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from tracker.project import Provenance
 
-from ..view_models import TimelineRow
+from ..core.view_models import TimelineRow
 
 __all__ = ["TimelineRow", "TimelineView"]
 

@@ -112,6 +112,4 @@ def make_window(qtbot, tmp_path, prompts):
     yield make
     for w in windows:
         w.controller.shutdown(5000)
-        if w.loader is not None:
-            w.loader.close()
-            w.loader = None
+        w.session.close_video()

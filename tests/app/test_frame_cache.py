@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 
-from app.frame_cache import FrameCache
+from app.core.frame_cache import FrameCache
 
 
 class CountingSource:

@@ -22,12 +22,12 @@ def test_export_mot_then_import_it_back_as_new_tracks_in_one_undo_step(qtbot, ma
     qtbot.waitUntil(lambda: not w.controller.busy, timeout=5000)
     out = tmp_path / "mot_out"
     task = w.io.export("mot", out)
-    with qtbot.waitSignal(task.ended, timeout=10000):
+    with qtbot.waitSignal(task.finished, timeout=10000):
         pass
     gt = out / "gt" / "gt.txt"
     assert gt.exists() and len(gt.read_text().splitlines()) == 10
     task = w.io.import_file("mot", gt)
-    with qtbot.waitSignal(task.ended, timeout=10000):
+    with qtbot.waitSignal(task.finished, timeout=10000):
         pass
     qtbot.waitUntil(lambda: 2 in w.store.project.objects)
     imported = w.store.project.objects[2].entries
@@ -50,10 +50,10 @@ def test_export_errors_are_reported_and_leave_nothing(qtbot, make_window, square
     prompts.answer("confirm", False)  # do not replace the existing file
     assert w.io.export("csv", target) is None and target.read_text() == "keep me"
     task = w.io.export("mot", tmp_path / "sub" / "out", write_frames=False)
-    with qtbot.waitSignal(task.ended, timeout=10000):
+    with qtbot.waitSignal(task.finished, timeout=10000):
         pass
     assert not any(k == "error" for k in prompts.kinds())  # an empty project exports fine
     task = w.io.import_file("mot", tmp_path / "missing.txt")
-    with qtbot.waitSignal(task.ended, timeout=10000):
+    with qtbot.waitSignal(task.finished, timeout=10000):
         pass
     assert prompts.kinds()[-1] == "error" and "missing.txt" in prompts.asked[-1][2]

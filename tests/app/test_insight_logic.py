@@ -8,16 +8,16 @@ import threading
 import numpy as np
 import pytest
 
-from app import edits
-from app.diagnostics_store import DiagnosticsStore
-from app.fb_check import plan_backward_check
-from app.memory_edits import EditKind, MemoryEdit, frozen_at, slot_edit_command, toggle_pin_command
-from app.memory_model import SlotRecord, allocation_slot, slot_cards
-from app.review_queue import FrameSignals, ReviewThresholds, attention_entropy, box_jump, collect_signals
-from app.review_queue import next_item, rank
+from app.core import edits
+from app.core.diagnostics_store import DiagnosticsStore
+from app.core.fb_check import plan_backward_check
+from app.core.memory_edits import EditKind, MemoryEdit, frozen_at, slot_edit_command, toggle_pin_command
+from app.core.memory_model import SlotRecord, allocation_slot, slot_cards
+from app.core.review_queue import FrameSignals, ReviewThresholds, attention_entropy, box_jump, collect_signals
+from app.core.review_queue import next_item, rank
 from tracker.search_geometry import ResponseGeometry
-from app.store import AnnotationStore
-from app.tracking_job import Direction, JobRunner, PlanError, RangeMode, plan_job
+from app.core.store import AnnotationStore
+from app.core.tracking_job import Direction, JobRunner, PlanError, RangeMode, plan_job
 from app_fakes import FakeTracker, moving_square_frames
 from tracker.project import BoxEntry, Project, Provenance, TrackObject, VideoRef
 from tracker.result import Diagnostics

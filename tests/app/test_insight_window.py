@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PySide6 import QtCore
 
-from app.memory_model import allocation_slot, gates_text
+from app.core.memory_model import allocation_slot, gates_text
 from app_fakes import FakeTracker
 from tracker.types import Box
 
@@ -53,6 +53,11 @@ def track(qtbot, w, n: int) -> None:
     w.actions["track_forward"].trigger()
     qtbot.waitUntil(lambda: not w.controller.busy, timeout=60000)
     w.refresh()
+
+
+def settle(qtbot, w) -> None:
+    """Memory edits reach the engine on its worker thread (the engine service's queue): wait for it."""
+    qtbot.waitUntil(lambda: not w.controller.busy, timeout=10000)
 
 
 def record_results(engine) -> dict:
@@ -155,11 +160,14 @@ def test_pin_and_evict_change_what_the_engine_reads_and_writes(qtbot, make_windo
     assert engine.memory_slots(1)[0]["frame"] == 0  # slot 0 holds the initial template
     # evict slot 0 on frame 8, where the engine rests: applied at once, undoable
     w.insight.memory_panel.cards[0].evict.click()
+    settle(qtbot, w)
     assert w.store.undo_text() == "Memory #1: frame 8: evict slot 0"
     assert engine.memory_slots(1)[0]["frame"] is None and engine.memory_slots(1)[0]["usage"] == 0.0
     w.actions["undo"].trigger()
+    settle(qtbot, w)
     assert engine.memory_slots(1)[0]["frame"] == 0
     w.actions["redo"].trigger()
+    settle(qtbot, w)
     assert engine.memory_slots(1)[0]["frame"] is None
     track(qtbot, w, 1)  # frame 9 continues from the edited memory
     d9 = w.diagnostics.get(1, 9)
@@ -179,6 +187,7 @@ def test_pin_and_evict_change_what_the_engine_reads_and_writes(qtbot, make_windo
     goto(qtbot, w, 9)
     assert w.insight.memory_panel.view.cards[0].allocated
     w.insight.memory_panel.cards[0].pin.click()
+    settle(qtbot, w)
     assert engine.memory_slots(1)[0]["pinned"]
     track(qtbot, w, 1)
     d10 = w.diagnostics.get(1, 10)

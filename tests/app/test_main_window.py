@@ -8,7 +8,7 @@ import threading
 import pytest
 from PySide6 import QtCore
 
-from app.action_specs import ACTIONS
+from app.core.action_specs import ACTIONS
 from app_fakes import FakeTracker
 from tracker.project import Provenance, load_project
 from tracker.types import Box

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from app import edits
-from app.recovery import RecoveryStore
-from app.settings import AppSettings, SettingsError
+from app.core import edits
+from app.core.recovery import RecoveryStore
+from app.core.settings import AppSettings, SettingsError
 from tracker.project import Project, VideoRef, save_project
 from tracker.types import Box
 
@@ -19,7 +19,7 @@ def test_recovery_round_trip_and_newer_than_project(tmp_path):
     video.write_bytes(b"x")
     p = Project(VideoRef(str(video), 50, 160, 120, 25.0))
     cmd, tid = edits.add_object(p, frame=3, box=Box(1, 2, 3, 4))
-    from app.store import AnnotationStore
+    from app.core.store import AnnotationStore
 
     AnnotationStore(p).execute(cmd)
     assert rec.find(None, video) is None

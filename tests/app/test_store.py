@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from app import edits
-from app.store import AnnotationStore, StoreError
+from app.core import edits
+from app.core.store import AnnotationStore, StoreError
 from tracker.project import BoxEntry, Project, Provenance, VideoRef
 from tracker.result import TrackResult
 from tracker.types import Box

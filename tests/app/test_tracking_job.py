@@ -6,8 +6,9 @@ import threading
 import numpy as np
 import pytest
 
-from app.tracking_job import (Direction, JobRunner, PlanError, RangeMode, StopReason, TrackerState,
-                              iter_frames, plan_job)
+from app.core.tracking_job import (Direction, JobRunner, PlanError, RangeMode, StopReason, TrackerState,
+                                   plan_job)
+from tracker.sequence import iter_frames
 from app_fakes import FakeTracker, moving_square_frames
 from tracker.project import BoxEntry, Project, Provenance, TrackObject, VideoRef
 from tracker.result import TrackResult

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from PySide6 import QtCore, QtWidgets
 
-from app.action_specs import shortcut_sheet
+from app.core.action_specs import shortcut_sheet
 from app_fakes import FakeTracker
 from tracker.project import Provenance
 from tracker.types import Box

@@ -35,13 +35,12 @@ def _np_choose(maps: np.ndarray, penalty: float, window_influence: float = 0.15)
 
 
 def _call_choose(trk, maps: np.ndarray):
-    """Run MemTracker._choose on crafted (T, S, 17, 17) response maps."""
+    """Run the engine's scorer (ResponseScorer.choose) on crafted (T, S, 17, 17) response maps."""
     t, s = maps.shape[:2]
     resp = torch.from_numpy(maps.reshape(t * s, 17, 17)).float()
     out = SimpleNamespace(response=resp, raw_response=resp, template=torch.ones(t * s, 256, 6, 6))
     search = torch.ones(t * s, 256, 22, 22)
-    trk.diagnostics = False
-    picked, rows = trk._choose(out, None, search, torch.zeros(t, 8), t, s)
+    picked, rows = trk._scorer.choose(out, None, search, torch.zeros(t, 8), t, s, diagnostics=False)
     return picked.tolist(), rows.numpy()
 
 
@@ -94,7 +93,7 @@ def test_scale_penalty_multiplies_the_whole_map(trk17):
 
 def test_scale_ties_go_to_the_earlier_scale(trk17, monkeypatch):
     trk = trk17
-    monkeypatch.setattr(trk, "_penalty", torch.ones(3))  # scale_penalty 1.0
+    monkeypatch.setattr(trk._scorer, "penalty", torch.ones(3))  # scale_penalty 1.0
     m = np.random.default_rng(52).normal(size=(17, 17))
     _, rows = _call_choose(trk, np.stack([m, m, m])[None])
     assert int(rows[0, 0]) == 0
@@ -115,8 +114,7 @@ def test_cosine_scale_choice_divides_out_the_feature_energy():
     chosen = {}
     for choice in ("response", "cosine"):
         trk = alexnet_tracker(scale_choice=choice, scale_penalty=1.0)
-        trk.diagnostics = False
-        _, rows = trk._choose(out, None, search, torch.zeros(1, 8), 1, 3)
+        _, rows = trk._scorer.choose(out, None, search, torch.zeros(1, 8), 1, 3, diagnostics=False)
         chosen[choice] = int(rows[0, 0])
         assert int(rows[0, 1]) in (135, 136) and int(rows[0, 2]) in (135, 136)  # centre cell 8 -> 8 * 271 / 16
     assert chosen == {"response": 0, "cosine": 2}
@@ -138,14 +136,14 @@ def test_peak_on_the_unpenalised_map_with_window(trk17):
 
 def _capture_choose(monkeypatch, trk):
     rows = []
-    real = trk._choose
+    real = trk._scorer.choose
 
     def spy(*args, **kwargs):
         picked, packed = real(*args, **kwargs)
         rows.append(packed.cpu().numpy().copy())
         return picked, packed
 
-    monkeypatch.setattr(trk, "_choose", spy)
+    monkeypatch.setattr(trk._scorer, "choose", spy)
     return rows
 
 

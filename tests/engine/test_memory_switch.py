@@ -38,7 +38,7 @@ def test_fast_paths_equal_the_reference_operations():
     import torch.nn.functional as F
 
     from tracker.controller import SeparableAvgPool2d
-    from tracker.engine import _bicubic_matrix
+    from tracker.scoring import bicubic_matrix as _bicubic_matrix
 
     g = torch.Generator().manual_seed(0)
     x = torch.randn(2, 5, 20, 20, generator=g)

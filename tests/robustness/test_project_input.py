@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.recovery import RecoveryStore
+from app.core.recovery import RecoveryStore
 from tests.robustness.support import clip, one_line, small_project  # noqa: F401
 from tracker.project import ProjectError, load_project, project_to_dict, save_project
 
@@ -125,8 +125,8 @@ def test_a_recovery_file_with_a_hostile_project_is_one_line(tmp_path, clip):
 
 
 def test_edits_refuse_labels_that_would_break_files(clip):
-    from app import edits
-    from app.store import StoreError
+    from app.core import edits
+    from app.core.store import StoreError
 
     project = small_project(str(clip))
     for build in (lambda: edits.set_object_meta(project, 1, label="a\nb"),

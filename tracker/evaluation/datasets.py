@@ -16,11 +16,10 @@ Boxes are converted at this edge to the code's one convention, 0-based :class:`t
 """
 from __future__ import annotations
 
-import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..data_files import DatasetError, natural_key, read_groundtruth
 from ..types import Box
 from ..video import IMAGE_EXTENSIONS
 
@@ -37,10 +36,6 @@ FORMATS = ("otb", "got10k", "lasot")
 
 # Per format: is the file 1-based (OTB and LaSOT come from MATLAB toolkits) or 0-based (GOT-10k).
 _ONE_BASED = {"otb": True, "got10k": False, "lasot": True}
-
-
-class DatasetError(Exception):
-    """A dataset or a sequence that cannot be read; the message names the file (and line) and the problem."""
 
 
 @dataclass(frozen=True)
@@ -62,54 +57,17 @@ class Sequence:
         return len(self.frames)
 
 
-def _natural_key(name: str) -> list:
-    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", name)]
-
-
 def _images_in(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
     files = [p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file()]
-    return sorted(files, key=lambda p: _natural_key(p.name))
-
-
-_SPLIT = re.compile(r"[,\s]+")
+    return sorted(files, key=lambda p: natural_key(p.name))
 
 
 def parse_groundtruth(path: Path, one_based: bool) -> list[Box | None]:
-    """Read a ground-truth file: one ``x,y,w,h`` row per frame (commas, tabs or spaces).
-
-    Returns 0-based boxes, ``None`` for a row that marks the target absent (NaN or a zero/negative size).
-    Raises DatasetError ``"<file>:<line>: ..."`` for a row that is not four numbers.
-    """
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as e:
-        raise DatasetError(f"{path}: cannot read ground truth ({e})") from e
-    lines = text.splitlines()
-    while lines and not lines[-1].strip():  # trailing blank lines are harmless
-        lines.pop()
-    boxes: list[Box | None] = []
-    offset = 1.0 if one_based else 0.0
-    for number, line in enumerate(lines, start=1):
-        parts = [p for p in _SPLIT.split(line.strip()) if p]
-        if len(parts) != 4:
-            raise DatasetError(
-                f"{path}:{number}: expected four numbers x,y,w,h, found {len(parts)} in {line.strip()!r}"
-            )
-        try:
-            x, y, w, h = (float(p) for p in parts)
-        except ValueError:
-            raise DatasetError(f"{path}:{number}: not a number in {line.strip()!r}") from None
-        if any(math.isnan(v) for v in (x, y, w, h)) or w <= 0 or h <= 0:
-            boxes.append(None)
-            continue
-        if not all(math.isfinite(v) for v in (x, y, w, h)):
-            raise DatasetError(f"{path}:{number}: infinite value in {line.strip()!r}")
-        boxes.append(Box(x - offset, y - offset, w, h))
-    if not boxes:
-        raise DatasetError(f"{path}: ground-truth file is empty")
-    return boxes
+    """Read a ground-truth file (`tracker.data_files.read_groundtruth`, the one reader): 0-based boxes,
+    ``None`` where the target is absent; DatasetError ``"<file>:<line>: ..."`` for a bad row."""
+    return read_groundtruth(path, one_based)
 
 
 # ---------------------------------------------------------------------------------------------- layouts
@@ -122,7 +80,7 @@ def _otb_gt_files(folder: Path) -> list[tuple[str, Path]]:
     single = folder / "groundtruth_rect.txt"
     if single.is_file():
         return [("", single)]
-    multi = sorted(folder.glob("groundtruth_rect.*.txt"), key=lambda p: _natural_key(p.name))
+    multi = sorted(folder.glob("groundtruth_rect.*.txt"), key=lambda p: natural_key(p.name))
     out = []
     for p in multi:
         tag = p.name[len("groundtruth_rect.") : -len(".txt")]
@@ -145,13 +103,13 @@ def _sequence_folders(root: Path, fmt: str) -> list[Path]:
     """Sequence folders of ``fmt`` under root: root itself, its children, or (LaSOT) its grandchildren."""
     if _is_sequence(root, fmt):
         return [root]
-    children = sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: _natural_key(p.name))
+    children = sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: natural_key(p.name))
     found = [c for c in children if _is_sequence(c, fmt)]
     if fmt == "lasot":
         for c in children:
             if c in found:
                 continue
-            grand = sorted((p for p in c.iterdir() if p.is_dir()), key=lambda p: _natural_key(p.name))
+            grand = sorted((p for p in c.iterdir() if p.is_dir()), key=lambda p: natural_key(p.name))
             found.extend(g for g in grand if _is_sequence(g, fmt))
     return found
 

@@ -28,11 +28,13 @@ from typing import Callable, Protocol
 import numpy as np
 from tqdm import tqdm
 
+from ..protocols import BgrTracker
 from ..result import TrackResult
 from ..types import Box
 from .datasets import DatasetError, Sequence
 from .keyframes import interpolation_keyframes
-from .runner import _read_frame
+from ..sequence import iter_frames
+from .runner import ImageFiles
 
 __all__ = [
     "INTERP",
@@ -92,7 +94,7 @@ class RestartCorrector:
 
     def __init__(self, tracker):
         self.tracker = tracker
-        self.bgr = hasattr(tracker, "initialize_bgr") and hasattr(tracker, "track_bgr")
+        self.bgr = isinstance(tracker, BgrTracker)
 
     def start(self, rgb, bgr, box):
         prepare = getattr(self.tracker, "prepare", None)
@@ -182,11 +184,11 @@ def effort_sequence(sequence: Sequence, lanes: dict[tuple[str, float], Propagato
     """Play one sequence to every lane ``(tracker name, IoU threshold) -> propagator``, each frame
     decoded once. A lane that raises is recorded with ``error`` and dropped for the rest of the sequence."""
     runs = {key: EffortRun() for key in lanes}
-    frames = tqdm(sequence.frames, desc=sequence.name, unit="frame", leave=False, disable=not progress,
-                  dynamic_ncols=True)
+    n = len(sequence.frames)
+    frames = tqdm(total=n, desc=sequence.name, unit="frame", leave=False, disable=not progress, dynamic_ncols=True)
     try:
-        for i, path in enumerate(frames):
-            rgb, bgr = _read_frame(path)
+        for i, (rgb, bgr) in iter_frames(ImageFiles(sequence.frames), 0, n - 1):  # the shared frame loop
+            frames.update(1)
             gt = sequence.groundtruth[i]
             for (name, threshold), lane in lanes.items():
                 run = runs[(name, threshold)]

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Callable
 
 import cv2
 import numpy as np
 from tqdm import tqdm
 
-from ..result import TrackResult
+from ..protocols import BgrTracker, SingleTracker
+from ..sequence import iter_frames
 from ..types import Box
 from .datasets import DatasetError, Sequence
 from .metrics import SequenceMetrics, mean_metrics, sequence_metrics
@@ -40,14 +41,6 @@ __all__ = [
 ]
 
 RESTART_DELAY = 5
-
-
-class SingleTracker(Protocol):
-    """What the runner needs: MemTracker's single-target interface."""
-
-    def initialize(self, frame: np.ndarray, box: Box) -> None: ...
-
-    def track(self, frame: np.ndarray) -> TrackResult: ...
 
 
 @dataclass
@@ -92,7 +85,7 @@ class _Lane:
     def __init__(self, name: str, tracker: SingleTracker, restart: bool):
         self.name = name
         self.tracker = tracker
-        self.bgr = hasattr(tracker, "initialize_bgr") and hasattr(tracker, "track_bgr")
+        self.bgr = isinstance(tracker, BgrTracker)
         self.run = TrackerRun(failures=0 if restart else None)
         self.reinit_at: int | None = None
 
@@ -114,6 +107,16 @@ class _Lane:
         self.run.seconds += time.perf_counter() - t0
         self.run.calls += 1
         return result.box
+
+
+class ImageFiles:
+    """A sequence's image files as a frame reader for the shared frame loop: (RGB, BGR) per frame."""
+
+    def __init__(self, paths):
+        self.paths = paths
+
+    def read(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        return _read_frame(self.paths[index])
 
 
 def _read_frame(path) -> tuple[np.ndarray, np.ndarray]:
@@ -152,12 +155,11 @@ def run_sequence(
     ``None`` boxes; the others go on. Raises DatasetError when a frame image cannot be decoded.
     """
     lanes = [_Lane(name, t, restart) for name, t in trackers.items()]
-    frames = tqdm(
-        sequence.frames, desc=sequence.name, unit="frame", leave=False, disable=not progress, dynamic_ncols=True
-    )
+    n = len(sequence.frames)
+    frames = tqdm(total=n, desc=sequence.name, unit="frame", leave=False, disable=not progress, dynamic_ncols=True)
     try:
-        for i, path in enumerate(frames):
-            rgb, bgr = _read_frame(path)
+        for i, (rgb, bgr) in iter_frames(ImageFiles(sequence.frames), 0, n - 1):
+            frames.update(1)
             gt = sequence.groundtruth[i]
             for lane in lanes:
                 if lane.run.error is not None:

@@ -18,6 +18,7 @@ from xml.parsers import expat
 import numpy as np
 
 from ..atomic import current_umask, output_problem, temp_prefix
+from ..data_files import natural_key  # noqa: F401 - the one natural_key, re-exported for the formats
 from ..json_input import JSONInputError, parse_json
 from ..project import BoxEntry, Project, Provenance, TrackObject, VideoRef
 from ..types import Box, BoxError
@@ -526,6 +527,3 @@ def parse_provenance(where: str, value: Any, default: Provenance) -> Provenance:
         allowed = ", ".join(p.value for p in Provenance)
         raise FormatError(f"{where}: unknown provenance {value!r} (expected one of {allowed})") from None
 
-
-def natural_key(name: str) -> list:
-    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", name)]

@@ -1,4 +1,4 @@
-"""Training configuration; the defaults are the paper's (spec section 8)."""
+"""Training configuration; the defaults are the paper's (docs/model.md §8)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,7 +27,7 @@ class TrainConfig:
     weight_decay: float = 1e-2  # "decoupled" mode
     # Residual gate r = sigmoid(bias) at the start of a fresh run (0: keep the checkpoint's). The
     # untrained checkpoint keeps r = 0.01 so that it tracks as a plain Siamese tracker; trained from
-    # there, everything upstream of the memory read gets ~1/100 of its gradient (spec code: bias 0).
+    # there, everything upstream of the memory read gets ~1/100 of its gradient (the reference code: bias 0).
     start_residual_gate: float = 0.5
     # Not in the paper (0 = the paper's training): weight of -log(attention mass inside the target's
     # box), which teaches the attention to look at the target; the response loss alone leaves it free.
@@ -41,7 +41,7 @@ class TrainConfig:
     label_threshold: float = 0.7
     label_true_centre: bool = False  # paper: labels assume the target is centred
     seed: int = 1234
-    # Augmentation of the exemplars written to memory (frames #1..#15 of a clip; spec 8.2): per-axis
+    # Augmentation of the exemplars written to memory (frames #1..#15 of a clip; docs/model.md §8.2): per-axis
     # stretch of the crop side and centre shift in 127-pixel exemplar units. The paper's 0.10 / 8 px;
     # larger values teach the memory to cope with the imprecise boxes it is written from when tracking.
     write_stretch: float = 0.10

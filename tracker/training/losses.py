@@ -1,4 +1,4 @@
-"""Labels and the balanced logistic loss (spec section 8.3)."""
+"""Labels and the balanced logistic loss (docs/model.md §8.3)."""
 from __future__ import annotations
 
 import torch

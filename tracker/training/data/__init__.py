@@ -1,4 +1,4 @@
-"""Training data: labelled sequences from dataset layouts, clip sampling and cropping (spec 8.1, 8.2),
+"""Training data: labelled sequences from dataset layouts, clip sampling and cropping (docs/model.md §8.1, 8.2),
 and a synthetic clip generator built from photographs."""
 from .clips import (
     Clip,

@@ -1,4 +1,4 @@
-"""Training clips (spec 8.1 and 8.2): 17 frames of one sequence cropped into exemplars and searches.
+"""Training clips (docs/model.md §8.1 and 8.2): 17 frames of one sequence cropped into exemplars and searches.
 
 Geometry, per frame with ground-truth box (cx, cy, w, h) in 0-based continuous pixels:
 
@@ -54,7 +54,7 @@ __all__ = [
 
 @dataclass(frozen=True)
 class ClipConfig:
-    """Clip sampling constants; the defaults are the paper's (spec 8.1, 8.2, 9)."""
+    """Clip sampling constants; the defaults are the paper's (docs/model.md §8.1, 8.2, 9)."""
 
     steps: int = 16  # time steps per clip: steps + 1 frames
     exemplar_size: int = 127
@@ -65,8 +65,8 @@ class ClipConfig:
     exemplar_shift: float = 8.0  # max centre shift per axis, also <= (271 - side) / 2
     search_stretch: float = 0.05
     search_shift: float = 4.0
-    skip_last_frame: bool = True  # spec 8.2 draws from 0 .. L-2 (the reference code's off-by-one)
-    validation_frames: int = 49  # spec 8.4: 48 steps, 49 evenly spaced frames
+    skip_last_frame: bool = True  # docs/model.md §8.2 draws from 0 .. L-2 (the reference code's off-by-one)
+    validation_frames: int = 49  # docs/model.md §8.4: 48 steps, 49 evenly spaced frames
 
     def __post_init__(self) -> None:
         if self.steps < 1:
@@ -105,7 +105,7 @@ class Clip:
 
     @property
     def search_sizes(self) -> np.ndarray:
-        """(T, 2) target (w', h') in search-crop pixels: what the labels use (spec 8.3)."""
+        """(T, 2) target (w', h') in search-crop pixels: what the labels use (docs/model.md §8.3)."""
         return self.search_boxes[:, 2:4]
 
     @property
@@ -137,7 +137,7 @@ class CropSpec:
 
 
 def _augment(rng: np.random.Generator, base: int, stretch: float, shift: float, patch: int, out: int) -> CropSpec:
-    """Spec 8.2 step 3/4: independent per-axis stretch, then a uniform shift within the patch."""
+    """docs/model.md §8.2 step 3/4: independent per-axis stretch, then a uniform shift within the patch."""
     side_w = float(round(base * (1 + stretch * rng.uniform(-1, 1))))
     side_h = float(round(base * (1 + stretch * rng.uniform(-1, 1))))
     max_dx = max(0.0, min(shift, (patch - side_w) / 2))
@@ -219,7 +219,7 @@ def _crop_frame(seq: Sequence, index: int, specs: list[CropSpec], cfg: ClipConfi
     regions = [_region(box, spec, cfg) for spec in specs]
     shrink = min(min(r[2], r[3]) / spec.out for r, spec in zip(regions, specs))
     image, factor = _read_frame(seq, index, shrink)
-    mean = tuple(float(round(m)) for m in cv2.mean(image)[:3])  # spec 8.1: integer mean RGB
+    mean = tuple(float(round(m)) for m in cv2.mean(image)[:3])  # docs/model.md §8.1: integer mean RGB
     return [_cut(image, factor, r, spec.out, mean) for r, spec in zip(regions, specs)]
 
 
@@ -288,7 +288,7 @@ def make_clip(seq: Sequence, indices: SequenceType[int], rng: np.random.Generato
 
 def sample_clip(seq: Sequence, rng: np.random.Generator, config: ClipConfig | None = None,
                 uint8: bool = False) -> Clip:
-    """A training clip: ``steps + 1`` random present frames (spec 8.2), cropped and augmented."""
+    """A training clip: ``steps + 1`` random present frames (docs/model.md §8.2), cropped and augmented."""
     cfg = config or ClipConfig()
     return make_clip(seq, sample_frame_indices(seq, rng, cfg.steps + 1, cfg), rng, cfg, uint8)
 

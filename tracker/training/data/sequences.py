@@ -31,6 +31,7 @@ from typing import Callable, Iterable, Sequence as SequenceType
 import cv2
 import numpy as np
 
+from ...data_files import DatasetError, GroundTruthError, natural_key, read_groundtruth
 from ...types import Box
 from ...video import IMAGE_EXTENSIONS, VideoError, open_source
 
@@ -49,10 +50,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 FrameReader = Callable[[int], np.ndarray]
-
-
-class DatasetError(Exception):
-    """A dataset path or layout that cannot be read; the message names the path and the problem."""
 
 
 _REDUCED_FLAGS = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4,
@@ -127,17 +124,13 @@ class VideoReader:
 # ----------------------------------------------------------------------------- helpers
 
 
-def _natural_key(name: str) -> list:
-    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", name)]
-
-
 def _image_files(folder: Path) -> list[Path]:
     if not folder.is_dir():
         raise DatasetError(f"{folder}: expected a folder of frames")
     files = [p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file()]
     if not files:
         raise DatasetError(f"{folder}: folder holds no images")
-    return sorted(files, key=lambda p: _natural_key(p.name))
+    return sorted(files, key=lambda p: natural_key(p.name))
 
 
 def _read_rows(path: Path, columns: int | None = None) -> list[list[float]]:
@@ -169,8 +162,14 @@ def _box_or_none(x: float, y: float, w: float, h: float) -> Box | None:
 
 
 def _read_boxes(path: Path, one_based: bool) -> list[Box | None]:
-    shift = 1.0 if one_based else 0.0
-    return [_box_or_none(r[0] - shift, r[1] - shift, r[2], r[3]) for r in _read_rows(path, columns=4)]
+    """The one ground-truth reader (`tracker.data_files.read_groundtruth`), with this module's
+    ``path: line n: problem`` messages."""
+    try:
+        return read_groundtruth(path, one_based)
+    except GroundTruthError as e:
+        if e.line is None:
+            raise
+        raise DatasetError(f"{e.path}: line {e.line}: {e.problem}") from None
 
 
 def _read_flags(path: Path) -> list[bool]:
@@ -247,8 +246,8 @@ def lasot_sequences(root: str | os.PathLike, names: Iterable[str] | None = None,
         raise DatasetError(f"{root}: no such folder")
     wanted = set(names) if names is not None else None
     out = []
-    for class_dir in sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: _natural_key(p.name)):
-        for seq_dir in sorted((p for p in class_dir.iterdir() if p.is_dir()), key=lambda p: _natural_key(p.name)):
+    for class_dir in sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: natural_key(p.name)):
+        for seq_dir in sorted((p for p in class_dir.iterdir() if p.is_dir()), key=lambda p: natural_key(p.name)):
             if wanted is not None and seq_dir.name not in wanted:
                 continue
             if not (seq_dir / "img").is_dir():
@@ -290,7 +289,7 @@ def _parse_vid_xml(path: Path) -> dict[int, Box]:
             ymin, ymax = float(bb.findtext("ymin")), float(bb.findtext("ymax"))
         except (TypeError, ValueError, AttributeError):
             raise DatasetError(f"{path}: an <object> lacks trackid or bndbox xmin/xmax/ymin/ymax") from None
-        # Inclusive pixel corners: w = xmax - xmin + 1 (spec 8.1), left edge at xmin.
+        # Inclusive pixel corners: w = xmax - xmin + 1 (docs/model.md §8.1), left edge at xmin.
         box = _box_or_none(xmin, ymin, xmax - xmin + 1, ymax - ymin + 1)
         if box is not None:
             boxes[trackid] = box
@@ -305,7 +304,7 @@ def vid_sequences(root: str | os.PathLike, split: str = "train", min_frames: int
     train_0000/<video>``) is a video whose ``.xml`` annotations sit at the same relative path under
     ``Annotations``. Each (video, trackid) becomes a sequence over the whole video, ``None`` where that
     track is not annotated; kept if it has at least ``min_frames`` annotated frames and its track id is
-    below ``max_trackid`` (spec 8.1: 50 and 50).
+    below ``max_trackid`` (docs/model.md §8.1: 50 and 50).
     """
     root = Path(root)
     data_root = root / "Data" / "VID" / split
@@ -316,7 +315,7 @@ def vid_sequences(root: str | os.PathLike, split: str = "train", min_frames: int
     out = []
     videos = sorted((Path(d) for d, _, files in os.walk(data_root)
                      if any(f.lower().endswith((".jpeg", ".jpg")) for f in files)),
-                    key=lambda p: _natural_key(str(p)))
+                    key=lambda p: natural_key(str(p)))
     if not videos:
         raise DatasetError(f"{data_root}: holds no video frame folders")
     for video in videos:
@@ -344,7 +343,7 @@ def vid_sequences(root: str | os.PathLike, split: str = "train", min_frames: int
 
 
 def _otb_one(folder: Path, skip_bad: bool) -> list[Sequence]:
-    gts = sorted(folder.glob("groundtruth_rect*.txt"), key=lambda p: _natural_key(p.name))
+    gts = sorted(folder.glob("groundtruth_rect*.txt"), key=lambda p: natural_key(p.name))
     out = []
     try:
         frames = _image_files(folder / "img")
@@ -373,7 +372,7 @@ def otb_sequences(root: str | os.PathLike, skip_bad: bool = False) -> list[Seque
     if not root.is_dir():
         raise DatasetError(f"{root}: no such folder")
     folders = [root] if (root / "img").is_dir() else sorted(
-        (p for p in root.iterdir() if p.is_dir() and (p / "img").is_dir()), key=lambda p: _natural_key(p.name))
+        (p for p in root.iterdir() if p.is_dir() and (p / "img").is_dir()), key=lambda p: natural_key(p.name))
     out = []
     for folder in folders:
         if not any(folder.glob("groundtruth_rect*.txt")):

@@ -10,6 +10,9 @@ move fast, and a little sensor noise. Frames are rendered on demand, determinist
 plan; the ground-truth box is the exact extent of the target's outline (also while it is hidden
 in part).
 
+The parts: `synthetic_sources` (the photograph and video pools), `synthetic_motion` (smooth waves and
+outlines), this module (the plan of one sequence, its rendering, the preview and the benchmark).
+
 Usage::
 
     pool = PhotoPool.from_folders(["/usr/share/backgrounds", "/usr/share/wallpapers"])
@@ -27,13 +30,16 @@ import sys
 import time
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Iterable, Sequence as SequenceType
+from typing import Any, Sequence as SequenceType
 
 import cv2
 import numpy as np
 
 from ...types import Box
 from .sequences import DatasetError, Sequence
+from .synthetic_motion import Outline, Wave, fold
+from .synthetic_sources import (DEFAULT_IMAGE_DIRS, DEFAULT_VIDEO_FILES, IMAGE_SUFFIXES, MIN_TARGET_TEXTURE,
+                                PhotoPool, VideoPool, find_images)
 
 __all__ = [
     "DEFAULT_IMAGE_DIRS",
@@ -46,16 +52,6 @@ __all__ = [
     "find_images",
     "synthetic_sequences",
 ]
-
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
-# Where scripts/install_training_images.sh puts photographs (Debian packages gnome-backgrounds,
-# mate-backgrounds, plasma-workspace-wallpapers, desktop-base); real clips from opencv-doc.
-# (opencv-doc's examples/data holds a few photographs too, but mostly chessboard calibration shots.)
-DEFAULT_IMAGE_DIRS = ("/usr/share/backgrounds", "/usr/share/wallpapers", "/usr/share/desktop-base")
-MIN_TARGET_TEXTURE = 6.0  # mean |Laplacian| of a target's cut, grey levels
-DEFAULT_VIDEO_FILES = tuple(f"/usr/share/doc/opencv-doc/examples/data/{n}"
-                            for n in ("vtest.avi", "tree.avi", "Megamind.avi"))
-
 
 @dataclass(frozen=True)
 class SyntheticConfig:
@@ -100,241 +96,6 @@ class SyntheticConfig:
         return cls(**data)
 
 
-# ----------------------------------------------------------------------------- photographs
-
-
-def find_images(folders: str | os.PathLike | Iterable[str | os.PathLike]) -> list[Path]:
-    """Image files (jpg, jpeg, png, webp, bmp) under one or more folders, recursively, sorted;
-    symlinks are followed and files reached twice are listed once. Missing folders are an error
-    only when none of them exists."""
-    if isinstance(folders, (str, os.PathLike)):
-        folders = [folders]
-    folders = [Path(f) for f in folders]
-    existing = [f for f in folders if f.is_dir()]
-    if not existing:
-        raise DatasetError(f"{', '.join(map(str, folders))}: no such folder")
-    seen, out = set(), []
-    for folder in existing:
-        for root, _, files in os.walk(folder, followlinks=True):
-            for name in files:
-                if name.lower().endswith(IMAGE_SUFFIXES):
-                    path = Path(root) / name
-                    real = os.path.realpath(path)
-                    if real not in seen:
-                        seen.add(real)
-                        out.append(path)
-    return sorted(out)
-
-
-def _texture_score(image: np.ndarray) -> float:
-    """Fraction of 16x16 blocks (of a 256-wide copy) whose grey level varies: flat logos and plain
-    gradients score low, photographs high."""
-    small = cv2.resize(image, (256, 160), interpolation=cv2.INTER_AREA)
-    grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    blocks = grey.reshape(10, 16, 16, 16).transpose(0, 2, 1, 3).reshape(160, 256)
-    return float((blocks.std(axis=1) > 6.0).mean())
-
-
-def _average_hash(image: np.ndarray) -> bytes:
-    grey = cv2.resize(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), (16, 16), interpolation=cv2.INTER_AREA)
-    return (grey > grey.mean()).tobytes()
-
-
-def _load_scaled(path: Path, max_side: int) -> np.ndarray | None:
-    """Decode at most about ``max_side`` on the long side (JPEG decodes at 1/2..1/8 directly)."""
-    flags = cv2.IMREAD_COLOR
-    try:
-        if path.suffix.lower() in (".jpg", ".jpeg"):
-            # probe the size cheaply at 1/8, then pick the largest reduction that keeps max_side
-            probe = cv2.imread(str(path), cv2.IMREAD_REDUCED_COLOR_8)
-            if probe is None:
-                return None
-            long_side = max(probe.shape[:2]) * 8
-            for factor, flag in ((8, cv2.IMREAD_REDUCED_COLOR_8), (4, cv2.IMREAD_REDUCED_COLOR_4),
-                                 (2, cv2.IMREAD_REDUCED_COLOR_2)):
-                if long_side / factor >= max_side:
-                    flags = flag
-                    break
-        image = cv2.imread(str(path), flags)
-    except cv2.error:
-        return None
-    if image is None or image.ndim != 3:
-        return None
-    scale = max_side / max(image.shape[:2])
-    if scale < 1:
-        image = cv2.resize(image, (round(image.shape[1] * scale), round(image.shape[0] * scale)),
-                           interpolation=cv2.INTER_AREA)
-    return np.ascontiguousarray(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
-
-
-class PhotoPool:
-    """Photographs held in memory at a working size (RGB uint8), shared by all synthetic sequences."""
-
-    def __init__(self, images: list[np.ndarray], names: list[str]):
-        if not images:
-            raise DatasetError("no usable photographs")
-        self.images = images
-        self.names = names
-
-    def __len__(self) -> int:
-        return len(self.images)
-
-    def split(self, fraction: float, seed: int = 0) -> tuple["PhotoPool", "PhotoPool"]:
-        """Two pools with disjoint photographs, the second holding about ``fraction`` of them (at least
-        one each): e.g. training and validation sequences that share no picture."""
-        if len(self) < 2:
-            raise DatasetError(f"cannot split {len(self)} photograph(s) into two pools")
-        order = np.random.default_rng(seed).permutation(len(self))
-        cut = min(len(self) - 1, max(1, round(len(self) * fraction)))
-        rest, held = sorted(order[cut:].tolist()), sorted(order[:cut].tolist())
-        return (PhotoPool([self.images[i] for i in rest], [self.names[i] for i in rest]),
-                PhotoPool([self.images[i] for i in held], [self.names[i] for i in held]))
-
-    @classmethod
-    def from_folders(cls, folders: str | os.PathLike | Iterable[str | os.PathLike], max_side: int = 720,
-                     min_side: int = 160, min_texture: float = 0.35, dedupe: bool = True,
-                     progress: bool = False) -> "PhotoPool":
-        """Load every image under ``folders`` (see :func:`find_images`) at most ``max_side`` pixels on
-        its long side, skipping images smaller than ``min_side``, flat ones (texture score below
-        ``min_texture``: logos, plain gradients) and, with ``dedupe``, copies of the same picture at
-        other resolutions. Raises DatasetError naming the folders when nothing usable remains."""
-        paths = find_images(folders)
-        images, names, hashes = [], [], set()
-        iterator: Iterable[Path] = paths
-        if progress:
-            from tqdm import tqdm
-
-            iterator = tqdm(paths, desc="loading photographs", unit="img")
-        for path in iterator:
-            image = _load_scaled(path, max_side)
-            if image is None or min(image.shape[:2]) < min_side:
-                continue
-            if _texture_score(image) < min_texture:
-                continue
-            if dedupe:
-                key = _average_hash(image)
-                if key in hashes:
-                    continue
-                hashes.add(key)
-            images.append(image)
-            names.append(str(path))
-        if not images:
-            where = folders if isinstance(folders, (str, os.PathLike)) else ", ".join(map(str, folders))
-            raise DatasetError(f"{where}: found {len(paths)} image files but none usable as a photograph "
-                               f"(at least {min_side} px, textured)")
-        return cls(images, names)
-
-
-class VideoPool:
-    """Frames of real videos, JPEG-encoded in memory at a working width, for moving backgrounds."""
-
-    def __init__(self, videos: list[list[bytes]], names: list[str]):
-        self.videos = videos
-        self.names = names
-        self._cache: dict[tuple[int, int], np.ndarray] = {}
-
-    def __len__(self) -> int:
-        return len(self.videos)
-
-    @classmethod
-    def from_files(cls, paths: Iterable[str | os.PathLike], width: int = 480, max_frames: int = 900,
-                   quality: int = 92) -> "VideoPool":
-        """Decode each video once (at most ``max_frames`` frames), resize to ``width``, keep JPEG bytes.
-        Missing or unreadable files are skipped; raises DatasetError when none can be read."""
-        videos, names = [], []
-        for path in paths:
-            cap = cv2.VideoCapture(str(path))
-            frames = []
-            while cap.isOpened() and len(frames) < max_frames:
-                ok, frame = cap.read()
-                if not ok:
-                    break
-                scale = width / frame.shape[1]
-                frame = cv2.resize(frame, (width, round(frame.shape[0] * scale)), interpolation=cv2.INTER_AREA)
-                frames.append(cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, quality])[1].tobytes())
-            cap.release()
-            if len(frames) >= 10:
-                videos.append(frames)
-                names.append(str(path))
-        if not videos:
-            raise DatasetError(f"{', '.join(map(str, paths))}: no readable video")
-        return cls(videos, names)
-
-    def frame(self, video: int, index: int) -> np.ndarray:
-        data = self.videos[video][index]
-        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-        return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-
-    def __getstate__(self) -> dict:
-        return {"videos": self.videos, "names": self.names, "_cache": {}}
-
-
-# ----------------------------------------------------------------------------- smooth motion
-
-
-@dataclass(frozen=True)
-class Wave:
-    """A smooth random function of normalised time t in [0, 1]: offset + slope t + sum of sines."""
-
-    offset: float
-    slope: float = 0.0
-    amps: tuple[float, ...] = ()
-    freqs: tuple[float, ...] = ()
-    phases: tuple[float, ...] = ()
-
-    def __call__(self, t: np.ndarray | float) -> np.ndarray:
-        t = np.asarray(t, np.float64)
-        out = self.offset + self.slope * t
-        for a, f, p in zip(self.amps, self.freqs, self.phases):
-            out = out + a * np.sin(2 * math.pi * f * t + p)
-        return out
-
-    @classmethod
-    def random(cls, rng: np.random.Generator, offset: float, amplitude: float, slope: float = 0.0,
-               terms: int = 2, max_freq: float = 2.0) -> "Wave":
-        amps = tuple(float(a) for a in amplitude * rng.uniform(0.3, 1.0, terms) / np.arange(1, terms + 1))
-        freqs = tuple(float(f) for f in rng.uniform(0.2, max_freq, terms))
-        phases = tuple(float(p) for p in rng.uniform(0, 2 * math.pi, terms))
-        return cls(float(offset), float(slope), amps, freqs, phases)
-
-
-def _fold(x: np.ndarray, low: float, high: float) -> np.ndarray:
-    """Reflect values into [low, high] (a path that bounces off the frame's margins)."""
-    span = high - low
-    y = np.mod(x - low, 2 * span)
-    return low + np.where(y > span, 2 * span - y, y)
-
-
-@dataclass(frozen=True)
-class Outline:
-    """A star-shaped smooth outline in [-1, 1]^2 touching all four sides (so its unrotated bounding box
-    is exactly the object's w x h)."""
-
-    points: tuple[tuple[float, float], ...]
-
-    @classmethod
-    def random(cls, rng: np.random.Generator, vertices: int = 48) -> "Outline":
-        theta = np.linspace(0, 2 * math.pi, vertices, endpoint=False)
-        kind = rng.integers(3)
-        if kind == 0:  # blob: low harmonics
-            r = np.ones(vertices)
-            for k in range(2, 6):
-                r += rng.uniform(0, 0.18 / (k - 1)) * np.cos(k * theta + rng.uniform(0, 2 * math.pi))
-        elif kind == 1:  # rounded rectangle (super-ellipse)
-            n = rng.uniform(3, 6)
-            c, s = np.abs(np.cos(theta)), np.abs(np.sin(theta))
-            r = (c**n + s**n) ** (-1 / n)
-        else:  # ellipse with a dent or a bump
-            r = 1 + rng.uniform(-0.15, 0.15) * np.exp(-((theta - rng.uniform(0, 2 * math.pi)) % (2 * math.pi) - math.pi) ** 2)
-        x, y = r * np.cos(theta), r * np.sin(theta)
-        x = 2 * (x - x.min()) / (x.max() - x.min()) - 1
-        y = 2 * (y - y.min()) / (y.max() - y.min()) - 1
-        return cls(tuple((float(a), float(b)) for a, b in zip(x, y)))
-
-    def array(self) -> np.ndarray:
-        return np.array(self.points, np.float64)
-
-
 # ----------------------------------------------------------------------------- the plan
 
 
@@ -357,8 +118,8 @@ class Actor:
 
     def geometry(self, t: np.ndarray, width: int, height: int) -> tuple[np.ndarray, ...]:
         """Centre x, y, size w, h (unrotated) and angle at normalised times ``t``."""
-        cx = _fold(self.cx(t), 0.06 * width, 0.94 * width)
-        cy = _fold(self.cy(t), 0.06 * height, 0.94 * height)
+        cx = fold(self.cx(t), 0.06 * width, 0.94 * width)
+        cy = fold(self.cy(t), 0.06 * height, 0.94 * height)
         size = np.exp(self.log_size(t))
         aspect = np.exp(self.log_aspect(t))
         return cx, cy, size * np.sqrt(aspect), size / np.sqrt(aspect), self.angle(t)
@@ -620,7 +381,7 @@ class SyntheticVideo:
         if plan.video_start is not None:
             total = len(self.videos.videos[plan.background])
             position = plan.video_start + k * plan.video_step
-            position = int(_fold(np.array(position, np.float64), 0, total - 1))  # ping-pong past the end
+            position = int(fold(np.array(position, np.float64), 0, total - 1))  # ping-pong past the end
             source = self.videos.frame(plan.background, position)
         else:
             source = self.pool.images[plan.background]

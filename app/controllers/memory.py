@@ -1,37 +1,38 @@
 """Memory editing from the window: turns the memory panel's buttons into undoable commands on the
-store (app.memory_edits) and keeps the resting engine in step with them.
+store (app.core.memory_edits) and keeps the resting engine in step with them.
 
 The engine rests, between runs, on the last frame the previous run processed (the controller's
 `TrackerState`); the next run on from there resumes its memory. When the edits on that frame
-change (an edit, undo or redo), `sync_engine` puts the engine back to its state before that
-frame's edits (the state's ``base`` snapshot, or a snapshot taken before the first change) and
-applies the frame's current edits, so the engine always reflects exactly the edits in the store.
+change (an edit, undo or redo), `sync_engine` asks the engine service to put the engine back to
+its state before that frame's edits and apply the frame's current edits
+(`EngineService.resync_memory`), so the engine always reflects exactly the edits in the store.
 Edits on other frames wait for a run to pass their frame.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Callable
 
 from tracker.project import Provenance
 
-from .insight_series import tracked_slots
-from .memory_edits import (EditKind, MemoryEdit, apply_after_frame, edits_at, frozen_at, replace_edits,
-                           slot_edit_command, toggle_pin_command)
-from .memory_model import SlotRecord
+from ..core.insight_series import tracked_slots
+from ..core.memory_edits import (EditKind, MemoryEdit, replace_edits, slot_edit_command,
+                                 toggle_pin_command)
+from ..core.memory_model import SlotRecord
+from ..core.session import Feedback, Session
+from ..core.tracking_job import TrackerState
+from ..engine_service import EngineService
 
-if TYPE_CHECKING:
-    from .main_window import MainWindow
-
-__all__ = ["MemoryOps"]
+__all__ = ["MemoryController"]
 
 
-class MemoryOps:
-    def __init__(self, window: "MainWindow", on_synced: Callable[[], None]):
-        self.w = window
+class MemoryController:
+    def __init__(self, session: Session, feedback: Feedback, engine: EngineService,
+                 on_synced: Callable[[], None]):
+        self.session, self.feedback, self.engine = session, feedback, engine
         self._on_synced = on_synced
-        self._base: tuple[Any, Any, Any] | None = None  # (TrackerState, engine snapshot, frame image)
         self._known: dict[int, tuple] = {}  # the store's memory edits at the last sync
-        window.document_changed.connect(self._on_document)
+        session.document_changed.connect(self._on_document)
+        session.store_changed.connect(lambda _change: self.on_store_changed())
 
     # ------------------------------------------------------------------ edits (GUI gestures)
     def direction(self, track_id: int, frame: int) -> int:
@@ -63,10 +64,10 @@ class MemoryOps:
         return self._run(slot_edit_command(self._all(), track_id, edit))
 
     def retemplate(self, track_id: int, frame: int) -> bool:
-        obj = self.w.store.project.objects.get(track_id) if self.w.store else None
+        obj = self.session.store.project.objects.get(track_id) if self.session.store else None
         entry = obj.entries.get(frame) if obj is not None else None
         if entry is None or entry.box is None:
-            self.w.show_message(f"#{track_id} has no box on frame {frame} to take the template from.")
+            self.feedback.status(f"#{track_id} has no box on frame {frame} to take the template from.")
             return False
         edit = MemoryEdit(EditKind.RETEMPLATE, frame, direction=self.direction(track_id, frame))
         return self._run(slot_edit_command(self._all(), track_id, edit))
@@ -82,73 +83,57 @@ class MemoryOps:
     # ------------------------------------------------------------------ the resting engine
     def on_store_changed(self) -> None:
         """Called on every store change; re-syncs the engine when the memory edits changed."""
-        store = self.w.store
+        store = self.session.store
         if store is None or store.memory_edits == self._known:
             return
         self._known = dict(store.memory_edits)
         self.sync_engine()
 
     def sync_engine(self) -> bool:
-        """Make the resting engine reflect the edits on its frame; True when it was re-synced."""
-        c, store = self.w.controller, self.w.store
-        state = c.state
-        if store is None or c.busy or c.tracker is None or state is None:
+        """Ask the engine service to make the resting engine reflect the edits on its frame (on its
+        worker thread); True when that was queued. The slot records follow in `_on_synced_records`."""
+        s, state = self.session, self.engine.state
+        if s.store is None or state is None:
             return False
-        trk = c.tracker
-        if self._base is None or self._base[0] is not state:
-            snap = state.base if state.base is not None else trk.snapshot()
-            self._base = (state, snap, self.w.loader.get(state.frame) if self.w.loader else None)
-        _, snap, image = self._base
-        d = int(state.direction)
-        ids = [t for t in state.boxes if t in trk.target_ids]
-        needs_image = any(e.kind is EditKind.RETEMPLATE for t in ids
-                          for e in edits_at(store.memory_edits.get(t, ()), state.frame, d))
-        if needs_image and image is None:
-            image = self.w.loader.get(state.frame) if self.w.loader else None
-            if image is None:
-                # cannot apply it now: let the next run start afresh (it applies every edit)
-                c.forget_state()
-                self._base = None
-                return False
-            self._base = (state, snap, image)
-        trk.restore(snap)
-        for tid in ids:
-            edits = store.memory_edits.get(tid, ())
-            applied = apply_after_frame(trk, tid, state.frame, d, edits, image, self._box(tid, state))
-            record = SlotRecord.from_tracker(trk, tid, frozen_at(edits, state.frame), d, applied)
-            self.w.diagnostics.put_slots(tid, state.frame, record)
+        image = s.loader.get(state.frame) if s.loader is not None else None
+        boxes = {tid: self._box(tid, state) for tid in state.boxes}
+        return self.engine.resync_memory(s.store.memory_edits, image, boxes, self._on_synced_records)
+
+    def _on_synced_records(self, state: TrackerState | None, records: dict[int, SlotRecord] | None) -> None:
+        if records is None or self.session.store is None:
+            return
+        for tid, record in records.items():
+            self.session.diagnostics.put_slots(tid, state.frame, record)
         self._on_synced()
-        return True
 
     # ------------------------------------------------------------------ internals
     def _on_document(self) -> None:
-        self._base = None
-        self._known = dict(self.w.store.memory_edits) if self.w.store is not None else {}
+        self._known = dict(self.session.store.memory_edits) if self.session.store is not None else {}
 
-    def _box(self, track_id: int, state: Any):
-        obj = self.w.store.project.objects.get(track_id)
+    def _box(self, track_id: int, state: TrackerState):
+        obj = self.session.store.project.objects.get(track_id)
         entry = obj.entries.get(state.frame) if obj is not None else None
         if entry is not None and entry.box is not None and entry.provenance is not Provenance.ABSENT:
             return entry.box
         return state.boxes.get(track_id)
 
     def _record(self, track_id: int, frame: int) -> SlotRecord | None:
-        if self.w.store is None:
+        if self.session.store is None:
             return None
-        return tracked_slots(self.w.diagnostics, self.w.store.project, track_id, frame)
+        return tracked_slots(self.session.diagnostics, self.session.store.project, track_id, frame)
 
     def _all(self) -> dict[int, tuple]:
-        return self.w.store.memory_edits
+        return self.session.store.memory_edits
 
     def _edits(self, track_id: int) -> tuple[MemoryEdit, ...]:
-        return tuple(self.w.store.memory_edits.get(track_id, ()))
+        return tuple(self.session.store.memory_edits.get(track_id, ()))
 
     def _refuse(self, frame: int) -> bool:
-        self.w.show_message(f"Frame {frame} has no recorded memory for this object: track over it first.")
+        self.feedback.status(f"Frame {frame} has no recorded memory for this object: track over it first.")
         return False
 
     def _run(self, command) -> bool:
         if not command.changes:
             return False
-        return self.w.edits.run(command)
+        return self.session.run_edit(command, self.feedback)
 

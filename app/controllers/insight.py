@@ -5,67 +5,65 @@ on screen.
 Updates are coalesced: the current-frame views repaint at most ~30 times a second (while a run
 streams frames with follow on, and while scrubbing); the plots, whose cost grows with the video,
 at most 4 times a second during a run; the review queue when no run is going on. Everything shown
-comes from the bounded per-frame store (``window.diagnostics``), so revisiting a tracked frame
+comes from the bounded per-frame store (``session.diagnostics``), so revisiting a tracked frame
 needs no re-run; a frame counts as tracked only while its entry is still the tracker's box
 (diagnostics outlive an undo of their run).
 """
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import Any
 
-from PySide6 import QtCore
+from PySide6 import QtCore, QtGui
 
 from tracker.project import Provenance
-
-from .insight_series import build_series, tracked_diagnostics, tracked_slots
-from .memory_edits import EditKind, edits_at
-from .memory_model import MemoryView, gates_text, pending_retemplate, slot_cards
-from .memory_ops import MemoryOps
-from .review_ops import ReviewOps
-from .diagnostics_store import attention_entropy
 from tracker.search_geometry import ResponseGeometry
-from .views.attention_overlay import AttentionOverlay
-from .views.insight_plots import InsightPlots
-from .views.memory_panel import MemoryPanel
-from .views.response_view import MapsView
-from .views.review_panel import ReviewPanel
 
-if TYPE_CHECKING:
-    from .main_window import MainWindow
+from ..core.diagnostics_store import attention_entropy
+from ..core.insight_series import build_series, tracked_diagnostics, tracked_slots
+from ..core.memory_edits import EditKind, edits_at
+from ..core.memory_model import MemoryView, gates_text, pending_retemplate, slot_cards
+from ..core.session import Feedback, Session
+from ..engine_service import EngineService
+from ..views.attention_overlay import AttentionOverlay
+from ..views.insight_plots import InsightPlots
+from ..views.memory_panel import MemoryPanel
+from ..views.response_view import MapsView
+from ..views.review_panel import ReviewPanel
+from .memory import MemoryController
+from .review import ReviewController
 
-__all__ = ["InsightOps"]
+__all__ = ["InsightController", "InsightViews"]
 
 FRAME_INTERVAL_MS = 33  # current-frame views: ~30 updates a second at most
 SERIES_INTERVAL_S = 0.25  # plots during a run
 OVERLAY_KEY = "insight/attention_overlay"
 
 
-class InsightOps:
-    def __init__(self, window: "MainWindow"):
-        self.w = w = window
-        self.geometry: ResponseGeometry | None = None
-        self.overlay = AttentionOverlay()
-        for item, z in self.overlay.items():
-            w.frame_view.add_overlay(item, z)
-        self.maps = MapsView()
-        self.memory_panel = MemoryPanel()
-        self.plots = InsightPlots()
-        self.review_panel = ReviewPanel()
-        Area = QtCore.Qt.DockWidgetArea
-        self.maps_dock = w.add_panel("Attention and response", self.maps, Area.RightDockWidgetArea)
-        self.memory_dock = w.add_panel("Memory", self.memory_panel, Area.RightDockWidgetArea)
-        self.review_dock = w.add_panel("Review queue", self.review_panel, Area.RightDockWidgetArea)
-        self.plots_dock = w.add_panel("Tracker plots", self.plots, Area.BottomDockWidgetArea)
-        w.tabifyDockWidget(w.objects_dock, self.review_dock)
-        w.tabifyDockWidget(w.track_dock, self.memory_dock)
-        w.tabifyDockWidget(w.track_dock, self.maps_dock)
-        w.tabifyDockWidget(w.timeline_dock, self.plots_dock)
-        for dock in (w.objects_dock, w.track_dock, w.timeline_dock):
-            dock.raise_()
-        self.memory = MemoryOps(w, lambda: self.schedule(series=True))
-        self.review = ReviewOps(w, self.review_panel, lambda: self.schedule(series=True))
-        self._timer = QtCore.QTimer(w)
+@dataclass(frozen=True)
+class InsightViews:
+    overlay: AttentionOverlay
+    maps: MapsView
+    memory_panel: MemoryPanel
+    plots: InsightPlots
+    review_panel: ReviewPanel
+
+
+class InsightController(QtCore.QObject):
+    """``store``: a key-value store (QSettings-like ``value``/``set_value``) for the overlay switch."""
+
+    def __init__(self, session: Session, views: InsightViews, actions: dict[str, QtGui.QAction],
+                 feedback: Feedback, engine: EngineService, store: Any, parent: QtCore.QObject | None = None):
+        super().__init__(parent)
+        self.session, self.actions, self.feedback, self.engine, self._store = session, actions, feedback, engine, store
+        self.overlay, self.maps, self.memory_panel = views.overlay, views.maps, views.memory_panel
+        self.plots, self.review_panel = views.plots, views.review_panel
+        self.geometry: ResponseGeometry | None = None  # of the maps last shown
+        self.memory = MemoryController(session, feedback, engine, lambda: self.schedule(series=True))
+        self.review = ReviewController(session, self.review_panel, actions, feedback, engine,
+                                       lambda: self.schedule(series=True))
+        self._timer = QtCore.QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(FRAME_INTERVAL_MS)
         self._timer.timeout.connect(self.update)
@@ -75,16 +73,16 @@ class InsightOps:
         self._connect()
 
     def _connect(self) -> None:
-        w, a = self.w, self.w.actions
-        overlay_on = w.settings_store.value(OVERLAY_KEY, True) in (True, "true", 1, "1")
+        s, a = self.session, self.actions
+        overlay_on = self._store.value(OVERLAY_KEY, True) in (True, "true", 1, "1")
         a["attention_overlay"].setChecked(bool(overlay_on))
         a["attention_overlay"].toggled.connect(self._on_overlay_toggled)
         a["retemplate"].triggered.connect(self._retemplate)
-        w.frame_changed.connect(lambda _f: self.schedule())
-        w.document_changed.connect(self._on_document)
-        for signal in (w.objects.selection_changed, w.timeline.object_selected, w.frame_view.box_clicked):
-            signal.connect(lambda *_: self.schedule(series=True))
-        c = w.controller
+        s.frame_displayed.connect(lambda _f: self.schedule())
+        s.document_changed.connect(self._on_document)
+        s.selection_changed.connect(lambda: self.schedule(series=True))
+        s.store_changed.connect(lambda _change: self.schedule(series=True))
+        c = self.engine
         c.frame_tracked.connect(lambda _o: self.schedule(series=True))
         c.run_finished.connect(lambda *_: self.schedule(series=True))
         c.tracker_ready.connect(lambda _t: self.schedule())
@@ -94,7 +92,7 @@ class InsightOps:
         p.freeze_requested.connect(self._freeze)
         p.retemplate_requested.connect(self._retemplate)
         p.remove_edit_requested.connect(self._remove_edit)
-        self.plots.frame_requested.connect(w.seek)
+        self.plots.frame_requested.connect(s.request_seek)
 
     # ------------------------------------------------------------------ scheduling
     def schedule(self, series: bool = False) -> None:
@@ -103,41 +101,28 @@ class InsightOps:
             self._timer.start()
 
     def _on_document(self) -> None:
-        if self.w.store is not None:
-            self.w.store.listeners.append(self._on_store_changed)
         self.shown = None
         self.schedule(series=True)
 
-    def _on_store_changed(self, _change) -> None:
-        self.memory.on_store_changed()
-        self.schedule(series=True)
-
     def _on_overlay_toggled(self, on: bool) -> None:
-        self.w.settings_store.set_value(OVERLAY_KEY, bool(on))
+        self._store.set_value(OVERLAY_KEY, bool(on))
         self.schedule()
 
     # ------------------------------------------------------------------ what is shown
     def current_object(self) -> int | None:
-        store = self.w.store
-        if store is None:
-            return None
-        if self.w.selected:
-            return self.w.selected[0]
-        return next(iter(store.project.objects)) if len(store.project.objects) == 1 else None
+        return self.session.current_object()
 
     def update(self) -> None:
         """Repaint the current-frame views; the plots and the queue too when due."""
         self._timer.stop()
-        tid, frame = self.current_object(), self.w.displayed_frame
-        if self.geometry is None and self.w.controller.tracker is not None and not self.w.controller.busy:
-            self.geometry = ResponseGeometry.of_tracker(self.w.controller.tracker)
+        tid, frame = self.current_object(), self.session.displayed_frame
         self._show_frame(tid, frame)
         if (tid, frame) != self.shown:
             self._series_dirty |= self.shown is None or self.shown[0] != tid
             self.shown = (tid, frame)
         if self._series_dirty:
             now = time.monotonic()
-            if self.w.controller.running and now - self._last_series < SERIES_INTERVAL_S:
+            if self.session.tracking and now - self._last_series < SERIES_INTERVAL_S:
                 self._timer.start()  # come back for the plots
             else:
                 self._series_dirty = False
@@ -146,7 +131,7 @@ class InsightOps:
         self.plots.set_cursor(frame)
 
     def _show_frame(self, tid: int | None, frame: int | None) -> None:
-        store = self.w.store
+        store = self.session.store
         if store is None or tid is None or frame is None or tid not in store.project.objects:
             self.maps.clear("Select an object to see what the tracker saw.")
             self.overlay.hide()
@@ -154,8 +139,8 @@ class InsightOps:
             return
         obj = store.project.objects[tid]
         entry = obj.entries.get(frame)
-        diag = tracked_diagnostics(self.w.diagnostics, store.project, tid, frame)
-        record = tracked_slots(self.w.diagnostics, store.project, tid, frame)
+        diag = tracked_diagnostics(self.session.diagnostics, store.project, tid, frame)
+        record = tracked_slots(self.session.diagnostics, store.project, tid, frame)
         name = f"#{tid} {obj.label}"
         if diag is None:
             why = ("not tracked" if entry is None else
@@ -169,6 +154,8 @@ class InsightOps:
         self._show_memory(tid, name, frame, diag, record)
 
     def _show_maps(self, name: str, frame: int, entry, diag) -> None:
+        if diag.geometry is not None:
+            self.geometry = diag.geometry  # the engine's geometry travels with its diagnostics
         g = self.geometry
         chosen = g.frame_to_cell(diag.search_box, *entry.box.center) if g is not None else None
         r_max = float(diag.response.max())
@@ -176,7 +163,7 @@ class InsightOps:
                    f"· attention spread {attention_entropy(diag.attention):.3f} (1 = flat) "
                    f"· response max {r_max:.1f}")
         self.maps.show_maps(diag.attention, diag.response, chosen, caption)
-        if self.w.actions["attention_overlay"].isChecked() and g is not None:
+        if self.actions["attention_overlay"].isChecked() and g is not None:
             cells = diag.attention.shape[0]
             grid = g.grid_rect(diag.search_box, cells)
             self.overlay.show(diag.attention, grid, diag.search_box, entry.box.center)
@@ -184,7 +171,7 @@ class InsightOps:
             self.overlay.hide()
 
     def _show_memory(self, tid: int, name: str, frame: int, diag, record) -> None:
-        store = self.w.store
+        store = self.session.store
         edits = store.memory_edits.get(tid, ())
         direction = record.direction if record is not None else 1
         here = edits_at(edits, frame, direction)
@@ -192,7 +179,7 @@ class InsightOps:
         for e in edits:
             status = ""
             if e.kind is not EditKind.FREEZE:
-                r = self.w.diagnostics.slots(tid, e.frame)
+                r = self.session.diagnostics.slots(tid, e.frame)
                 status = "  \u2713 applied" if r is not None and e in r.applied else "  (pending)"
             listed.append(e.describe() + status)
         way = "forward" if direction == 1 else "backward"
@@ -207,28 +194,28 @@ class InsightOps:
             view = MemoryView(f"Memory of {name}, frame {frame} ({way} run)",
                               gates_text(diag) if diag is not None else "",
                               tuple(slot_cards(diag, record, here)), tuple(listed),
-                              editable=record is not None and not self.w.controller.running,
+                              editable=record is not None and not self.session.tracking,
                               message=message, pending_retemplate=pending_retemplate(record, here))
         self.memory_panel.show_view(view)
         if self.shown != (tid, frame):
-            last = self.w.frame_count - 1
+            last = self.session.frame_count - 1
             self.memory_panel.set_freeze_range(frame, min(frame + 10, last), last)
 
     def _show_series(self, tid: int | None) -> None:
-        store = self.w.store
+        store = self.session.store
         if store is None or tid is None or tid not in store.project.objects:
             self.plots.set_series(None)
         else:
-            self.plots.set_series(build_series(self.w.diagnostics, store.project, tid),
-                                  self.w.settings.confidence_threshold)
-        if not self.review.checking and not self.w.controller.running:
+            self.plots.set_series(build_series(self.session.diagnostics, store.project, tid),
+                                  self.session.settings.confidence_threshold)
+        if not self.review.checking and not self.session.tracking:
             self.review.refresh()  # after runs: the queue is for reviewing, not for watching
 
     # ------------------------------------------------------------------ edits from the panel
     def _target(self) -> tuple[int, int] | None:
-        tid, frame = self.current_object(), self.w.displayed_frame
+        tid, frame = self.current_object(), self.session.displayed_frame
         if tid is None or frame is None:
-            self.w.show_message("Select an object first.")
+            self.feedback.status("Select an object first.")
             return None
         return tid, frame
 

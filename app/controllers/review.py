@@ -1,5 +1,5 @@
-"""The review queue in the window: ranks the tracked frames (app.review_queue), lists them in the
-review panel, steps through them with N, and runs the forward/backward check (app.fb_check).
+"""The review queue in the window: ranks the tracked frames (app.core.review_queue), lists them in the
+review panel, steps through them with N, and runs the forward/backward check (app.core.fb_check).
 
 A check runs on the tracking controller like any run, one object at a time, but its boxes are
 kept here (``backward``), never written to the project. The engine's resting memory is saved
@@ -8,43 +8,42 @@ have without the check.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
-from PySide6 import QtCore
+from PySide6 import QtCore, QtGui
 
 from tracker.types import Box
 
-from .fb_check import plan_backward_check
-from .review_queue import ReviewItem, ReviewThresholds, collect_signals, next_item, rank
-from .tracking_job import FrameOutcome, PlanError, StopReason
-from .views.review_panel import ReviewPanel
+from ..core.fb_check import plan_backward_check
+from ..core.review_queue import ReviewItem, ReviewThresholds, collect_signals, next_item, rank
+from ..core.session import Feedback, Session
+from ..core.tracking_job import FrameOutcome, PlanError, StopReason
+from ..engine_service import EngineService
+from ..views.review_panel import ReviewPanel
 
-if TYPE_CHECKING:
-    from .main_window import MainWindow
-
-__all__ = ["ReviewOps"]
+__all__ = ["ReviewController"]
 
 
-class ReviewOps:
-    def __init__(self, window: "MainWindow", panel: ReviewPanel, on_shown: Callable[[], None]):
-        self.w = window
+class ReviewController:
+    def __init__(self, session: Session, panel: ReviewPanel, actions: dict[str, QtGui.QAction],
+                 feedback: Feedback, engine: EngineService, on_shown: Callable[[], None]):
+        self.session, self.feedback, self.engine = session, feedback, engine
         self.panel = panel
         self._on_shown = on_shown
         self.backward: dict[int, dict[int, Box]] = {}  # per object: boxes of the last backward check
         self.queue: list[ReviewItem] = []
         self.current: tuple[int, int] | None = None  # (track id, frame) last shown from the queue
         self._jobs: list = []
-        self._saved = None  # (TrackerState, engine snapshot) put back after a check
+        self._saved = None  # the engine's resting state, put back after a check
         self.checking = False
-        a = window.actions
+        a = actions
         a["next_suspicious"].triggered.connect(self.next)
         a["fb_check"].triggered.connect(self.check)
         panel.add_action_buttons([a["next_suspicious"], a["fb_check"]])
         panel.item_activated.connect(self.show_item)
-        c = window.controller
-        c.frame_tracked.connect(self._on_frame_tracked)
-        c.run_finished.connect(self._on_run_finished)
-        window.document_changed.connect(self.reset)
+        engine.frame_tracked.connect(self._on_frame_tracked)
+        engine.run_finished.connect(self._on_run_finished)
+        session.document_changed.connect(self.reset)
 
     def reset(self) -> None:
         self.backward.clear()
@@ -53,17 +52,17 @@ class ReviewOps:
         self.refresh()
 
     def thresholds(self) -> ReviewThresholds:
-        return ReviewThresholds(confidence=self.w.settings.confidence_threshold)
+        return ReviewThresholds(confidence=self.session.settings.confidence_threshold)
 
     # ------------------------------------------------------------------ the queue
     def refresh(self) -> None:
         """Re-rank from the project, the diagnostics and the backward boxes."""
-        store = self.w.store
+        store = self.session.store
         if store is None:
             self.queue = []
             self.panel.set_items([], "No video open.", {})
             return
-        signals = collect_signals(store.project, self.w.diagnostics, self.backward)
+        signals = collect_signals(store.project, self.session.diagnostics, self.backward)
         t = self.thresholds()
         self.queue = rank(signals, t)
         checked = sum(1 for s in signals if s.fb_iou is not None)
@@ -77,25 +76,24 @@ class ReviewOps:
 
     def next(self) -> None:
         """Show the next frame of the queue (N)."""
-        if self.w.store is None:
+        if self.session.store is None:
             return
         self.refresh()
         item = next_item(self.queue, self.current)
         if item is None:
-            self.w.show_message("The review queue is empty: no tracked frame is flagged.")
+            self.feedback.status("The review queue is empty: no tracked frame is flagged.")
             return
         self.show_item(item.track_id, item.frame)
 
     def show_item(self, track_id: int, frame: int) -> None:
         self.current = (track_id, frame)
-        self.w.stop_playback()
-        self.w.set_selection([track_id])
-        self.w.seek(frame)
+        self.session.set_selection([track_id])
+        self.session.request_seek(frame, stop_playback=True)
         self.panel.highlight(self.current)
         for item in self.queue:
             if (item.track_id, item.frame) == self.current:
                 rank_no = self.queue.index(item) + 1
-                self.w.show_message(f"Review {rank_no}/{len(self.queue)}: #{track_id} on frame {frame}: "
+                self.feedback.status(f"Review {rank_no}/{len(self.queue)}: #{track_id} on frame {frame}: "
                                     + "; ".join(item.reasons))
                 break
         self._on_shown()
@@ -103,11 +101,11 @@ class ReviewOps:
     # ------------------------------------------------------------------ forward/backward check
     def check(self) -> None:
         """Track the selected objects (all when none is selected) backward and compare."""
-        w = self.w
+        w = self.session
         if w.store is None:
             return
-        if w.controller.busy:
-            w.show_message("A tracking run is in progress (Esc cancels it).")
+        if self.engine.run_pending:
+            self.feedback.status("A tracking run is in progress (Esc cancels it).")
             return
         tids = list(w.selected) or sorted(w.store.project.objects)
         jobs, problems = [], []
@@ -118,31 +116,31 @@ class ReviewOps:
             except PlanError as e:
                 problems.append(str(e))
         if not jobs:
-            w.show_message("Cannot check: " + ("; ".join(problems) or "nothing to check"))
+            self.feedback.status("Cannot check: " + ("; ".join(problems) or "nothing to check"))
             return
-        c = w.controller
-        resting = c.tracker is not None and c.state is not None and hasattr(c.tracker, "snapshot")
-        self._saved = (c.state, c.tracker.snapshot()) if resting else None
         self._jobs = jobs
+        self._saved = None
         self.checking = True
+        self.engine.save_resting(self._on_saved)  # on the engine's thread, before the check runs
+
+    def _on_saved(self, saved) -> None:
+        self._saved = saved
         self._start_next()
 
     def _start_next(self) -> None:
-        c = self.w.controller
-        if c.busy:  # the previous run's thread is still winding down
-            QtCore.QTimer.singleShot(30, self._start_next)
-            return
         if not self._jobs:
             self._finish()
             return
         job = self._jobs.pop(0)
         for tid in job.track_ids:
             self.backward[tid] = {}
-        c.state = None  # a check always starts afresh on its keyframe, never from a resting memory
-        c.start(job)
+        # a check always starts afresh on its keyframe, never from a resting memory
+        if not self.engine.start(job, fresh=True):  # another run was started meanwhile
+            self._jobs = []
+            self._finish()
 
     def _on_frame_tracked(self, outcome: FrameOutcome) -> None:
-        job = self.w.controller.job
+        job = self.engine.job
         if job is None or job.record:
             return
         for tid, result in outcome.results.items():
@@ -158,23 +156,22 @@ class ReviewOps:
         QtCore.QTimer.singleShot(0, self._start_next if self._jobs else self._finish)
 
     def _finish(self) -> None:
-        c = self.w.controller
-        if c.busy:
-            QtCore.QTimer.singleShot(30, self._finish)
-            return
-        if self._saved is not None and c.job is not None and not c.job.record:
-            state, snapshot = self._saved
-            c.tracker.restore(snapshot)
-            c.state = state
-        self._saved = None
+        """Put the engine's resting memory back (queued after the check's runs), then report."""
+        saved, self._saved = self._saved, None
+        if saved is not None:
+            self.engine.restore_resting(saved, lambda _state: self._report())
+        else:
+            self._report()
+
+    def _report(self) -> None:
         self.checking = False
         self.refresh()
         t = self.thresholds()
         compared = disagree = 0
-        for signal in collect_signals(self.w.store.project, self.w.diagnostics, self.backward):
+        for signal in collect_signals(self.session.store.project, self.session.diagnostics, self.backward):
             if signal.fb_iou is not None:
                 compared += 1
                 disagree += signal.fb_iou < t.fb_iou
-        self.w.show_message(f"Forward/backward check: {compared} frames compared, {disagree} disagree "
+        self.feedback.status(f"Forward/backward check: {compared} frames compared, {disagree} disagree "
                             f"(IoU < {t.fb_iou:.2f}); they are in the review queue.", 10000)
         self._on_shown()

@@ -7,43 +7,52 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from PySide6 import QtGui
 
 from tracker.project import ProjectError, save_project
 from tracker.video import VideoError
 
-from .document import (Document, default_project_path, is_project_file, load_project_document, new_project,
-                       video_mismatch)
-from .qt_frames import FrameLoader
-from .recovery import RecoveryInfo
-from .store import AnnotationStore
+from ..core.document import (Document, default_project_path, is_project_file, load_project_document, new_project,
+                             video_mismatch)
+from ..core.recovery import RecoveryInfo
+from ..core.session import Feedback, Session
+from ..core.store import AnnotationStore
+from ..engine_service import EngineService
+from ..qt_frames import FrameLoader
 
-if TYPE_CHECKING:
-    from .main_window import MainWindow
-
-__all__ = ["FileOps"]
+__all__ = ["FileController"]
 
 
-class FileOps:
-    def __init__(self, window: "MainWindow"):
-        self.w = window
-        a = window.actions
+class FileController:
+    def __init__(self, session: Session, actions: dict[str, QtGui.QAction], feedback: Feedback,
+                 engine: EngineService):
+        self.session, self.feedback, self.engine = session, feedback, engine
+        session.history_changed.connect(self.autosave)
+        session.document_changed.connect(self._on_document)
+        a = actions
         a["open"].triggered.connect(self.open_dialog)
         a["open_folder"].triggered.connect(self.open_folder_dialog)
         a["save"].triggered.connect(self.save)
         a["save_as"].triggered.connect(self.save_as)
         a["recover"].triggered.connect(lambda: self.offer_recoveries(only_other=False))
 
+    def _on_document(self) -> None:
+        self.engine.forget_state()  # the engine's memory no longer matches the document
+        if self.session.doc is not None:
+            self.engine.preload()
+
     # ------------------------------------------------------------------ opening
     def _start_dir(self) -> str:
-        return self.w.settings.last_folder or str(Path.home())
+        return self.session.settings.last_folder or str(Path.home())
 
     def open_dialog(self) -> bool:
-        path = self.w.prompts.open_path(self._start_dir())
+        path = self.feedback.prompts.open_path(self._start_dir())
         return self.open_path(path) if path else False
 
     def open_folder_dialog(self) -> bool:
-        path = self.w.prompts.open_folder(self._start_dir())
+        path = self.feedback.prompts.open_folder(self._start_dir())
         return self.open_path(path) if path else False
 
     def open_path(self, path: str | Path) -> bool:
@@ -52,7 +61,7 @@ class FileOps:
             return False
         path = Path(path)
         if not path.exists():
-            self.w.prompts.error("Cannot open", f"{path}: no such file or folder.")
+            self.feedback.prompts.error("Cannot open", f"{path}: no such file or folder.")
             return False
         fresh = False
         if is_project_file(path):
@@ -86,14 +95,14 @@ class FileOps:
             source.close()
             return False
         self._install(doc, source, dirty=relocated or recovered)
-        self.w.update_settings(last_folder=str(path.resolve().parent))
+        self.session.update_settings(last_folder=str(path.resolve().parent))
         return True
 
     def _load_project(self, path: Path) -> Document | None:
         try:
             return load_project_document(path)
         except ProjectError as e:
-            self.w.prompts.error("Cannot open project",
+            self.feedback.prompts.error("Cannot open project",
                                  f"The project file could not be read, so it was not opened:\n\n{e}\n\n"
                                  "The file has not been changed.")
             return None
@@ -104,21 +113,21 @@ class FileOps:
         path = doc.video_path
         while True:
             if not path.exists():
-                path = self.w.prompts.locate_video(path, start)
+                path = self.feedback.prompts.locate_video(path, start)
                 if path is None:
                     return None
             try:
-                source = self.w.open_source(path)
+                source = self.session.open_source(path)
             except VideoError as e:
-                self.w.prompts.error("Cannot open video", str(e))
+                self.feedback.prompts.error("Cannot open video", str(e))
                 if doc.project_path is None:
                     return None
-                path = self.w.prompts.locate_video(path, start)
+                path = self.feedback.prompts.locate_video(path, start)
                 if path is None:
                     return None
                 continue
             problem = video_mismatch(doc.project, len(source), source.width, source.height)
-            if problem and not self.w.prompts.confirm(
+            if problem and not self.feedback.prompts.confirm(
                     "Video does not match", f"{path.name} has {problem}.\n\nUse it anyway?"):
                 source.close()
                 return None
@@ -127,19 +136,19 @@ class FileOps:
     def _offer_recovery_for(self, doc: Document) -> bool | None:
         """True: recovered work was loaded into doc; False: nothing to recover or discarded;
         None: the user cancelled opening."""
-        info = self.w.recovery.find(doc.project_path, doc.video_path)
+        info = self.session.recovery.find(doc.project_path, doc.video_path)
         if info is None or not info.newer_than_project():
             return False
-        answer = self.w.prompts.ask_recover(info.describe, other_document=False)
+        answer = self.feedback.prompts.ask_recover(info.describe, other_document=False)
         if answer == "cancel":
             return None
         if answer == "discard":
-            self.w.recovery.discard(doc.project_path, doc.video_path)
+            self.session.recovery.discard(doc.project_path, doc.video_path)
             return False
         try:
-            project = self.w.recovery.load(info)
+            project = self.session.recovery.load(info)
         except ProjectError as e:
-            self.w.prompts.error("Cannot recover", f"{e}\n\nThe recovery file is kept.")
+            self.feedback.prompts.error("Cannot recover", f"{e}\n\nThe recovery file is kept.")
             return None
         project.video = dataclasses.replace(project.video, path=str(doc.video_path))
         doc.project = project
@@ -149,9 +158,8 @@ class FileOps:
         store = AnnotationStore(doc.project)
         if dirty:
             store.mark_unsaved()  # recovered work or a relocated video: not in the project file yet
-        store.committed.append(self.autosave)
-        loader = FrameLoader(source, self.w.settings.cache_mb << 20)
-        self.w.set_document(doc, store, loader, source)
+        loader = FrameLoader(source, self.session.settings.cache_mb << 20)
+        self.session.set_document(doc, store, loader, source)
         if dirty:
             self.autosave()
 
@@ -159,15 +167,15 @@ class FileOps:
     def offer_recoveries(self, only_other: bool = True) -> bool:
         """Offer the newest recovery file of a document other than the open one."""
         current = None
-        if self.w.doc is not None:
-            current = self.w.recovery.path_for(self.w.doc.project_path, self.w.doc.video_path)
-        infos = [i for i in self.w.recovery.all() if i.path != current and i.newer_than_project()]
+        if self.session.doc is not None:
+            current = self.session.recovery.path_for(self.session.doc.project_path, self.session.doc.video_path)
+        infos = [i for i in self.session.recovery.all() if i.path != current and i.newer_than_project()]
         if not infos:
             if not only_other:
-                self.w.prompts.info("Recover", "There is no unsaved work to recover.")
+                self.feedback.prompts.info("Recover", "There is no unsaved work to recover.")
             return False
         info = infos[0]
-        answer = self.w.prompts.ask_recover(info.describe, other_document=True)
+        answer = self.feedback.prompts.ask_recover(info.describe, other_document=True)
         if answer == "discard":
             info.path.unlink(missing_ok=True)
             return False
@@ -179,9 +187,9 @@ class FileOps:
         if not self.maybe_close():
             return False
         try:
-            project = self.w.recovery.load(info)
+            project = self.session.recovery.load(info)
         except ProjectError as e:
-            self.w.prompts.error("Cannot recover", f"{e}\n\nThe recovery file is kept.")
+            self.feedback.prompts.error("Cannot recover", f"{e}\n\nThe recovery file is kept.")
             return False
         doc = Document(project, info.project_path, info.video_path)
         source = self._open_video(doc)
@@ -195,7 +203,7 @@ class FileOps:
     # ------------------------------------------------------------------ saving
     def autosave(self) -> None:
         """After every committed edit and run: write the recovery file (never the project)."""
-        w = self.w
+        w = self.session
         if w.doc is None or w.store is None:
             return
         try:
@@ -204,26 +212,26 @@ class FileOps:
             else:
                 w.recovery.discard(w.doc.project_path, w.doc.video_path)
         except OSError as e:
-            w.show_message(f"Autosave failed: {e}")
+            self.feedback.status(f"Autosave failed: {e}")
 
     def save(self) -> bool:
-        w = self.w
-        if w.doc is None or w.store is None or w.controller.running:
+        w = self.session
+        if w.doc is None or w.store is None or self.engine.running:
             return False
         if w.doc.project_path is None:
             return self.save_as()
         return self._write(w.doc.project_path)
 
     def save_as(self) -> bool:
-        w = self.w
-        if w.doc is None or w.store is None or w.controller.running:
+        w = self.session
+        if w.doc is None or w.store is None or self.engine.running:
             return False
         suggested = w.doc.project_path or default_project_path(w.doc.video_path)
         n = 2
         while w.doc.project_path is None and suggested.exists():  # never suggest someone's file
             suggested = suggested.with_name(f"{w.doc.video_path.name}.memtrack-{n}.json")
             n += 1
-        path = w.prompts.save_path(suggested)
+        path = self.feedback.prompts.save_path(suggested)
         if path is None:
             return False
         if path.suffix.lower() != ".json":
@@ -231,31 +239,31 @@ class FileOps:
         return self._write(path)
 
     def _write(self, path: Path) -> bool:
-        w = self.w
+        w = self.session
         try:
             save_project(path, w.store.project)
         except ProjectError as e:
-            w.prompts.error("Cannot save", f"{e}\n\nYour work is still open and autosaved for recovery.")
+            self.feedback.prompts.error("Cannot save", f"{e}\n\nYour work is still open and autosaved for recovery.")
             return False
         old_key = (w.doc.project_path, w.doc.video_path)
         w.doc.project_path = path.resolve()
         w.store.mark_saved()
         w.recovery.discard(*old_key)
         w.recovery.discard(w.doc.project_path, w.doc.video_path)
-        w.show_message(f"Saved {path}")
-        w.refresh()
+        self.feedback.status(f"Saved {path}")
+        w.request_refresh(now=True)
         return True
 
     def maybe_close(self) -> bool:
         """Before replacing or closing the document: stop tracking, offer to save. False: stay."""
-        w = self.w
+        w = self.session
         if w.store is None:
             return True
-        if w.controller.busy:
-            w.controller.shutdown(5000)
+        if self.engine.busy:
+            self.engine.shutdown(5000)
         if not w.store.dirty:
             return True
-        answer = w.prompts.ask_save_changes(w.doc.name)
+        answer = self.feedback.prompts.ask_save_changes(w.doc.name)
         if answer == "cancel":
             return False
         if answer == "save":

@@ -1,5 +1,6 @@
 """Tracking runs without Qt: what to track (`TrackingJob`, planned from the project on the GUI
-thread) and the frame loop that runs it (`JobRunner`, run in the worker thread).
+thread) and the run over it (`JobRunner`, run in the worker thread, on the shared frame loop
+`tracker.sequence.iter_frames`).
 
 The job is an immutable snapshot: the worker never reads the live project, so the GUI can keep
 editing other things while a run goes on without locks.
@@ -35,7 +36,9 @@ import numpy as np
 from tracker import DEFAULT_CORRECTION_STRATEGY, start_target
 from tracker.fill import merge_frame
 from tracker.project import Project
+from tracker.protocols import SnapshotEngine, TrackingEngine
 from tracker.result import TrackResult
+from tracker.sequence import iter_frames
 from tracker.types import Box
 
 from .memory_edits import MemoryEdit, apply_after_frame, edits_at, frozen_at
@@ -51,7 +54,6 @@ __all__ = [
     "TargetPlan",
     "TrackerState",
     "TrackingJob",
-    "iter_frames",
     "plan_job",
 ]
 
@@ -194,30 +196,12 @@ class TrackerState:
     """Where the engine's memory stands after a run: the last frame it processed and the box
     it holds for each target there. ``base``: the engine's snapshot on that frame before the
     frame's memory edits were applied (None when it had none), so the window can re-apply a
-    changed set of edits there exactly once (see memory_ops)."""
+    changed set of edits there exactly once (see EngineService.resync_memory)."""
 
     frame: int
     direction: Direction
     boxes: Mapping[int, Box]
     base: Any = None
-
-
-def iter_frames(source: Any, start: int, stop: int, step: int,
-                block_bytes: int = 64 << 20) -> Iterator[tuple[int, np.ndarray]]:
-    """Frames ``start..stop`` inclusive. Backward runs decode blocks forward and hand them out in
-    reverse: a compressed video seeks once per block instead of once per frame."""
-    if step > 0:
-        for f in range(start, stop + 1):
-            yield f, source.read(f)
-        return
-    block = max(1, min(64, block_bytes // max(1, source.width * source.height * 3)))
-    hi = start
-    while hi >= stop:
-        lo = max(stop, hi - block + 1)
-        images = [source.read(f) for f in range(lo, hi + 1)]
-        for f in range(hi, lo - 1, -1):
-            yield f, images[f - lo]
-        hi = lo - 1
 
 
 class JobRunner:
@@ -228,7 +212,7 @@ class JobRunner:
     engine's position when the memory is still valid for a continuing run (None otherwise).
     """
 
-    def __init__(self, job: TrackingJob, tracker: Any, source: Any, cancel: threading.Event,
+    def __init__(self, job: TrackingJob, tracker: TrackingEngine, source: Any, cancel: threading.Event,
                  resume: TrackerState | None = None):
         self.job, self.tracker, self.source, self.cancel = job, tracker, source, cancel
         self.resume = resume
@@ -260,7 +244,7 @@ class JobRunner:
                            frame_index=start)
         boxes = {t.track_id: t.start_box for t in job.targets}
         if resume:
-            # the window applied this frame's edits to the resting engine already (memory_ops)
+            # the window applied this frame's edits to the resting engine already (EngineService.resync_memory)
             self._base = self.resume.base
         else:
             self._apply_edits(start, image, job.targets, boxes)
@@ -272,7 +256,7 @@ class JobRunner:
         d = int(self.job.direction)
         trk = self.tracker
         if any(edits_at(t.memory_edits, frame, d) for t in targets):
-            self._base = trk.snapshot() if hasattr(trk, "snapshot") else None
+            self._base = trk.snapshot() if isinstance(trk, SnapshotEngine) else None
         else:
             self._base = None
         records = {}
@@ -292,13 +276,13 @@ class JobRunner:
         plans = {t.track_id: t.end_keyframe for t in job.targets if t.end_keyframe is not None}
         if not job.two_sided or not plans:
             return {}
-        saved = trk.snapshot() if hasattr(trk, "snapshot") else None
+        saved = trk.snapshot() if isinstance(trk, SnapshotEngine) else None
         for tid in list(trk.target_ids):
             trk.remove(tid)
         passes: dict[int, dict[int, TrackResult]] = {tid: {} for tid in plans}
         far = max(f * d for f, _ in plans.values()) * d
         try:
-            for frame, image in iter_frames(self.source, far, job.start + d, -d):
+            for frame, image in iter_frames(self.source, far, job.start + d, -d, cancelled=self.cancel.is_set):
                 if self.cancel.is_set():
                     break
                 if trk.target_ids:
@@ -334,11 +318,14 @@ class JobRunner:
         active = {t.track_id: t for t in job.targets}
         self.reason = StopReason.COMPLETED
         last = job.start
-        frames = iter_frames(self.source, job.start + d, job.stop, d)
-        for frame, image in frames:
+        cut_short = []
+
+        def cancelled() -> bool:  # the frame loop stops before the next frame once this is true
             if self.cancel.is_set():
-                self.reason = StopReason.CANCELLED
-                break
+                cut_short.append(True)
+            return bool(cut_short)
+
+        for frame, image in iter_frames(self.source, job.start + d, job.stop, d, cancelled=cancelled):
             for tid in [t for t, plan in active.items() if not plan.covers(frame, job.start, d)]:
                 trk.remove(tid)  # this object's range ended (its next keyframe or an absent mark)
                 del active[tid]
@@ -370,6 +357,8 @@ class JobRunner:
             if low:
                 self.reason = StopReason.PAUSED
                 break
+        if cut_short:
+            self.reason = StopReason.CANCELLED
         if self.reason is StopReason.CANCELLED:
             self.state = None
         else:

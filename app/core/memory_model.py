@@ -9,10 +9,11 @@ slot; `allocation_slot` and `dominant_slot` read the write and read choices out 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
+from tracker.protocols import MemoryEditable, TrackingEngine
 from tracker.result import Diagnostics
 
 from .memory_edits import SLOT_KINDS, EditKind, MemoryEdit
@@ -46,9 +47,9 @@ class SlotRecord:
                    int(direction), tuple(applied))
 
     @classmethod
-    def from_tracker(cls, tracker: Any, target_id: int, frozen: bool, direction: int,
+    def from_tracker(cls, tracker: TrackingEngine, target_id: int, frozen: bool, direction: int,
                      applied: Iterable[MemoryEdit] = ()) -> "SlotRecord | None":
-        if not hasattr(tracker, "memory_slots"):
+        if not isinstance(tracker, MemoryEditable):
             return None
         return cls.from_slots(tracker.memory_slots(target_id), frozen, direction, applied)
 
@@ -80,7 +81,7 @@ def dominant_slot(diag: Diagnostics) -> int:
 def allocation_slot(diag: Diagnostics) -> int | None:
     """The slot chosen for allocation on this frame (least used, never a pinned one).
 
-    The engine's next write weights are ``g_r w_r + g_a onehot(alloc)`` (spec 6.4), so the one-hot
+    The engine's next write weights are ``g_r w_r + g_a onehot(alloc)`` (docs/model.md §6.4), so the one-hot
     part is ``(write_weights - g_r read_weights) / g_a``. None when the allocation gate is ~0.
     """
     g_r, g_a = float(diag.gates[1]), float(diag.gates[2])

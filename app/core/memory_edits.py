@@ -19,7 +19,7 @@ How edits persist: they are part of the annotation store (`AnnotationStore.memor
 tuple per object), so every edit is one undo step on the window's undo stack, and they are applied
 by every later run that passes their frame (track, re-track from here, the forward/backward check).
 When the engine's memory stands on an edit's frame (the last run stopped there), the window also
-applies the edit at once (see `memory_ops`), so the next run continues from the edited memory.
+applies the edit at once (see `EngineService.resync_memory`), so the next run continues from the edited memory.
 They are not written to the project file: slot edits name slots of one particular engine memory,
 which no longer exists once the program is closed (the next session re-initialises from keyframes).
 """
@@ -27,10 +27,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Iterable, Mapping
+from typing import Iterable, Mapping
 
 import numpy as np
 
+from tracker.protocols import MemoryEditable, TrackingEngine
 from tracker.types import Box
 
 from .store import Command, MemoryEditChange
@@ -107,7 +108,7 @@ def edits_at(edits: Iterable[MemoryEdit], frame: int, direction: int) -> list[Me
     return sorted(here, key=lambda e: (_ORDER[e.kind], e.slot if e.slot is not None else -1))
 
 
-def apply_after_frame(tracker: Any, target_id: int, frame: int, direction: int, edits: Iterable[MemoryEdit],
+def apply_after_frame(tracker: TrackingEngine, target_id: int, frame: int, direction: int, edits: Iterable[MemoryEdit],
                       image: np.ndarray | None, box: Box | None) -> tuple[MemoryEdit, ...]:
     """Apply the edits of ``frame`` to one target of the engine; returns those applied.
 
@@ -115,7 +116,7 @@ def apply_after_frame(tracker: Any, target_id: int, frame: int, direction: int, 
     the retemplate is skipped). Trackers without memory editing (test doubles) are left alone.
     """
     edits = tuple(edits)
-    if not hasattr(tracker, "set_writes_frozen"):
+    if not isinstance(tracker, MemoryEditable):
         return ()
     tracker.set_writes_frozen(frozen_at(edits, frame), target_id=target_id)
     applied = []

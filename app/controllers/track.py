@@ -1,76 +1,100 @@
 """Tracking from the window: plans a run from the current frame and the options, starts it on
-the controller, applies each tracked frame to the store on the GUI thread (never over a user
+the engine service, applies each tracked frame to the store on the GUI thread (never over a user
 keyframe) and closes the run as one undo step. Also: re-track from here (showing which boxes
 moved), interpolation between keyframes, auto-pause on low confidence.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import time
 
-from tracker.types import Box, BoxError
+from PySide6 import QtCore, QtGui, QtWidgets
 
-from . import edits
-from .store import Command, StoreError
-from .tracking_job import Direction, FrameOutcome, PlanError, RangeMode, StopReason, TrackingJob, plan_job
+from tracker.types import BoxError
 
-if TYPE_CHECKING:
-    from .main_window import MainWindow
+from ..core import edits
+from ..core.session import Feedback, Session
+from ..core.store import Command, StoreError
+from ..core.tracking_job import Direction, FrameOutcome, PlanError, RangeMode, StopReason, TrackingJob, plan_job
+from ..engine_service import EngineService
+from ..views.track_panel import TrackPanel
 
-__all__ = ["TrackOps"]
+__all__ = ["TrackController"]
+
+FOLLOW_INTERVAL_MS = 33  # follow a run on screen at most ~30 times a second
+PROGRESS_INTERVAL_S = 0.2  # progress and speed at ~5 Hz (their cost is small but the event loop's is not)
 
 
-class TrackOps:
-    def __init__(self, window: "MainWindow"):
-        self.w = window
-        self._moved: dict[int, dict[int, Box]] = {}  # boxes before the last re-track, where they moved
+class TrackController(QtCore.QObject):
+    def __init__(self, session: Session, panel: TrackPanel, status_speed: QtWidgets.QLabel,
+                 actions: dict[str, QtGui.QAction], feedback: Feedback, engine: EngineService,
+                 parent: QtCore.QObject | None = None):
+        super().__init__(parent)
+        self.session, self.panel, self.status_speed = session, panel, status_speed
+        self.actions, self.feedback, self.engine = actions, feedback, engine
         self._record_moves = False
         self._follow_frame: int | None = None
         self._done = 0
         self._last_frame: int | None = None
+        self._last_progress = 0.0
         self._pause: tuple[int, tuple[int, ...]] | None = None
-        a = window.actions
+        self._follow_timer = QtCore.QTimer(self)
+        self._follow_timer.setSingleShot(True)
+        self._follow_timer.setInterval(FOLLOW_INTERVAL_MS)
+        self._follow_timer.timeout.connect(self._follow)
+        a = actions
         a["track_forward"].triggered.connect(lambda: self.track(Direction.FORWARD))
         a["track_backward"].triggered.connect(lambda: self.track(Direction.BACKWARD))
         a["retrack"].triggered.connect(self.retrack)
         a["interpolate"].triggered.connect(self.interpolate)
         a["cancel"].triggered.connect(self.cancel)
-        window.track_panel.add_action_buttons([[a["track_backward"], a["track_forward"]],
-                                               [a["retrack"], a["interpolate"]], [a["cancel"]]])
-        c = window.controller
-        c.run_started.connect(self._on_run_started)
-        c.frame_tracked.connect(self._on_frame_tracked)
-        c.run_finished.connect(self._on_run_finished)
+        a["follow"].setChecked(session.settings.follow)
+        a["follow"].toggled.connect(lambda on: session.update_settings(follow=on))
+        panel.load(session.settings.to_mapping())
+        panel.options_changed.connect(lambda o: session.update_settings(**o))
+        engine.run_started.connect(self._on_run_started)
+        engine.frame_tracked.connect(self._on_frame_tracked)
+        engine.run_finished.connect(self._on_run_finished)
+        session.document_changed.connect(self.reset)
+        session.settings_changed.connect(self._on_settings_changed)
         a["cancel"].setEnabled(False)
 
     def reset(self) -> None:
-        self._moved.clear()
         self._pause = None
-        self.w.track_panel.set_message("")
+        self.panel.set_message("")
+
+    def _on_settings_changed(self, changes: dict) -> None:
+        if "follow" not in changes:
+            return
+        if self.actions["follow"].isChecked() != changes["follow"]:
+            self.actions["follow"].setChecked(changes["follow"])
+        self.panel.follow.blockSignals(True)
+        self.panel.follow.setChecked(changes["follow"])
+        self.panel.follow.blockSignals(False)
 
     # ------------------------------------------------------------------ queries for the views
-    def moved_from(self, track_id: int, frame: int) -> Box | None:
-        return self._moved.get(track_id, {}).get(frame)
+    def moved_from(self, track_id: int, frame: int):
+        return self.session.moved_from(track_id, frame)
 
     def moved_frames(self, track_id: int) -> list[int]:
-        return sorted(self._moved.get(track_id, ()))
+        return self.session.moved_frames(track_id)
 
     # ------------------------------------------------------------------ starting runs
     def _track_ids(self, scope: str) -> list[int]:
-        project = self.w.store.project
+        project = self.session.store.project
         if scope == "all":
             return sorted(project.objects)
-        if self.w.selected:
-            return list(self.w.selected)
+        if self.session.selected:
+            return list(self.session.selected)
         return sorted(project.objects) if len(project.objects) == 1 else []
 
     def track(self, direction: Direction, mode: RangeMode | None = None, scope: str | None = None,
               text: str | None = None, record_moves: bool = False) -> TrackingJob | None:
         """Plan and start a run from the displayed frame; returns the job, or None with a message."""
-        w = self.w
+        w = self.session
         if w.store is None or w.displayed_frame is None:
             return None
-        if w.controller.busy:
-            w.show_message("A tracking run is still in progress (Esc cancels it).")
+        if self.engine.run_pending:
+            self.feedback.status("A tracking run is still in progress (Esc cancels it).")
             return None
         s = w.settings
         mode = mode or RangeMode(s.track_range)
@@ -85,16 +109,15 @@ class TrackOps:
             for t in job.targets:
                 t.start_box.check_inside(w.doc.project.video.width or 10**9, w.doc.project.video.height or 10**9)
         except (PlanError, BoxError) as e:
-            w.show_message(f"Cannot track: {e}")
-            w.track_panel.set_message(f"Cannot track: {e}")
+            self.feedback.status(f"Cannot track: {e}")
+            self.panel.set_message(f"Cannot track: {e}")
             return None
-        w.stop_playback()
         self._record_moves = record_moves
         if record_moves:
             for tid in job.track_ids:
-                self._moved.pop(tid, None)
+                w.moved.pop(tid, None)
         w.store.begin_batch(job.text)
-        if not w.controller.start(job):
+        if not self.engine.start(job):
             w.store.end_batch()
             return None
         return job
@@ -105,14 +128,14 @@ class TrackOps:
                           record_moves=True)
 
     def cancel(self) -> None:
-        self.w.controller.cancel()
+        self.engine.cancel()
 
     def interpolate(self) -> None:
         """Linear boxes between the keyframes before and after the displayed frame."""
-        w = self.w
+        w = self.session
         frame = w.displayed_frame
         if w.store is None or frame is None or not w.selected:
-            w.show_message("Select an object to interpolate.")
+            self.feedback.status("Select an object to interpolate.")
             return
         commands = []
         for tid in w.selected:
@@ -121,32 +144,34 @@ class TrackOps:
             before = [f for f in keys if f <= frame]
             after = [f for f in keys if f > frame]
             if not before or not after:
-                w.show_message(f"#{tid} needs a keyframe at or before frame {frame} and one after it.")
+                self.feedback.status(f"#{tid} needs a keyframe at or before frame {frame} and one after it.")
                 return
             try:
                 commands.append(edits.interpolate(w.store.project, tid, before[-1], after[0]))
             except StoreError as e:
-                w.show_message(str(e))
+                self.feedback.status(str(e))
                 return
-        w.edits.run(Command(f"Interpolate on frame {frame}", tuple(c for cmd in commands for c in cmd.changes)))
+        w.run_edit(Command(f"Interpolate on frame {frame}", tuple(c for cmd in commands for c in cmd.changes)),
+                   self.feedback)
 
     # ------------------------------------------------------------------ controller signals
     def _on_run_started(self, job: TrackingJob) -> None:
         self._done, self._last_frame, self._pause = 0, None, None
-        self.w.actions["cancel"].setEnabled(True)
-        self.w.edits.update_actions()
-        self.w.track_panel.set_message("")
-        self.w.track_panel.set_progress(0, job.total, f"{job.text}: starting\u2026")
-        self.w.status_speed.setText("Tracking: starting\u2026")
-        self.w.schedule_refresh()
+        self._last_progress = time.monotonic()
+        self.actions["cancel"].setEnabled(True)
+        self.session.set_tracking(True)
+        self.panel.set_message("")
+        self.panel.set_progress(0, job.total, f"{job.text}: starting\u2026")
+        self.status_speed.setText("Tracking: starting\u2026")
+        self.session.request_refresh()
 
     def _on_frame_tracked(self, outcome: FrameOutcome) -> None:
-        w = self.w
-        job = w.controller.job
+        w = self.session
+        job = self.engine.job
         if job is not None and not job.record:  # a check run: progress only, its boxes are not kept
             self._done += 1
             self._last_frame = outcome.frame
-            w.schedule_refresh()
+            self._show_progress()
             return
         project = w.store.project
         for tid, record in outcome.memory.items():
@@ -162,7 +187,7 @@ class TrackOps:
                 continue
             if (self._record_moves and change.before is not None and change.before.box is not None
                     and change.before.box.iou(result.box) < w.settings.moved_iou):
-                self._moved.setdefault(tid, {})[outcome.frame] = change.before.box
+                w.moved.setdefault(tid, {})[outcome.frame] = change.before.box
             changes.append(change)
             w.diagnostics.put(tid, outcome.frame, result.diagnostics)
         w.store.apply_in_batch(changes)
@@ -173,53 +198,60 @@ class TrackOps:
             self._pause = (outcome.frame, outcome.low_confidence)
         if w.settings.follow:
             self._follow_frame = outcome.frame
-        w.schedule_refresh(timeline=True)  # progress and views repaint there, at most ~30 times/s
+            if not self._follow_timer.isActive():
+                self._follow_timer.start()
+        self._show_progress()
+        w.request_refresh(timeline=True)  # the views repaint there, at most ~30 times a second
 
-    def before_refresh(self, heavy: bool) -> None:
-        """Called by the window's coalesced refresh: follow the run at most ~30 times a second;
-        progress and speed only on the slower ``heavy`` refreshes."""
+    def _follow(self) -> None:
+        """Show the last tracked frame (at most ~30 times a second while a run streams)."""
         if self._follow_frame is not None:
             frame, self._follow_frame = self._follow_frame, None
-            self.w.seek(frame)
-        c = self.w.controller
-        if heavy and c.running and c.job is not None and self._last_frame is not None:
-            self.w.status_speed.setText(f"Tracking: {c.fps:.1f} fps")
-            self.w.track_panel.set_progress(self._done, c.job.total,
-                                            f"frame {self._last_frame}  ({self._done}/{c.job.total})")
+            self.session.request_seek(frame)
+
+    def _show_progress(self) -> None:
+        """Progress and speed, at most ~5 times a second while a run streams."""
+        c, now = self.engine, time.monotonic()
+        if c.running and c.job is not None and self._last_frame is not None \
+                and now - self._last_progress >= PROGRESS_INTERVAL_S:
+            self._last_progress = now
+            self.status_speed.setText(f"Tracking: {c.fps:.1f} fps")
+            self.panel.set_progress(self._done, c.job.total, f"frame {self._last_frame}  ({self._done}/{c.job.total})")
 
     def _on_run_finished(self, reason: str, error: str) -> None:
-        w = self.w
+        w = self.session
         command = w.store.end_batch() if w.store is not None else None
-        w.actions["cancel"].setEnabled(False)
-        w.edits.update_actions()
-        fps = w.controller.fps
-        w.status_speed.setText(f"Tracking: idle (last run {fps:.1f} fps)" if fps else "Tracking: idle")
+        self.actions["cancel"].setEnabled(False)
+        w.set_tracking(False)
+        fps = self.engine.fps
+        self.status_speed.setText(f"Tracking: idle (last run {fps:.1f} fps)" if fps else "Tracking: idle")
         frames = self._done
-        moved = sum(len(v) for v in self._moved.values()) if self._record_moves else 0
-        checked = w.controller.job is not None and not w.controller.job.record
+        moved = sum(len(v) for v in w.moved.values()) if self._record_moves else 0
+        checked = self.engine.job is not None and not self.engine.job.record
         text = {StopReason.COMPLETED.value: f"{'Checked' if checked else 'Tracked'} {frames} frames",
                 StopReason.CANCELLED.value: f"Cancelled after {frames} frames (kept; Ctrl+Z undoes them)",
                 StopReason.PAUSED.value: f"Paused after {frames} frames",
                 "failed": "Tracking failed"}.get(reason, reason)
         if self._record_moves and reason != "failed":
             text += f"; {moved} boxes moved (orange marks)"
-        w.track_panel.set_progress(frames, max(frames, 1), text)
+        self.panel.set_progress(frames, max(frames, 1), text)
+        self._follow_timer.stop()
         if self._follow_frame is not None:  # show the last tracked frame now, not after a later key
             frame, self._follow_frame = self._follow_frame, None
-            w.seek(frame)
+            w.request_seek(frame)
         if reason == StopReason.PAUSED.value and self._pause is not None:
             frame, tids = self._pause
             ids = ", ".join(f"#{t}" for t in tids)
             message = (f"Paused on frame {frame}: confidence of {ids} fell below "
                        f"{w.settings.confidence_threshold:.2f}. Correct the box if needed, then press T.")
-            w.track_panel.set_message(message)
-            w.show_message(message, 15000)
+            self.panel.set_message(message)
+            self.feedback.status(message, 15000)
             w.set_selection(list(tids))
-            w.seek(frame)
+            w.request_seek(frame)
         else:
-            w.show_message(text)
+            self.feedback.status(text)
         if reason == "failed":
-            w.prompts.error("Tracking failed", "The tracker stopped with an error. The frames tracked "
-                            "before it are kept (Ctrl+Z undoes them).", error)
+            self.feedback.prompts.error("Tracking failed", "The tracker stopped with an error. The frames "
+                                        "tracked before it are kept (Ctrl+Z undoes them).", error)
         del command
-        w.schedule_refresh(timeline=True)
+        w.request_refresh(timeline=True)

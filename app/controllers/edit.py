@@ -6,34 +6,34 @@ frame becomes a keyframe, and the next run from it re-seeds the tracker's memory
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from PySide6 import QtGui
 
 from tracker.types import Box
 
-from . import edits
-from .store import Command, StoreError
+from ..core import edits
+from ..core.session import Feedback, Session
+from ..core.store import Command
+from ..views.frame_view import FrameView
+from ..views.object_panel import ObjectPanel
 
-if TYPE_CHECKING:
-    from .main_window import MainWindow
-
-__all__ = ["EditOps"]
+__all__ = ["EditController"]
 
 
-class EditOps:
-    def __init__(self, window: "MainWindow"):
-        self.w = window
-        a = window.actions
+class EditController:
+    def __init__(self, session: Session, frame_view: FrameView, objects: ObjectPanel,
+                 actions: dict[str, QtGui.QAction], feedback: Feedback):
+        self.session, self.frame_view, self.actions, self.feedback = session, frame_view, actions, feedback
+        a = actions
         a["undo"].triggered.connect(self.undo)
         a["redo"].triggered.connect(self.redo)
         a["delete_box"].triggered.connect(self.delete_box)
         a["mark_absent"].triggered.connect(self.mark_absent)
         a["new_object"].triggered.connect(self.new_object)
-        a["delete_track"].triggered.connect(lambda: self.delete_tracks(window.selected))
+        a["delete_track"].triggered.connect(lambda: self.delete_tracks(session.selected))
         a["edit_labels"].triggered.connect(self.edit_labels)
-        v = window.frame_view
-        v.box_drawn.connect(self.on_box_drawn)
-        v.box_edited.connect(self.on_box_edited)
-        p = window.objects
+        frame_view.box_drawn.connect(self.on_box_drawn)
+        frame_view.box_edited.connect(self.on_box_edited)
+        p = objects
         p.new_requested.connect(self.new_object)
         p.delete_requested.connect(self.delete_tracks)
         p.absent_requested.connect(self.mark_absent)
@@ -41,72 +41,57 @@ class EditOps:
         p.label_changed.connect(
             lambda tid, label: self.run_built(lambda: edits.set_object_meta(self._project(), tid, label=label)))
         p.color_changed.connect(lambda tid, color: self.run(edits.set_object_meta(self._project(), tid, color=color)))
+        # the actions' state follows the session at once: a key pressed right after a click must work
+        for event in (session.document_changed, session.selection_changed, session.history_changed):
+            event.connect(self.update_actions)
+        session.tracking_changed.connect(lambda _running: self.update_actions())
 
     def _project(self):
-        return self.w.store.project
+        return self.session.store.project
 
     def run_built(self, build) -> bool:
-        """Build an edit from user input and run it; input the edit refuses (a label with a newline,
-        say) is shown as a message and changes nothing."""
-        try:
-            command = build()
-        except StoreError as e:
-            self.w.show_message(str(e))
-            self.w.refresh()  # put an edited name back where the store has it
-            return False
-        return self.run(command)
+        """Build an edit from user input and run it (refused input is shown as a message)."""
+        return self.session.run_built(build, self.feedback)
 
     def run(self, command: Command) -> bool:
         """Execute one edit; refused (with a message) while a tracking run writes to the store."""
-        store = self.w.store
-        if store is None:
-            return False
-        if self.w.controller.running:
-            self.w.show_message("Tracking is running: press Esc to cancel it before editing.")
-            self.w.refresh()  # put a dragged box back where the store has it
-            return False
-        try:
-            store.execute(command)
-        except StoreError as e:
-            self.w.show_message(str(e))
-            return False
-        return True
+        return self.session.run_edit(command, self.feedback)
 
     # ------------------------------------------------------------------ gestures
     def on_box_drawn(self, frame: int, box: Box) -> None:
-        if self.w.store is None:
+        if self.session.store is None:
             return
         project = self._project()
-        target = self.w.selected[0] if len(self.w.selected) == 1 else None
+        target = self.session.selected[0] if len(self.session.selected) == 1 else None
         if target is not None and project.objects[target].box_at(frame) is None:
             self.run(edits.set_keyframe(project, target, frame, box))
             return
         label = project.objects[target].label if target is not None else None
         command, tid = edits.add_object(project, label=label, frame=frame, box=box)
         if self.run(command):
-            self.w.set_selection([tid])
+            self.session.set_selection([tid])
 
     def on_box_edited(self, frame: int, track_id: int, box: Box) -> None:
-        if self.w.store is None:
+        if self.session.store is None:
             return
         if self.run(edits.set_keyframe(self._project(), track_id, frame, box)):
-            self.w.set_selection([track_id])
-            self.w.show_message(f"#{track_id}: keyframe on frame {frame}; re-track from here to update the "
+            self.session.set_selection([track_id])
+            self.feedback.status(f"#{track_id}: keyframe on frame {frame}; re-track from here to update the "
                                 "frames after it.")
 
     # ------------------------------------------------------------------ menu commands
     def _targets(self) -> list[int]:
-        if self.w.store is None:
+        if self.session.store is None:
             return []
-        if not self.w.selected:
-            self.w.show_message("Select an object first (click its box or its row in Objects).")
-        return list(self.w.selected)
+        if not self.session.selected:
+            self.feedback.status("Select an object first (click its box or its row in Objects).")
+        return list(self.session.selected)
 
     def _merge(self, text: str, commands: list[Command]) -> Command:
         return Command(text, tuple(c for cmd in commands for c in cmd.changes))
 
     def delete_box(self) -> None:
-        frame = self.w.displayed_frame
+        frame = self.session.displayed_frame
         targets = self._targets()
         if frame is None or not targets:
             return
@@ -114,7 +99,7 @@ class EditOps:
                              [edits.delete_box(self._project(), t, frame) for t in targets]))
 
     def mark_absent(self) -> None:
-        frame = self.w.displayed_frame
+        frame = self.session.displayed_frame
         targets = self._targets()
         if frame is None or not targets:
             return
@@ -122,57 +107,57 @@ class EditOps:
                              [edits.mark_absent(self._project(), t, frame) for t in targets]))
 
     def new_object(self) -> None:
-        if self.w.store is None:
+        if self.session.store is None:
             return
         label = None
-        if len(self.w.selected) == 1:
-            label = self._project().objects[self.w.selected[0]].label
+        if len(self.session.selected) == 1:
+            label = self._project().objects[self.session.selected[0]].label
         command, tid = edits.add_object(self._project(), label=label)
         if self.run(command):
-            self.w.set_selection([tid])
-            self.w.show_message(f"Object #{tid} added: drag on the frame to draw its box.")
+            self.session.set_selection([tid])
+            self.feedback.status(f"Object #{tid} added: drag on the frame to draw its box.")
 
     def delete_tracks(self, track_ids: list[int]) -> None:
-        if self.w.store is None or not track_ids:
+        if self.session.store is None or not track_ids:
             return
         names = ", ".join(f"#{t}" for t in track_ids)
-        if not self.w.prompts.confirm("Delete track", f"Delete {names} with all boxes? (Undo brings it back.)"):
+        if not self.feedback.prompts.confirm("Delete track", f"Delete {names} with all boxes? (Undo brings it back.)"):
             return
-        memory = self.w.store.memory_edits
+        memory = self.session.store.memory_edits
         self.run(self._merge(f"Delete track {names}",
                              [edits.delete_track(self._project(), t, memory) for t in track_ids]))
         for t in track_ids:
-            self.w.diagnostics.drop_object(t)
+            self.session.diagnostics.drop_object(t)
 
     def edit_labels(self) -> None:
-        if self.w.store is None:
+        if self.session.store is None:
             return
-        labels = self.w.prompts.text_list("Labels", "One label per line:", list(self._project().labels))
+        labels = self.feedback.prompts.text_list("Labels", "One label per line:", list(self._project().labels))
         if labels is not None:
             self.run_built(lambda: edits.set_labels(self._project(), labels))
 
     def undo(self) -> None:
-        if self.w.store is not None and not self.w.controller.running:
-            command = self.w.store.undo()
+        if self.session.store is not None and not self.session.tracking:
+            command = self.session.store.undo()
             if command is not None:
-                self.w.show_message(f"Undid: {command.text}")
+                self.feedback.status(f"Undid: {command.text}")
 
     def redo(self) -> None:
-        if self.w.store is not None and not self.w.controller.running:
-            command = self.w.store.redo()
+        if self.session.store is not None and not self.session.tracking:
+            command = self.session.store.redo()
             if command is not None:
-                self.w.show_message(f"Redid: {command.text}")
+                self.feedback.status(f"Redid: {command.text}")
 
     def update_actions(self) -> None:
-        a, store = self.w.actions, self.w.store
+        a, store = self.actions, self.session.store
         has_doc = store is not None
-        running = self.w.controller.running
+        running = self.session.tracking
         a["undo"].setEnabled(has_doc and store.can_undo() and not running)
         a["redo"].setEnabled(has_doc and store.can_redo() and not running)
         a["undo"].setText(f"&Undo {store.undo_text()}" if has_doc and store.can_undo() else "&Undo")
         a["redo"].setText(f"&Redo {store.redo_text()}" if has_doc and store.can_redo() else "&Redo")
         for key in ("delete_box", "mark_absent", "delete_track"):
-            a[key].setEnabled(has_doc and bool(self.w.selected) and not running)
+            a[key].setEnabled(has_doc and bool(self.session.selected) and not running)
         for key in ("new_object", "edit_labels", "save", "save_as", "export", "import"):
             a[key].setEnabled(has_doc and not running)
-        self.w.frame_view.set_drawing_enabled(has_doc and not running)
+        self.frame_view.set_drawing_enabled(has_doc and not running)

@@ -8,35 +8,31 @@ undoable step (track ids are renumbered after the existing ones).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-from PySide6 import QtWidgets
+from PySide6 import QtGui, QtWidgets
 
 from tracker.project import Project, project_from_dict, project_to_dict
 
-from .background import BackgroundTask
-from .edits import import_objects
-
-if TYPE_CHECKING:
-    from .main_window import MainWindow
+from ..core.edits import import_objects
+from ..core.session import Feedback, Session
+from ..worker import Worker
 
 try:  # the formats package is optional for the window: without it the menu items are hidden
     from tracker import formats as _formats
 except ImportError:  # pragma: no cover - depends on the checkout
     _formats = None
 
-__all__ = ["IoOps", "formats_available"]
+__all__ = ["IoController", "formats_available"]
 
 
 def formats_available() -> bool:
     return _formats is not None
 
 
-class IoOps:
-    def __init__(self, window: "MainWindow"):
-        self.w = window
-        self.task: BackgroundTask | None = None
-        a = window.actions
+class IoController:
+    def __init__(self, session: Session, actions: dict[str, QtGui.QAction], feedback: Feedback):
+        self.session, self.feedback = session, feedback
+        self.task: Worker | None = None
+        a = actions
         a["export"].setVisible(formats_available())
         a["import"].setVisible(formats_available())
         a["export"].triggered.connect(self.export_dialog)
@@ -44,27 +40,28 @@ class IoOps:
 
     # ------------------------------------------------------------------ export
     def export_dialog(self) -> None:
-        from .dialogs.format_dialog import FormatDialog
+        from ..dialogs.format_dialog import FormatDialog
 
-        w = self.w
+        w = self.session
         if w.doc is None or self.busy():
             return
         base = (w.doc.project_path or w.doc.video_path)
         dialog = FormatDialog("Export annotations", _formats.EXPORT_FORMATS, _formats.FOLDER_FORMATS,
-                              _formats.FRAME_FORMATS, base.with_name(base.name.split(".")[0]), True, w)
+                              _formats.FRAME_FORMATS, base.with_name(base.name.split(".")[0]), True,
+                              self.feedback.parent)
         if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted:
             return
         fmt, path, frames = dialog.chosen()
         self.export(fmt, path, write_frames=frames)
 
-    def export(self, fmt: str, path: Path, write_frames: bool = False) -> BackgroundTask | None:
+    def export(self, fmt: str, path: Path, write_frames: bool = False) -> Worker | None:
         """Start an export; returns the running task (tests wait on it) or None if refused."""
-        w = self.w
+        w = self.session
         if w.doc is None or self.busy():
             return None
         overwrite = False
         if path.exists():
-            if not w.prompts.confirm("Export", f"{path} exists. Replace it? (The old one stays until the "
+            if not self.feedback.prompts.confirm("Export", f"{path} exists. Replace it? (The old one stays until the "
                                                "new export is complete.)"):
                 return None
             overwrite = True
@@ -76,29 +73,29 @@ class IoOps:
             return _formats.export_project(snapshot, fmt, path, video_path=video, write_frames=write_frames,
                                            progress=progress, overwrite=overwrite, notes=notes.append)
 
-        return self._start(work, f"Exporting {fmt}", lambda paths: w.show_message(
+        return self._start(work, f"Exporting {fmt}", lambda paths: self.feedback.status(
             f"Exported {fmt} to {path} ({len(paths)} file{'s' if len(paths) != 1 else ''})"
             + "".join(f". Note: {n}" for n in notes), 10000))
 
     # ------------------------------------------------------------------ import
     def import_dialog(self) -> None:
-        from .dialogs.format_dialog import FormatDialog
+        from ..dialogs.format_dialog import FormatDialog
 
-        w = self.w
+        w = self.session
         if w.doc is None:
-            w.prompts.info("Import", "Open the video the annotations belong to first.")
+            self.feedback.prompts.info("Import", "Open the video the annotations belong to first.")
             return
         if self.busy():
             return
         dialog = FormatDialog("Import annotations", _formats.IMPORT_FORMATS, _formats.FOLDER_FORMATS, (),
-                              w.doc.video_path.parent, False, w)
+                              w.doc.video_path.parent, False, self.feedback.parent)
         if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted:
             return
         fmt, path, _ = dialog.chosen()
         self.import_file(fmt, path)
 
-    def import_file(self, fmt: str, path: Path) -> BackgroundTask | None:
-        w = self.w
+    def import_file(self, fmt: str, path: Path) -> Worker | None:
+        w = self.session
         if w.doc is None or self.busy():
             return None
         video = w.doc.video_path
@@ -110,30 +107,30 @@ class IoOps:
             if w.store is None or w.doc is None or w.doc.video_path != video:
                 return  # the document changed meanwhile
             command = import_objects(w.store.project, imported, f"Import {fmt} from {Path(path).name}")
-            if w.edits.run(command):
+            if w.run_edit(command, self.feedback):
                 n = len(imported.objects)
-                w.show_message(f"Imported {n} object{'s' if n != 1 else ''} from {path}", 10000)
+                self.feedback.status(f"Imported {n} object{'s' if n != 1 else ''} from {path}", 10000)
 
         return self._start(work, f"Importing {fmt}", apply)
 
     # ------------------------------------------------------------------ shared
     def busy(self) -> bool:
         if self.task is not None and self.task.running:
-            self.w.show_message("An export or import is still running.")
+            self.feedback.status("An export or import is still running.")
             return True
         return False
 
-    def _start(self, work, text: str, on_success) -> BackgroundTask:
-        w = self.w
-        task = BackgroundTask(work, (_formats.FormatError, OSError), w)
-        progress = QtWidgets.QProgressDialog(text + "\u2026", None, 0, 0, w)
+    def _start(self, work, text: str, on_success) -> Worker:
+        task = Worker(lambda ctx: work(lambda done, total: ctx.report((done, total))),
+                      (_formats.FormatError, OSError), self.feedback.parent, name="io")
+        progress = QtWidgets.QProgressDialog(text + "\u2026", None, 0, 0, self.feedback.parent)
         progress.setWindowTitle(text)
         progress.setMinimumDuration(400)  # quick jobs never flash a dialog
-        task.progressed.connect(lambda done, total: (progress.setMaximum(total), progress.setValue(done)))
-        task.succeeded.connect(on_success)
-        task.failed.connect(lambda message, details: w.prompts.error(text + " failed", message, details))
-        task.ended.connect(progress.close)
-        task.ended.connect(progress.deleteLater)
+        task.yielded.connect(lambda p: (progress.setMaximum(p[1]), progress.setValue(p[0])))
+        task.returned.connect(on_success)
+        task.errored.connect(lambda message, details: self.feedback.prompts.error(text + " failed", message, details))
+        task.finished.connect(progress.close)
+        task.finished.connect(progress.deleteLater)
         self.task = task
         task.start()
         return task

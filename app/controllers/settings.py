@@ -1,0 +1,48 @@
+"""The settings dialog, the shortcut sheet and the About box."""
+from __future__ import annotations
+
+from PySide6 import QtGui, QtWidgets
+
+from ..actions import apply_shortcuts
+from ..core.session import Feedback, Session
+from ..core.settings import AppSettings
+from ..engine_service import EngineService
+from ..views.track_panel import TrackPanel
+
+__all__ = ["SettingsController"]
+
+
+class SettingsController:
+    def __init__(self, session: Session, actions: dict[str, QtGui.QAction], track_panel: TrackPanel,
+                 status_device: QtWidgets.QLabel, feedback: Feedback, engine: EngineService, app_name: str):
+        self.session, self.actions, self.track_panel = session, actions, track_panel
+        self.status_device, self.feedback, self.engine, self.app_name = status_device, feedback, engine, app_name
+        actions["settings"].triggered.connect(self.edit_settings)
+        actions["shortcuts"].triggered.connect(self.show_shortcuts)
+        actions["about"].triggered.connect(self.show_about)
+
+    def edit_settings(self) -> None:
+        from ..dialogs.settings_dialog import SettingsDialog
+
+        s = self.session
+        dialog = SettingsDialog(s.settings, self.feedback.parent)
+        if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted:
+            return
+        new = dialog.result_settings()
+        engine_changed = (new.device, new.weights) != (s.settings.device, s.settings.weights)
+        s.update_settings(**{k: getattr(new, k) for k in AppSettings.keys()})
+        apply_shortcuts(self.actions, s.settings.shortcuts)
+        self.track_panel.load(s.settings.to_mapping())
+        if engine_changed and not self.engine.busy:
+            self.engine.drop_tracker()  # the next run loads the engine with the new settings
+            self.status_device.setText("")
+
+    def show_shortcuts(self) -> None:
+        from ..dialogs.shortcut_sheet import ShortcutSheet
+
+        ShortcutSheet(self.session.settings.shortcuts, self.feedback.parent).exec()
+
+    def show_about(self) -> None:
+        self.feedback.prompts.info(
+            "About", f"{self.app_name}\nVideo annotation with the MemTrack memory-network tracker.\n"
+                     f"Tracker: {self.status_device.text()}")
