@@ -26,7 +26,7 @@ def test_a_coco_or_cvat_file_is_recognised_by_its_suffix_and_content(tmp_path):
 
 @pytest.mark.parametrize("text, problem", [
     ("video,keyframes\nv.mp4,gt.txt\n", "line 2: cannot tell the format of gt.txt"),
-    ("video,keyframes,format\nv.mp4,gt.txt,yolo\n", "line 2: unknown keyframe format 'yolo'"),
+    ("video,keyframes,format\nv.mp4,gt.txt,csv\n", "line 2: unknown keyframe format 'csv'"),
     ("video,keyframes,format\nv.mp4,a.txt,mot\nother/v.mp4,b.txt,mot\n", "line 3: id 'v' is already used on line 2"),
     ("video,keyframes,format\n,a.txt,mot\n", "line 2: no video"),
     ("video,frames\nv.mp4,a.txt\n", "line 1: unknown column(s) frames"),
