@@ -81,7 +81,7 @@ def test_the_attention_loss_moves_the_attention_onto_the_target(tmp_path):
                               t.zero_cell, t.stride)
         return float((alpha * inside).flatten(1).sum(1).mean())
 
-    plain = _trainer(tmp_path / "plain", 8, validate_every=1000, checkpoint_every=1000)
+    plain = _trainer(tmp_path / "plain", 8, validate_every=1000, checkpoint_every=1000, attention_loss_weight=0.0)
     taught = _trainer(tmp_path / "taught", 8, validate_every=1000, checkpoint_every=1000,
                       attention_loss_weight=1.0, learning_rate=1e-2)
     start = in_box_mass(taught)
@@ -98,5 +98,11 @@ def test_new_training_settings_are_checked():
         TrainConfig(attention_loss_weight=-1)
     with pytest.raises(ConfigError):
         TrainConfig(foreign_frame_rate=1.0)
-    with pytest.raises(ConfigError):
-        TrainConfig(foreign_frame_rate=0.1, batch_size=1, cache_clips=4)
+
+
+
+def test_with_one_clip_per_batch_foreign_frames_are_off_and_say_so(tmp_path):
+    with pytest.warns(UserWarning, match="foreign frames are off"):
+        t = _trainer(tmp_path, 1, foreign_frame_rate=0.5, batch_size=1, cache_clips=4)
+    z = torch.zeros(1, 3, 1)
+    assert t._foreign_frames(z, z)[2].all()

@@ -27,7 +27,8 @@ def _attention_after(tmp_path, steps: int, **overrides) -> tuple[torch.Tensor, t
 
 def test_adam_normalised_l2_shrinks_a_gradient_starved_attention_by_the_learning_rate(tmp_path):
     # the old recipe: L2 in the loss, residual gate left at the checkpoint's 0.01 (start_residual_gate=0)
-    before, after, t = _attention_after(tmp_path / "l2", 6, weight_decay_mode="l2", start_residual_gate=0.0)
+    before, after, t = _attention_after(tmp_path / "l2", 6, weight_decay_mode="l2", start_residual_gate=0.0,
+                                        attention_loss_weight=0.0, foreign_frame_rate=0.0)
     shrunk = (after.abs() < before.abs()).float().mean()
     assert shrunk > 0.9  # nearly every element moves towards zero
     drop = float((before.abs() - after.abs()).mean())
@@ -35,7 +36,8 @@ def test_adam_normalised_l2_shrinks_a_gradient_starved_attention_by_the_learning
 
 
 def test_decoupled_decay_with_an_open_residual_gate_lets_the_loss_move_the_attention(tmp_path):
-    before, after, t = _attention_after(tmp_path / "dec", 6)  # defaults: decoupled, residual gate 0.5
+    # decoupled, residual gate 0.5, and only the response loss (no attention loss) moving the attention
+    before, after, t = _attention_after(tmp_path / "dec", 6, attention_loss_weight=0.0)
     assert t.train.weight_decay_mode == "decoupled"
     moved = (after - before).abs()
     assert float(moved.mean()) > 0.3 * 6 * t.train.learning_rate  # training moves the attention parameters

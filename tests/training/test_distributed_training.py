@@ -72,7 +72,10 @@ def _train_args(data: Path, weights: Path, out: Path, steps: int) -> list[str]:
     return ["train", "--out", str(out), "--data", f"project:{data}", "--weights", str(weights), "--device", "cpu",
             "--steps", str(steps), "--threads", "1", "--set", "batch_size=4", "--set", "clip_steps=3",
             "--set", "cache_clips=4", "--set", "log_every=1", "--set", "validate_every=1000",
-            "--set", "checkpoint_every=2", "--set", "learning_rate=0.003", "--set", "lr_decay_every=2"]
+            "--set", "checkpoint_every=2", "--set", "learning_rate=0.003", "--set", "lr_decay_every=2",
+            # foreign frames are drawn within each process's share of the batch (see the trainer), so only
+            # a run without them follows one process step for step
+            "--set", "foreign_frame_rate=0"]
 
 
 def _losses(out: Path) -> list[tuple[int, float, float]]:

@@ -126,8 +126,10 @@ class Trainer:
         self._step = _TrainStep(net, train.freeze_backbone)
         self._ddp = None
         if train.foreign_frame_rate > 0 and train.batch_size // self.dist.world_size < 2:
-            raise ValueError("foreign frames need at least 2 clips per process (they come from the other clips "
-                             "of the process's share of the batch)")
+            import warnings
+
+            warnings.warn("foreign frames are off: they come from the other clips of a process's batch, and each "
+                          "process trains on one clip", stacklevel=2)
         if self.dist.active:
             from torch.nn.parallel import DistributedDataParallel
 
@@ -272,13 +274,16 @@ class Trainer:
     def _foreign_frames(self, z: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Replace some steps (t >= 1) of each clip by a step of another clip of the batch.
 
+        Under torchrun the batch is this process's share, so the draws differ from one process's: a run
+        with foreign frames does not follow the one-process run step for step (one without them does).
+
         z: (B, T, ...) exemplars, x: (B, T, ...) searches -> (z, x, valid (B, T) bool); deterministic per
         (seed, step). Valid is False where a foreign frame stands.
         """
         b, t = z.shape[:2]
         valid = torch.ones(b, t, dtype=torch.bool)
         rate = self.train.foreign_frame_rate
-        if rate <= 0:
+        if rate <= 0 or b < 2:
             return z, x, valid
         g = torch.Generator().manual_seed(self.train.seed * 4_999_963 + self.step)
         swap = torch.rand(b, t, generator=g) < rate  # (B, T)
