@@ -1,4 +1,4 @@
-"""The MemTrack trainer (spec section 8): BPTT over whole clips, balanced logistic loss, Adam with the
+"""The MemTrack trainer (docs/model.md §8): BPTT over whole clips, balanced logistic loss, Adam with the
 learning-rate staircase, L2 on every trainable tensor, global-norm gradient clipping.
 
 Two modes:
