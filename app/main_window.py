@@ -211,6 +211,7 @@ class MainWindow(QtWidgets.QMainWindow):
             event.ignore()
             return
         self.session.close_video()
+        self.files.close()
         self.settings_store.set_value("window/geometry", self.saveGeometry())
         event.accept()
 
