@@ -202,7 +202,8 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # ------------------------------------------------------------------ closing
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
-        if not self.files.maybe_close():
+        # a running export or import: ask first, cancel and wait only once the save question is answered
+        if not self.io.confirm_close() or not self.files.maybe_close() or not self.io.cancel_and_wait():
             event.ignore()
             return
         self.navigation.stop_playback()
