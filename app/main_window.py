@@ -86,6 +86,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.insight = InsightController(s, InsightViews(self.overlay, self.maps, self.memory_panel, self.plots,
                                                          self.review_panel),
                                          self.actions, feedback, self.controller, settings_store, self)
+        for dock, view in ((self.maps_dock, self.maps), (self.memory_dock, self.memory_panel),
+                           (self.plots_dock, self.plots), (self.review_dock, self.review_panel)):
+            dock.visibilityChanged.connect(lambda visible, view=view: self.insight.set_visible(view, visible))
         self.preferences = SettingsController(s, self.actions, self.track_panel, self.status_device, feedback,
                                               self.controller, APP_NAME)
         self.navigation.frame_changed.connect(self.frame_changed)
