@@ -106,3 +106,48 @@ def test_an_autosave_that_fails_names_the_file_and_the_next_one_retries(tmp_path
     blocker.mkdir()
     saver.write(None, tmp_path / "v.mp4")
     assert saver.close() and saver.writes == 1 and not saver.take_errors()
+
+
+def test_one_edit_costs_its_change_not_the_project(tmp_path, monkeypatch):
+    """The edit path (command, undo record, autosave request, row caches) touches the edited
+    entry only: no serialisation or copy of the project on the calling thread."""
+    from app.core import autosave as autosave_module
+    from app.core.view_models import RowCache, object_rows, timeline_rows
+    from tracker import project as project_module
+    from tracker.project import BoxEntry, TrackObject
+
+    project = Project(video=VideoRef(str(tmp_path / "v.mp4"), 2000, 64, 48, 25.0))
+    for tid in range(1, 51):  # 100 k boxes
+        project.objects[tid] = TrackObject(tid, "object", "#ff0000", {
+            f: BoxEntry(Box(1, 1, 5, 5), Provenance.TRACKED, 0.9) for f in range(2000)})
+    store = AnnotationStore(project)
+    saver = Autosaver(RecoveryStore(tmp_path / "rec"))
+    saver.reset(project)
+    assert saver.flush()
+    gui = threading.get_ident()
+    serialised: list[int] = []
+    copied: list[int] = []
+    real_to_dict, real_copy = project_module.project_to_dict, autosave_module.shadow_copy
+    monkeypatch.setattr(recovery_module, "project_to_dict",
+                        lambda *a, **k: (serialised.append(threading.get_ident()), real_to_dict(*a, **k))[1])
+    monkeypatch.setattr(autosave_module, "shadow_copy",
+                        lambda p: (copied.append(threading.get_ident()), real_copy(p))[1])
+    recorded: list[tuple] = []
+    store.change_hooks.append(saver.record)
+    store.change_hooks.append(recorded.append)
+    cache = RowCache()
+    timeline_rows(project, 2000, [], 0.5, lambda tid: [], cache)
+    object_rows(project, 0, cache)
+    assert cache.computed == 100  # the first time: every object
+    store.execute(set_keyframe(project, 7, 100, Box(2, 2, 5, 5)))
+    assert [len(c) for c in recorded] == [1]  # the store hands on the one change
+    assert [len(c.changes) for c in store._undo] == [1]  # the undo step holds the delta only
+    cache.invalidate({7})
+    timeline_rows(project, 2000, [], 0.5, lambda tid: [], cache)
+    object_rows(project, 100, cache)
+    assert cache.computed == 102  # the edited object's timeline row and summary, nothing else
+    saver.write(None, tmp_path / "v.mp4")
+    assert saver.close()
+    assert copied == [] and serialised and gui not in serialised  # serialised on the writer thread
+    loaded = saver.recovery.load(saver.recovery.find(None, tmp_path / "v.mp4"))
+    assert loaded.objects[7].entries[100].provenance is Provenance.KEYFRAME
