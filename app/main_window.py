@@ -86,6 +86,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.insight = InsightController(s, InsightViews(self.overlay, self.maps, self.memory_panel, self.plots,
                                                          self.review_panel),
                                          self.actions, feedback, self.controller, settings_store, self)
+        for dock, view in ((self.maps_dock, self.maps), (self.memory_dock, self.memory_panel),
+                           (self.plots_dock, self.plots), (self.review_dock, self.review_panel)):
+            dock.visibilityChanged.connect(lambda visible, view=view: self.insight.set_visible(view, visible))
         self.preferences = SettingsController(s, self.actions, self.track_panel, self.status_device, feedback,
                                               self.controller, APP_NAME)
         self.navigation.frame_changed.connect(self.frame_changed)
@@ -202,7 +205,8 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # ------------------------------------------------------------------ closing
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
-        if not self.files.maybe_close():
+        # a running export or import: ask first, cancel and wait only once the save question is answered
+        if not self.io.confirm_close() or not self.files.maybe_close() or not self.io.cancel_and_wait():
             event.ignore()
             return
         self.navigation.stop_playback()
@@ -211,6 +215,7 @@ class MainWindow(QtWidgets.QMainWindow):
             event.ignore()
             return
         self.session.close_video()
+        self.files.close()
         self.settings_store.set_value("window/geometry", self.saveGeometry())
         event.accept()
 

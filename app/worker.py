@@ -91,7 +91,9 @@ class Worker(QtCore.QObject):
         self._runner.yielded.connect(self.yielded)
         self._runner.returned.connect(self.returned)
         self._runner.errored.connect(self.errored)
-        self._runner.finished.connect(self._thread.quit)
+        # direct: quit() is thread-safe, and a queued call would wait for the GUI thread, which may
+        # itself be blocked in wait() (closing the window) until the thread quits
+        self._runner.finished.connect(self._thread.quit, QtCore.Qt.ConnectionType.DirectConnection)
         self._thread.finished.connect(self._on_thread_finished)
 
     def start(self) -> None:

@@ -6,7 +6,13 @@ the longest time the event loop could not react (goal: under 50 ms). Scrubbing r
 drag (a seek every 16 ms), held arrow keys (a step every 33 ms) and random jumps, and reports how
 long until the requested frame is on screen.
 
+It also measures the GUI thread's CPU share while tracking the bundled sample (resources/sample)
+with the default layout (goal: under 15 % of one core): `time.thread_time()` on the GUI thread over
+the run's wall time, with the window running its real event loop (no polling); once with the
+default docks and once with every insight dock in view, for comparison.
+
 Run: .venv/bin/python bench/gui_responsiveness.py [--video PATH] [--engine real|fake] [--frames N]
+     [--cpu-only]
 (the 1920x1080, 600-frame mp4v video is generated once, to /tmp/gui_bench_1080p.mp4 by default).
 """
 from __future__ import annotations
@@ -29,6 +35,9 @@ import numpy as np  # noqa: E402
 from PySide6 import QtCore, QtWidgets  # noqa: E402
 
 GOAL_MS = 50.0
+CPU_GOAL = 0.15  # of one core, the GUI thread while tracking
+SAMPLE = REPO / "resources" / "sample" / "sample.mp4"
+SAMPLE_BOX = (57.0, 114.0, 26.0, 26.0)  # the ball on frame 0 (sample_groundtruth.txt)
 
 
 def make_video(path: Path, n: int = 600, w: int = 1920, h: int = 1080) -> None:
@@ -82,6 +91,57 @@ def spin_until(app, cond, timeout: float) -> bool:
     return False
 
 
+def run_loop_until(cond, timeout: float) -> bool:
+    """Run the real event loop (as the application does) until ``cond()``, checked every 50 ms."""
+    loop = QtCore.QEventLoop()
+    check = QtCore.QTimer()
+    check.timeout.connect(lambda: loop.quit() if cond() else None)
+    check.start(50)
+    QtCore.QTimer.singleShot(int(timeout * 1000), loop.quit)
+    loop.exec()
+    check.stop()
+    return cond()
+
+
+def gui_cpu_share(app, engine, frames: int, all_docks: bool) -> tuple[float, float, float]:
+    """(GUI-thread CPU seconds / wall seconds, wall seconds, fps) for one run on the sample."""
+    from PySide6.QtCore import QRectF
+
+    from app.application import create_window
+
+    tmp = Path(tempfile.mkdtemp(prefix="gui_cpu_"))
+    w = create_window(str(tmp / "s.ini"), tmp / "rec", lambda s: engine, None)
+    w.show()
+    assert w.files.open_path(SAMPLE)
+    spin_until(app, lambda: w.displayed_frame == 0, 30)
+    if all_docks:  # every insight view in sight: no tab hides one
+        for dock in (w.memory_dock, w.maps_dock, w.review_dock, w.plots_dock):
+            w.removeDockWidget(dock)
+            dock.setFloating(True)
+            dock.show()
+    w.frame_view.commit_drawn_rect(QRectF(*SAMPLE_BOX))
+    frames = min(frames, w.frame_count - 1)
+    w.update_settings(track_range="frames", track_frames=frames, follow=True, auto_pause=False)
+    run_loop_until(lambda: False, 1.0)  # settle
+    t_wall, t_cpu = time.perf_counter(), time.thread_time()
+    w.actions["track_forward"].trigger()
+    run_loop_until(lambda: not w.controller.busy, 600)
+    cpu, wall = time.thread_time() - t_cpu, time.perf_counter() - t_wall
+    w.files.maybe_close = lambda: True
+    w.close()
+    return cpu / wall, wall, frames / wall
+
+
+def report_cpu_share(app, engine, frames: int) -> None:
+    print(f"\nGUI-thread CPU share while tracking {SAMPLE.name} ({engine.describe()}, follow on, "
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}):")
+    for all_docks in (False, True):
+        share, wall, fps = gui_cpu_share(app, engine, frames, all_docks)
+        what = "every insight dock in view" if all_docks else "default layout (insight docks behind tabs)"
+        print(f"  {what:44s} {share:6.1%} of one core over {wall:.1f} s ({fps:.1f} fps); "
+              f"ratio to the {CPU_GOAL:.0%} goal: {share / CPU_GOAL:.2f}")
+
+
 def rss_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -95,7 +155,24 @@ def main() -> int:
     parser.add_argument("--engine", choices=("real", "fake"), default="real")
     parser.add_argument("--frames", type=int, default=40, help="frames to track")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--cpu-only", action="store_true", help="only the GUI-thread CPU share on the sample")
     args = parser.parse_args()
+    if args.cpu_only:
+        import pyqtgraph as pg
+
+        app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+        pg.setConfigOptions(imageAxisOrder="row-major")
+        if args.engine == "real":
+            from tracker import load_tracker
+
+            engine = load_tracker(device=args.device, reserve_gui=True)
+        else:
+            sys.path.insert(0, str(REPO / "tests" / "app"))
+            from app_fakes import FakeTracker
+
+            engine = FakeTracker(delay=0.03)
+        report_cpu_share(app, engine, args.frames)
+        return 0
     if not args.video.exists():
         t = time.perf_counter()
         make_video(args.video)
@@ -220,6 +297,7 @@ def main() -> int:
           f"{w.settings.cache_mb} MB budget)")
     w.files.maybe_close = lambda: True
     w.close()
+    report_cpu_share(app, engine, args.frames)
     return 0
 
 

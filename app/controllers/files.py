@@ -2,6 +2,11 @@
 overwritten without being asked. A damaged project file is reported and left as it is; a missing
 video is located by the user and the project file changes only when they save; autosave writes
 only recovery files; a recovery file is deleted only after a clean save or an explicit discard.
+
+Autosave never serialises on the GUI thread: the `Autosaver` (app/core/autosave.py) keeps its own
+copy of the project from the store's changes and writes on its thread. It writes after every
+committed edit and, while a tracking run writes into the store, every ``autosave_ms`` (a run is
+one undo step, committed only at its end, so a crash midway would otherwise lose all of it).
 """
 from __future__ import annotations
 
@@ -9,26 +14,35 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from PySide6 import QtGui
+from PySide6 import QtCore, QtGui
 
 from tracker.project import ProjectError, save_project
 from tracker.video import VideoError
 
 from ..core.document import (Document, default_project_path, is_project_file, load_project_document, new_project,
                              video_mismatch)
+from ..core.autosave import Autosaver
 from ..core.recovery import RecoveryInfo
 from ..core.session import Feedback, Session
 from ..core.store import AnnotationStore
 from ..engine_service import EngineService
 from ..qt_frames import FrameLoader
 
-__all__ = ["FileController"]
+__all__ = ["AUTOSAVE_MS", "FileController"]
+
+AUTOSAVE_MS = 3000  # while tracking: a crash loses at most this much of a run
 
 
 class FileController:
     def __init__(self, session: Session, actions: dict[str, QtGui.QAction], feedback: Feedback,
-                 engine: EngineService):
+                 engine: EngineService, autosave_ms: int = AUTOSAVE_MS):
         self.session, self.feedback, self.engine = session, feedback, engine
+        self.autosaver = Autosaver(session.recovery)
+        self._unwritten = False  # the store changed since the last autosave request
+        self.autosave_timer = QtCore.QTimer()
+        self.autosave_timer.setInterval(autosave_ms)
+        self.autosave_timer.timeout.connect(self._on_autosave_timer)
+        self.autosave_timer.start()
         session.history_changed.connect(self.autosave)
         session.document_changed.connect(self._on_document)
         a = actions
@@ -40,6 +54,11 @@ class FileController:
 
     def _on_document(self) -> None:
         self.engine.forget_state()  # the engine's memory no longer matches the document
+        store = self.session.store
+        self.autosaver.reset(store.project if store is not None else None)
+        self._unwritten = False
+        if store is not None:
+            store.change_hooks.append(self._on_changes)
         if self.session.doc is not None:
             self.engine.preload()
 
@@ -136,6 +155,7 @@ class FileController:
     def _offer_recovery_for(self, doc: Document) -> bool | None:
         """True: recovered work was loaded into doc; False: nothing to recover or discarded;
         None: the user cancelled opening."""
+        self.autosaver.flush()  # a queued autosave or discard of this document lands first
         info = self.session.recovery.find(doc.project_path, doc.video_path)
         if info is None or not info.newer_than_project():
             return False
@@ -143,7 +163,7 @@ class FileController:
         if answer == "cancel":
             return None
         if answer == "discard":
-            self.session.recovery.discard(doc.project_path, doc.video_path)
+            self.autosaver.discard(doc.project_path, doc.video_path)
             return False
         try:
             project = self.session.recovery.load(info)
@@ -166,6 +186,7 @@ class FileController:
     # ------------------------------------------------------------------ recovery after a crash
     def offer_recoveries(self, only_other: bool = True) -> bool:
         """Offer the newest recovery file of a document other than the open one."""
+        self.autosaver.flush()
         current = None
         if self.session.doc is not None:
             current = self.session.recovery.path_for(self.session.doc.project_path, self.session.doc.video_path)
@@ -201,18 +222,41 @@ class FileController:
         return True
 
     # ------------------------------------------------------------------ saving
+    def _on_changes(self, changes: tuple) -> None:
+        """A store change hook (GUI thread): hand the immutable changes to the autosaver."""
+        self.autosaver.record(changes)
+        self._unwritten = True
+
+    def _on_autosave_timer(self) -> None:
+        """While a run writes into the store, autosave what it tracked so far."""
+        self._show_autosave_errors()
+        w = self.session
+        if w.tracking and self._unwritten and w.doc is not None:
+            self._unwritten = False
+            self.autosaver.write(w.doc.project_path, w.doc.video_path)
+
+    def _show_autosave_errors(self) -> None:
+        errors = self.autosaver.take_errors()
+        if errors:
+            self.feedback.status(f"Autosave failed: {errors[-1]}")
+
     def autosave(self) -> None:
-        """After every committed edit and run: write the recovery file (never the project)."""
+        """After every committed edit and run: write the recovery file (never the project) on
+        the autosaver's thread."""
+        self._show_autosave_errors()
         w = self.session
         if w.doc is None or w.store is None:
             return
-        try:
-            if w.store.dirty:
-                w.recovery.write(w.store.project, w.doc.project_path, w.doc.video_path)
-            else:
-                w.recovery.discard(w.doc.project_path, w.doc.video_path)
-        except OSError as e:
-            self.feedback.status(f"Autosave failed: {e}")
+        self._unwritten = False
+        if w.store.dirty:
+            self.autosaver.write(w.doc.project_path, w.doc.video_path)
+        else:
+            self.autosaver.discard(w.doc.project_path, w.doc.video_path)
+
+    def close(self) -> None:
+        """The window is closing: finish the queued autosaves and stop the writer thread."""
+        self.autosave_timer.stop()
+        self.autosaver.close()
 
     def save(self) -> bool:
         w = self.session
@@ -248,8 +292,8 @@ class FileController:
         old_key = (w.doc.project_path, w.doc.video_path)
         w.doc.project_path = path.resolve()
         w.store.mark_saved()
-        w.recovery.discard(*old_key)
-        w.recovery.discard(w.doc.project_path, w.doc.video_path)
+        self.autosaver.discard(*old_key)  # queued after any pending autosave, so nothing comes back
+        self.autosaver.discard(w.doc.project_path, w.doc.video_path)
         self.feedback.status(f"Saved {path}")
         w.request_refresh(now=True)
         return True
@@ -268,5 +312,5 @@ class FileController:
             return False
         if answer == "save":
             return self.save()
-        w.recovery.discard(w.doc.project_path, w.doc.video_path)
+        self.autosaver.discard(w.doc.project_path, w.doc.video_path)
         return True

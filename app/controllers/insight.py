@@ -8,6 +8,11 @@ at most 4 times a second during a run; the review queue when no run is going on.
 comes from the bounded per-frame store (``session.diagnostics``), so revisiting a tracked frame
 needs no re-run; a frame counts as tracked only while its entry is still the tracker's box
 (diagnostics outlive an undo of their run).
+
+A view that cannot be seen (its dock closed, or a tab behind another) is not updated at all: a run
+would otherwise spend much of the GUI thread restyling a memory panel or replotting series nobody
+looks at. The window reports what can be seen (`set_visible`, from its docks' visibilityChanged:
+a tab behind another is still a "visible" widget to Qt); a view shown again catches up at once.
 """
 from __future__ import annotations
 
@@ -70,7 +75,22 @@ class InsightController(QtCore.QObject):
         self._series_dirty = True
         self._last_series = 0.0
         self.shown: tuple | None = None  # (track id, frame) on the current-frame views
+        self._memory_at: tuple | None = None  # (track id, frame) the memory panel's freeze range is for
+        self._hidden: set[int] = set()  # id() of the views that cannot be seen now
         self._connect()
+
+    def visible(self, view: QtCore.QObject) -> bool:
+        return id(view) not in self._hidden
+
+    def set_visible(self, view: QtCore.QObject, visible: bool) -> None:
+        """The window's dock holding ``view`` became visible or not (closed, a tab behind another)."""
+        if visible:
+            if id(view) in self._hidden:
+                self._hidden.discard(id(view))
+                self.shown = None  # bring it up to date with everything
+                self.schedule(series=True)
+        else:
+            self._hidden.add(id(view))
 
     def _connect(self) -> None:
         s, a = self.session, self.actions
@@ -128,14 +148,17 @@ class InsightController(QtCore.QObject):
                 self._series_dirty = False
                 self._last_series = now
                 self._show_series(tid)
-        self.plots.set_cursor(frame)
+        if self.visible(self.plots):
+            self.plots.set_cursor(frame)
 
     def _show_frame(self, tid: int | None, frame: int | None) -> None:
         store = self.session.store
         if store is None or tid is None or frame is None or tid not in store.project.objects:
-            self.maps.clear("Select an object to see what the tracker saw.")
+            if self.visible(self.maps):
+                self.maps.clear("Select an object to see what the tracker saw.")
             self.overlay.hide()
-            self.memory_panel.show_view(MemoryView("Memory", message="Select a tracked object."))
+            if self.visible(self.memory_panel):
+                self.memory_panel.show_view(MemoryView("Memory", message="Select a tracked object."))
             return
         obj = store.project.objects[tid]
         entry = obj.entries.get(frame)
@@ -147,11 +170,13 @@ class InsightController(QtCore.QObject):
                    {Provenance.KEYFRAME: "a keyframe (the tracker was re-seeded here)",
                     Provenance.INTERPOLATED: "interpolated", Provenance.ABSENT: "marked absent",
                     Provenance.IMPORTED: "imported"}.get(entry.provenance, "tracked without diagnostics"))
-            self.maps.clear(f"{name}, frame {frame}: {why}.")
+            if self.visible(self.maps):
+                self.maps.clear(f"{name}, frame {frame}: {why}.")
             self.overlay.hide()
         else:
             self._show_maps(name, frame, entry, diag)
-        self._show_memory(tid, name, frame, diag, record)
+        if self.visible(self.memory_panel):
+            self._show_memory(tid, name, frame, diag, record)
 
     def _show_maps(self, name: str, frame: int, entry, diag) -> None:
         if diag.geometry is not None:
@@ -162,7 +187,8 @@ class InsightController(QtCore.QObject):
         caption = (f"<b>{name}, frame {frame}</b><br>confidence {entry.score:.2f} · scale {diag.scale:+d} "
                    f"· attention spread {attention_entropy(diag.attention):.3f} (1 = flat) "
                    f"· response max {r_max:.1f}")
-        self.maps.show_maps(diag.attention, diag.response, chosen, caption)
+        if self.visible(self.maps):
+            self.maps.show_maps(diag.attention, diag.response, chosen, caption)
         if self.actions["attention_overlay"].isChecked() and g is not None:
             cells = diag.attention.shape[0]
             grid = g.grid_rect(diag.search_box, cells)
@@ -197,19 +223,25 @@ class InsightController(QtCore.QObject):
                               editable=record is not None and not self.session.tracking,
                               message=message, pending_retemplate=pending_retemplate(record, here))
         self.memory_panel.show_view(view)
-        if self.shown != (tid, frame):
+        if self._memory_at != (tid, frame):
+            self._memory_at = (tid, frame)
             last = self.session.frame_count - 1
             self.memory_panel.set_freeze_range(frame, min(frame + 10, last), last)
 
     def _show_series(self, tid: int | None) -> None:
         store = self.session.store
-        if store is None or tid is None or tid not in store.project.objects:
+        if not self.visible(self.plots):
+            pass
+        elif store is None or tid is None or tid not in store.project.objects:
             self.plots.set_series(None)
         else:
             self.plots.set_series(build_series(self.session.diagnostics, store.project, tid),
                                   self.session.settings.confidence_threshold)
         if not self.review.checking and not self.session.tracking:
-            self.review.refresh()  # after runs: the queue is for reviewing, not for watching
+            if self.visible(self.review_panel):
+                self.review.refresh()  # after runs: the queue is for reviewing, not for watching
+            else:
+                self.review.stale = True
 
     # ------------------------------------------------------------------ edits from the panel
     def _target(self) -> tuple[int, int] | None:

@@ -4,6 +4,10 @@ Export writes a snapshot of the project (taken on the GUI thread, so edits durin
 export cannot race it); the formats module writes atomically and never leaves partial output.
 Import reads another tool's file for the open video and adds its objects as new tracks in one
 undoable step (track ids are renumbered after the existing ones).
+
+Closing the window while a job runs (`confirm_close`, `cancel_and_wait`): the user is asked; the job is cancelled at
+its next progress report (the exporters then remove everything they staged, so no partial output
+is left) and the window waits for the thread, so Qt never destroys a running QThread.
 """
 from __future__ import annotations
 
@@ -22,6 +26,13 @@ except ImportError:  # pragma: no cover - depends on the checkout
     _formats = None
 
 __all__ = ["IoController", "formats_available"]
+
+
+class _Cancelled(Exception):
+    """Raised from the progress callback of a cancelled job; the exporters clean up on it."""
+
+
+_CANCELLED = object()  # what a cancelled job returns
 
 
 def formats_available() -> bool:
@@ -120,14 +131,49 @@ class IoController:
             return True
         return False
 
+    def confirm_close(self) -> bool:
+        """Before the window closes: may a running job be cancelled? (True when none runs.)"""
+        task = self.task
+        if task is None or not task.running:
+            return True
+        return self.feedback.prompts.confirm(
+            "Close", "An export or import is still running. Cancel it and close the window?")
+
+    def cancel_and_wait(self, wait_ms: int = 30000) -> bool:
+        """Cancel a running job and wait for its thread; False if it is still finishing."""
+        task = self.task
+        if task is None or not task.running:
+            return True
+        task.cancel()
+        if not task.wait(wait_ms):
+            self.feedback.status("The export or import is still finishing; try closing again.")
+            return False
+        return True
+
     def _start(self, work, text: str, on_success) -> Worker:
-        task = Worker(lambda ctx: work(lambda done, total: ctx.report((done, total))),
-                      (_formats.FormatError, OSError), self.feedback.parent, name="io")
+        def run(ctx):
+            def progress(done: int, total: int) -> None:
+                if ctx.cancelled():
+                    raise _Cancelled()
+                ctx.report((done, total))
+
+            try:
+                return work(progress)
+            except _Cancelled:
+                return _CANCELLED
+
+        def returned(result) -> None:
+            if result is _CANCELLED or task.cancel_event.is_set():
+                self.feedback.status(f"{text} cancelled; nothing was written.")
+            else:
+                on_success(result)
+
+        task = Worker(run, (_formats.FormatError, OSError), self.feedback.parent, name="io")
         progress = QtWidgets.QProgressDialog(text + "\u2026", None, 0, 0, self.feedback.parent)
         progress.setWindowTitle(text)
         progress.setMinimumDuration(400)  # quick jobs never flash a dialog
         task.yielded.connect(lambda p: (progress.setMaximum(p[1]), progress.setValue(p[0])))
-        task.returned.connect(on_success)
+        task.returned.connect(returned)
         task.errored.connect(lambda message, details: self.feedback.prompts.error(text + " failed", message, details))
         task.finished.connect(progress.close)
         task.finished.connect(progress.deleteLater)

@@ -10,7 +10,7 @@ from typing import Callable
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..core.session import Session
-from ..core.view_models import BoxDisplay, box_displays, object_rows, timeline_rows
+from ..core.view_models import BoxDisplay, RowCache, box_displays, object_rows, timeline_rows
 from ..engine_service import EngineService
 from ..views.frame_view import FrameView
 from ..views.object_panel import ObjectPanel
@@ -76,14 +76,20 @@ class NavigationController(QtCore.QObject):
         engine.tracker_failed.connect(lambda message: v.status_device.setText(f"Tracker failed to load: {message}"))
         session.document_changed.connect(self._on_document)
         session.selection_changed.connect(lambda: self.schedule_refresh(timeline=True))
-        session.store_changed.connect(lambda _change: self.schedule_refresh(timeline=True))
+        self.rows = RowCache()  # per-object rows: an edit recomputes only the objects it touched
+        session.store_changed.connect(self._on_store_changed)
         session.settings_changed.connect(self._on_settings_changed)
         session.seek_requested.connect(self._on_seek_requested)
         session.refresh_requested.connect(self._on_refresh_requested)
         session.tracking_changed.connect(lambda running: self.stop_playback() if running else None)
 
     # ------------------------------------------------------------------ session events
+    def _on_store_changed(self, change) -> None:
+        self.rows.invalidate(None if change.structure else change.track_ids)
+        self.schedule_refresh(timeline=True)
+
     def _on_document(self) -> None:
+        self.rows.invalidate()
         s, v = self.session, self.v
         self.stop_playback()
         v.frame_view.clear()
@@ -224,11 +230,11 @@ class NavigationController(QtCore.QObject):
         if s.store is None:
             return []
         return timeline_rows(s.store.project, s.frame_count, s.selected, s.settings.confidence_threshold,
-                             s.moved_frames)
+                             s.moved_frames, self.rows)
 
     def _object_rows(self) -> list:
         s = self.session
-        return object_rows(s.store.project, s.displayed_frame) if s.store is not None else []
+        return object_rows(s.store.project, s.displayed_frame, self.rows) if s.store is not None else []
 
     def _update_status(self) -> None:
         s, v = self.session, self.v

@@ -32,6 +32,7 @@ class ReviewController:
         self._on_shown = on_shown
         self.backward: dict[int, dict[int, Box]] = {}  # per object: boxes of the last backward check
         self.queue: list[ReviewItem] = []
+        self.stale = False  # the project changed while the panel was hidden: re-rank before use
         self.current: tuple[int, int] | None = None  # (track id, frame) last shown from the queue
         self._jobs: list = []
         self._saved = None  # the engine's resting state, put back after a check
@@ -57,6 +58,7 @@ class ReviewController:
     # ------------------------------------------------------------------ the queue
     def refresh(self) -> None:
         """Re-rank from the project, the diagnostics and the backward boxes."""
+        self.stale = False
         store = self.session.store
         if store is None:
             self.queue = []
@@ -76,6 +78,8 @@ class ReviewController:
 
     def next(self) -> None:
         """Show the next frame of the queue (N)."""
+        if self.stale and not self.checking and not self.session.tracking:
+            self.refresh()
         if self.session.store is None:
             return
         self.refresh()

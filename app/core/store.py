@@ -147,6 +147,9 @@ class AnnotationStore:
         self._next_rev = 1
         self.listeners: list[Listener] = []
         self.committed: list[Callable[[], None]] = []
+        # called with each applied tuple of changes (immutable values), before the listeners: the
+        # autosaver keeps its own copy of the project up to date from these, in O(change)
+        self.change_hooks: list[Callable[[tuple[Change, ...]], None]] = []
 
     # ------------------------------------------------------------------ state
     @property
@@ -298,6 +301,8 @@ class AnnotationStore:
             else:
                 structure = True
                 self.project.labels[:] = list(c.after)
+        for hook in list(self.change_hooks):
+            hook(changes)
         note = StoreChange(frozenset(tids), frozenset(frames) if not structure else None, structure)
         for listener in list(self.listeners):
             listener(note)

@@ -3,16 +3,16 @@ rows and the object list rows. The window passes these plain values to its widge
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterable
 
 import numpy as np
 
-from tracker.project import Project, Provenance
+from tracker.project import Project, Provenance, TrackObject
 from tracker.types import Box
 
 from .timeline_model import Span, low_confidence_frames, object_scores, object_spans
 
-__all__ = ["BoxDisplay", "ObjectRow", "TimelineRow", "box_displays", "object_rows", "timeline_rows"]
+__all__ = ["BoxDisplay", "ObjectRow", "RowCache", "TimelineRow", "box_displays", "object_rows", "timeline_rows"]
 
 _NOUNS = {Provenance.KEYFRAME: ("keyframe", "keyframes"), Provenance.TRACKED: ("tracked", "tracked"),
           Provenance.INTERPOLATED: ("interpolated", "interpolated"), Provenance.IMPORTED: ("imported", "imported"),
@@ -83,20 +83,70 @@ def box_displays(project: Project, frame: int, selected: list[int], threshold: f
 
 
 def timeline_rows(project: Project, frame_count: int, selected: list[int], threshold: float,
-                  moved_frames: Callable[[int], list[int]]) -> list[TimelineRow]:
-    return [TimelineRow(tid, f"#{tid} {obj.label}", obj.color, object_spans(obj), object_scores(obj, frame_count),
-                        low_confidence_frames(obj, threshold), moved_frames(tid), tid in selected)
-            for tid, obj in sorted(project.objects.items())]
-
-
-def object_rows(project: Project, frame: int | None) -> list[ObjectRow]:
+                  moved_frames: Callable[[int], list[int]], cache: "RowCache | None" = None) -> list[TimelineRow]:
+    """One row per object; with a cache, only the objects changed since the last call are recomputed."""
+    cache = cache if cache is not None else RowCache()
     rows = []
     for tid, obj in sorted(project.objects.items()):
-        counts: dict[Provenance, int] = {}
-        for e in obj.entries.values():
-            counts[e.provenance] = counts.get(e.provenance, 0) + 1
-        summary = ", ".join(f"{counts[p]} {_NOUNS[p][counts[p] != 1]}" for p in Provenance if p in counts)
+        spans, scores, low = cache.timeline_parts(obj, frame_count, threshold)
+        rows.append(TimelineRow(tid, f"#{tid} {obj.label}", obj.color, spans, scores, low, moved_frames(tid),
+                                tid in selected))
+    return rows
+
+
+def _summary(obj: TrackObject) -> str:
+    counts: dict[Provenance, int] = {}
+    for e in obj.entries.values():
+        counts[e.provenance] = counts.get(e.provenance, 0) + 1
+    return ", ".join(f"{counts[p]} {_NOUNS[p][counts[p] != 1]}" for p in Provenance if p in counts)
+
+
+def object_rows(project: Project, frame: int | None, cache: "RowCache | None" = None) -> list[ObjectRow]:
+    cache = cache if cache is not None else RowCache()
+    rows = []
+    for tid, obj in sorted(project.objects.items()):
+        summary = cache.summary(obj)
         e = obj.entries.get(frame) if frame is not None else None
         here = "-" if e is None else e.provenance.value + (f" {e.score:.2f}" if e.score is not None else "")
         rows.append(ObjectRow(tid, obj.label, obj.color, summary or "no boxes yet", here))
     return rows
+
+
+class RowCache:
+    """The per-object parts of the timeline and object rows (whose cost grows with the object's
+    boxes), kept until the object changes: a single edit then costs the edited object's rows, not
+    the whole project's. The owner calls `invalidate` with the objects a store change touched."""
+
+    def __init__(self):
+        self._timeline: dict[int, tuple] = {}
+        self._summary: dict[int, str] = {}
+        self._key: tuple | None = None
+        self.computed = 0  # per-object computations (tests)
+
+    def invalidate(self, track_ids: Iterable[int] | None = None) -> None:
+        """Forget the given objects (all when None)."""
+        if track_ids is None:
+            self._timeline.clear()
+            self._summary.clear()
+            return
+        for tid in track_ids:
+            self._timeline.pop(tid, None)
+            self._summary.pop(tid, None)
+
+    def timeline_parts(self, obj: TrackObject, frame_count: int, threshold: float) -> tuple:
+        if self._key != (frame_count, threshold):
+            self._key = (frame_count, threshold)
+            self._timeline.clear()
+        parts = self._timeline.get(obj.track_id)
+        if parts is None:
+            self.computed += 1
+            parts = (object_spans(obj), object_scores(obj, frame_count), low_confidence_frames(obj, threshold))
+            self._timeline[obj.track_id] = parts
+        return parts
+
+    def summary(self, obj: TrackObject) -> str:
+        text = self._summary.get(obj.track_id)
+        if text is None:
+            self.computed += 1
+            text = self._summary[obj.track_id] = _summary(obj)
+        return text

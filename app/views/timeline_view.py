@@ -146,7 +146,12 @@ class TimelineView(pg.PlotWidget):
             strip = pg.ImageItem(axisOrder="row-major")
             plot.addItem(strip)
             self._strips.append(strip)
+        shown = getattr(self, "_strip_scores", [])
+        self._strip_scores = []
         for k, (row, strip) in enumerate(zip(rows, self._strips)):
+            self._strip_scores.append(row.scores)
+            if k < len(shown) and shown[k] is row.scores:
+                continue  # the same (cached, unchanged) scores in the same row: nothing to redraw
             strip.setImage(_confidence_rgba(row.scores), autoLevels=False)
             strip.setRect(QtCore.QRectF(-0.5, k + STRIP[0], len(row.scores), STRIP[1] - STRIP[0]))
 

@@ -57,3 +57,57 @@ def test_export_errors_are_reported_and_leave_nothing(qtbot, make_window, square
     with qtbot.waitSignal(task.finished, timeout=10000):
         pass
     assert prompts.kinds()[-1] == "error" and "missing.txt" in prompts.asked[-1][2]
+
+
+def _slow_exports(monkeypatch, started):
+    """The real exporter, with every progress report slowed down (a long video export)."""
+    import time
+
+    from app.controllers import io as io_module
+
+    real = io_module._formats.export_project
+
+    def slow(*args, progress=None, **kwargs):
+        def report(done, total):
+            started.set()
+            time.sleep(0.03)
+            progress(done, total)
+
+        return real(*args, progress=report, **kwargs)
+
+    monkeypatch.setattr(io_module._formats, "export_project", slow)
+
+
+def test_closing_during_an_export_asks_cancels_waits_and_leaves_nothing(
+        qtbot, make_window, square_video, prompts, tmp_path, monkeypatch):
+    import threading
+
+    pytest.importorskip("tracker.formats")
+    started = threading.Event()
+    _slow_exports(monkeypatch, started)
+    path, truth = square_video
+    w = make_window(FakeTracker())
+    w.show()
+    assert w.files.open_path(path)
+    qtbot.waitUntil(lambda: w.displayed_frame == 0)
+    w.frame_view.commit_drawn_rect(QtCore.QRectF(*truth[0]))
+    out = tmp_path / "exports" / "mot_out"
+    # "no": the window stays open and the export goes on to the end
+    task = w.io.export("mot", out, write_frames=True)
+    qtbot.waitUntil(started.is_set, timeout=5000)
+    prompts.answer("confirm", False)
+    assert not w.close() and w.isVisible() and ("confirm", "Close") in prompts.asked
+    with qtbot.waitSignal(task.finished, timeout=20000):
+        pass
+    assert (out / "gt" / "gt.txt").exists()
+    # "yes": the export is cancelled, its thread waited for, nothing of it left behind
+    started.clear()
+    out2 = tmp_path / "exports" / "mot_out2"
+    task = w.io.export("mot", out2, write_frames=True)
+    qtbot.waitUntil(started.is_set, timeout=5000)
+    prompts.answer("confirm", True)
+    closed = w.close()
+    assert closed, (prompts.asked, w.statusBar().currentMessage())
+    assert not task.running
+    assert sorted(p.name for p in out.parent.iterdir()) == ["mot_out"]  # no out2, no stage left
+    assert not any(k == "error" for k in prompts.kinds())

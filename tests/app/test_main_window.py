@@ -164,6 +164,7 @@ def test_save_reload_and_recovery_after_a_crash(qtbot, make_window, square_video
     prompts.answer("save_path", saved)
     w.actions["save"].trigger()
     assert saved.exists() and not w.store.dirty
+    assert w.files.autosaver.flush()  # autosave writes and discards on its own thread
     assert not list((tmp_path / "recovery").glob("*.json"))  # a clean save removes the recovery file
     data = json.loads(saved.read_text())
     assert data["video"]["path"] == "square.mp4"  # relative to the project file
@@ -171,6 +172,7 @@ def test_save_reload_and_recovery_after_a_crash(qtbot, make_window, square_video
     goto(qtbot, w, 5)
     w.frame_view.box_edited.emit(5, 1, Box(40, 40, 24, 24))
     w.edits.new_object()
+    assert w.files.autosaver.flush()
     assert list((tmp_path / "recovery").glob("*.recovery.json"))
     on_disk = saved.read_text()
     # next start: opening the project offers the newer autosave
@@ -185,6 +187,7 @@ def test_save_reload_and_recovery_after_a_crash(qtbot, make_window, square_video
     prompts.answer("recover", "discard")
     open_clip(qtbot, w3, saved)
     assert sorted(entries(w3)) == list(range(6)) and not w3.store.dirty
+    assert w3.files.autosaver.flush()
     assert not list((tmp_path / "recovery").glob("*.recovery.json"))
 
 

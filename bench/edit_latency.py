@@ -1,0 +1,126 @@
+"""GUI-thread time of one box edit at 3 k and at 300 k boxes (goal: the ratio stays near 1).
+
+A window opens a project on a tiny generated video (3000 frames, 64x48): 3 k boxes is one object
+tracked on every frame, 300 k boxes one hundred. Each edit is what a box drag ends with
+(`FrameView.box_edited`): the command, the undo record, the views' refresh and the autosave
+request, until the event loop is idle again. `time.thread_time()` is the GUI thread's own CPU
+time, so the autosave's serialisation on its own thread is not counted (its time is printed).
+
+Run: .venv/bin/python bench/edit_latency.py [--edits N] [--profile]
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+from PySide6 import QtWidgets  # noqa: E402
+
+from tracker.project import BoxEntry, Project, Provenance, TrackObject, VideoRef, save_project  # noqa: E402
+from tracker.types import Box  # noqa: E402
+
+FRAMES = 3000
+
+
+def make_video(path: Path, n: int = FRAMES) -> None:
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 25, (64, 48))
+    frame = np.full((48, 64, 3), 90, np.uint8)
+    for _ in range(n):
+        writer.write(frame)
+    writer.release()
+
+
+def make_project(path: Path, video: Path, objects: int) -> None:
+    project = Project(video=VideoRef(str(video), FRAMES, 64, 48, 25.0))
+    for tid in range(1, objects + 1):
+        entries = {f: BoxEntry(Box(10 + f % 7, 10, 20, 20), Provenance.TRACKED, 0.9) for f in range(FRAMES)}
+        entries[0] = BoxEntry(Box(10, 10, 20, 20), Provenance.KEYFRAME)
+        project.objects[tid] = TrackObject(tid, "object", "#ff0000", entries)
+    save_project(path, project)
+
+
+def drain(app: QtWidgets.QApplication, seconds: float = 0.0) -> None:
+    """Process events, for ``seconds`` of wall time when given (the views refresh on coalescing
+    timers of up to ~0.2 s); the waits sleep, so they add next to nothing to the thread's CPU time."""
+    end = time.perf_counter() + seconds
+    while True:
+        app.processEvents()
+        if time.perf_counter() >= end:
+            return
+        time.sleep(0.005)
+
+
+def measure(app, folder: Path, video: Path, objects: int, edits: int, profile: bool) -> dict:
+    from app.application import create_window
+
+    project_file = folder / f"p{objects}.memtrack.json"
+    make_project(project_file, video, objects)
+    w = create_window(str(folder / f"s{objects}.ini"), folder / f"rec{objects}")
+    t0 = time.perf_counter()
+    assert w.files.open_path(project_file)
+    print(f"{objects * FRAMES} boxes: opened in {time.perf_counter() - t0:.1f} s", flush=True)
+    w.show()
+    deadline = time.time() + 20
+    while w.displayed_frame != 0 and time.time() < deadline:
+        drain(app)
+    drain(app)
+    times = []
+    profiler = cProfile.Profile() if profile else None
+    for i in range(edits):
+        box = Box(12 + i % 5, 11, 20, 20)
+        t0 = time.thread_time()
+        if profiler:
+            profiler.enable()
+        w.frame_view.box_edited.emit(0, 1, box)
+        drain(app, 0.4)
+        if profiler:
+            profiler.disable()
+        times.append(time.thread_time() - t0)
+    t0 = time.perf_counter()
+    w.files.autosaver.flush()
+    flush_s = time.perf_counter() - t0
+    writes = w.files.autosaver.writes
+    if profiler:
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+    w.store.mark_saved()  # close without the save question
+    w.close()
+    drain(app)
+    return {"boxes": objects * FRAMES, "median_ms": 1000 * statistics.median(times),
+            "max_ms": 1000 * max(times), "writes": writes, "flush_s": flush_s}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--edits", type=int, default=20)
+    parser.add_argument("--profile", action="store_true", help="cProfile the edits at the larger size")
+    parser.add_argument("--objects", type=int, default=100, help="objects of 3000 boxes in the larger project")
+    args = parser.parse_args()
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        video = folder / "long.mp4"
+        make_video(video)
+        small = measure(app, folder, video, 1, args.edits, False)
+        large = measure(app, folder, video, args.objects, args.edits, args.profile)
+    for r in (small, large):
+        print(f"{r['boxes']:>7} boxes: GUI-thread time per edit median {r['median_ms']:.1f} ms, "
+              f"max {r['max_ms']:.1f} ms; autosave thread: {r['writes']} writes, "
+              f"{r['flush_s']:.2f} s to drain after the last edit")
+    print(f"ratio {large['boxes'] // 1000}k/3k (median GUI-thread time per edit): {large['median_ms'] / small['median_ms']:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
