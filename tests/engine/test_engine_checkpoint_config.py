@@ -3,6 +3,7 @@ config dataclasses (spec defaults, unknown keys and wrong types rejected)."""
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 import json
 
 import pytest
@@ -144,7 +145,10 @@ def test_shipped_checkpoints_differ_from_the_paper_only_where_the_model_card_say
     paper = TrackingConfig()
     changed = {k for k, v in dataclasses.asdict(config.tracking).items() if v != getattr(paper, k)}
     assert changed == {"scale_choice", "scale_penalty"}
-    assert extra["tracking_tuned"]["variant"] == "scale_choice=cosine,scale_penalty=0.995"
+    variant = extra["tracking_tuned"]["variant"]
+    assert variant == f"scale_choice={config.tracking.scale_choice},scale_penalty={config.tracking.scale_penalty:g}"
+    card = (Path(__file__).resolve().parents[2] / "resources" / "weights" / "MODEL_CARD.md").read_text()
+    assert f'`scale_choice="{config.tracking.scale_choice}"`, `scale_penalty={config.tracking.scale_penalty:g}`' in card
     assert load_checkpoint(UNTRAINED_WEIGHTS)[1].tracking == paper
 
 
