@@ -174,6 +174,9 @@ class TrackController(QtCore.QObject):
             self._show_progress()
             return
         project = w.store.project
+        if job is not None:
+            for tid, record in outcome.start_memory.items():  # the memory after re-seeding on the start keyframe
+                w.diagnostics.put_slots(tid, job.start, record)
         for tid, record in outcome.memory.items():
             w.diagnostics.put_slots(tid, outcome.frame, record)
         changes = []

@@ -1,0 +1,138 @@
+"""The window as a professional annotator needs it: the attention overlay on a fixed range with an
+opacity control, truthful memory and diagnostics messages, undecodable frames, box dragging and
+draw/move modes, shortcut conflicts, keyboard focus and filling to the next keyframe."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6 import QtCore
+
+from app.views.attention_overlay import FLAT_RATIO, AttentionOverlay, heat_rgba, peak_ratio
+from app_fakes import FakeTracker
+from tracker.types import Box
+
+pytestmark = pytest.mark.gui
+
+
+def opened(qtbot, make_window, path, tracker=None, **kw):
+    w = make_window(tracker or FakeTracker(), **kw)
+    assert w.files.open_path(path)
+    qtbot.waitUntil(lambda: w.displayed_frame == 0, timeout=5000)
+    return w
+
+
+# ---------------------------------------------------------------------- 6: the attention overlay
+def test_attention_heat_is_on_a_fixed_range_and_a_flat_map_draws_nothing(qtbot):
+    n = 16
+    flat = np.full((n, n), 1.0 / n**2)
+    flat[0, 0] *= 1.3  # nearly flat: its own min..max stretch would have made this a solid wash
+    assert peak_ratio(flat) < FLAT_RATIO
+    peaked = np.full((n, n), 0.5 / (n * n - 1))
+    peaked[5, 7] = 0.5
+    # fixed range: the uniform cells of a peaked map are transparent, the peak is at full opacity
+    rgba = heat_rgba(peaked, opacity=0.5)
+    assert rgba[5, 7, 3] == int(255 * 0.5) and rgba[0, 0, 3] == 0
+    assert heat_rgba(peaked, opacity=1.0)[5, 7, 3] == 255
+    # the same map at twice the weights (it is not normalised) looks the same: scale-free
+    assert np.array_equal(heat_rgba(peaked * 2, 0.5), rgba)
+    overlay = AttentionOverlay()
+    grid, search = Box(10, 10, 40, 40), Box(0, 0, 60, 60)
+    overlay.show(flat, grid, search, (30, 30), opacity=0.8)
+    assert overlay.visible and overlay.flat and overlay.shown_rgba is None
+    assert not overlay.image.isVisible() and overlay.flat_label.isVisible()
+    assert overlay.outline.isVisible()  # the search region is still outlined
+    overlay.show(peaked, grid, search, (30, 30), opacity=0.8)
+    assert not overlay.flat and overlay.image.isVisible() and not overlay.flat_label.isVisible()
+    assert overlay.shown_rgba[..., 3].max() == int(255 * 0.8)
+
+
+def test_overlay_opacity_slider_persists_in_the_settings(qtbot, make_window):
+    w = make_window(FakeTracker())
+    assert w.maps.opacity.value() == round(w.settings.attention_opacity * 100)
+    w.maps.opacity.setValue(30)
+    assert w.settings.attention_opacity == pytest.approx(0.30)
+    w2 = make_window(FakeTracker())  # same settings file
+    assert w2.settings.attention_opacity == pytest.approx(0.30) and w2.maps.opacity.value() == 30
+
+
+# ---------------------------------------------------------------------- 7, 8: truthful memory panel
+class MemoryFake(FakeTracker):
+    """FakeTracker with memory introspection: slot 0 holds the frame the target was last seeded on."""
+
+    def _seed(self, target_id, frame_index):
+        self._targets[target_id]["seeded"] = frame_index
+
+    def initialize(self, frame, box, target_id=0, frame_index=0):
+        super().initialize(frame, box, target_id, frame_index)
+        self._seed(target_id, frame_index)
+
+    def reseed(self, frame, box, mode="update", target_id=0, frame_index=None):
+        super().reseed(frame, box, mode, target_id, frame_index)
+        self._seed(target_id, frame_index)
+
+    def memory_slots(self, target_id=0):
+        seeded = self._targets[target_id]["seeded"]
+        return [{"frame": seeded, "pinned": False, "usage": 1.0, "crop": None},
+                {"frame": None, "pinned": False, "usage": 0.0, "crop": None}]
+
+    def pin_slot(self, slot, pinned=True, target_id=0):
+        pass
+
+    def evict_slot(self, slot, target_id=0):
+        pass
+
+    def set_writes_frozen(self, frozen, target_id=0):
+        pass
+
+
+def run_frames(qtbot, w, n):
+    w.update_settings(track_range="frames", track_frames=n, auto_pause=False)
+    w.actions["track_forward"].trigger()
+    qtbot.waitUntil(lambda: not w.controller.busy, timeout=10000)
+
+
+def show(qtbot, w, frame):
+    w.seek(frame)
+    qtbot.waitUntil(lambda: w.displayed_frame == frame, timeout=5000)
+    w.insight.update()
+    return w.memory_panel.view
+
+
+def test_memory_at_a_corrected_keyframe_is_the_memory_after_reseeding(qtbot, make_window, square_video):
+    path, truth = square_video
+    w = opened(qtbot, make_window, path, MemoryFake())
+    w.frame_view.commit_drawn_rect(QtCore.QRectF(*truth[0]))
+    run_frames(qtbot, w, 10)
+    view = show(qtbot, w, 5)
+    assert [c.source for c in view.cards] == [0, None]  # tracked: the memory seeded on frame 0
+    w.frame_view.box_edited.emit(5, 1, Box(truth[5][0] + 2, truth[5][1], 24, 24))  # the correction
+    view = show(qtbot, w, 5)
+    # the recorded memory is from before the correction: not shown as "after re-seeding"
+    assert view.cards == () and "corrected after a run tracked this frame" in view.message
+    run_frames(qtbot, w, 3)  # a run from the keyframe re-seeds there and records the memory after it
+    view = show(qtbot, w, 5)
+    assert [c.source for c in view.cards] == [5, None]
+    assert "after re-seeding here" in view.message
+    w.actions["undo"].trigger()  # the run
+    w.actions["undo"].trigger()  # the correction: the memory after re-seeding is not the tracked frame's
+    view = show(qtbot, w, 5)
+    assert view.cards == ()
+
+
+def test_frames_tracked_in_an_earlier_session_say_so(qtbot, make_window, square_video, prompts, tmp_path):
+    path, truth = square_video
+    w = opened(qtbot, make_window, path)
+    w.frame_view.commit_drawn_rect(QtCore.QRectF(*truth[0]))
+    run_frames(qtbot, w, 6)
+    project = tmp_path / "p.json"
+    prompts.answer("save_path", project)
+    w.actions["save"].trigger()
+    assert project.exists()
+    w2 = make_window(FakeTracker(), settings_name="other.ini")
+    assert w2.files.open_path(project)
+    qtbot.waitUntil(lambda: w2.displayed_frame == 0, timeout=5000)
+    w2.set_selection([1])
+    show(qtbot, w2, 3)
+    message = w2.memory_panel.view.message
+    assert "tracked in an earlier session" in message and "not tracked" not in message
+    assert "tracked in an earlier session" in w2.maps.caption.text()
