@@ -33,6 +33,7 @@ class EditController:
         a["edit_labels"].triggered.connect(self.edit_labels)
         frame_view.box_drawn.connect(self.on_box_drawn)
         frame_view.box_edited.connect(self.on_box_edited)
+        frame_view.draw_refused.connect(lambda reason: feedback.status(reason))
         p = objects
         p.new_requested.connect(self.new_object)
         p.delete_requested.connect(self.delete_tracks)

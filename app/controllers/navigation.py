@@ -125,9 +125,12 @@ class NavigationController(QtCore.QObject):
         s.frame = frame
         self.v.player.set_frame(frame)
         self.v.timeline.set_cursor(frame)
+        self.v.frame_view.set_requested(frame)
         image = s.loader.get(frame)
         if image is not None:
             self._display(frame, image)
+        elif self._failure(frame) is not None:
+            self._display_failure(frame)
         s.loader.request(frame, direction)  # read-ahead from here even when cached
         self._update_status()
 
@@ -141,6 +144,25 @@ class NavigationController(QtCore.QObject):
             image = s.loader.get(frame) if s.loader is not None else None
             if image is not None:
                 self._display(frame, image)
+            elif self._failure(frame) is not None:
+                self._display_failure(frame)
+
+    def _failure(self, frame: int) -> str | None:
+        loader = self.session.loader
+        failure = getattr(loader, "failure", None)
+        return failure(frame) if failure is not None else None
+
+    def _display_failure(self, frame: int) -> None:
+        """Frame ``frame`` cannot be decoded: say so instead of keeping the previous image."""
+        s = self.session
+        source = s.source
+        size = (source.width, source.height) if source is not None and hasattr(source, "width") else None
+        self.v.frame_view.show_error(frame, size, self._failure(frame) or "")
+        changed = s.displayed_frame is not None
+        s.displayed_frame = None
+        self._update_status()
+        if changed:
+            s.frame_displayed.emit(frame)
 
     def _display(self, frame: int, image) -> None:
         s = self.session
@@ -236,7 +258,8 @@ class NavigationController(QtCore.QObject):
             v.status_frame.setText("No video")
             v.status_time.setText("")
         else:
-            v.status_frame.setText(f"Frame {s.frame} / {s.frame_count - 1}")
+            broken = " — cannot be decoded" if v.frame_view.error_frame == s.frame else ""
+            v.status_frame.setText(f"Frame {s.frame} / {s.frame_count - 1}{broken}")
             v.status_time.setText(format_time(s.frame / s.fps))
         if not v.status_device.text():
             v.status_device.setText(f"MemTrack (loads on first run, device {s.settings.device})")

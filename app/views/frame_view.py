@@ -4,7 +4,9 @@ Mouse: left-drag on the image draws a box; drag a box to move it, its handles to
 Ctrl+left-drag or middle-drag pans; the wheel or right-drag zooms; double-click fits.
 
 The image and the boxes always belong to one frame index (`frame`), so a box on screen is the
-box stored for the frame on screen. Overlays (attention maps and the like) can be added with
+box stored for the frame on screen. Drawing is refused (``draw_refused``) while the frame the user
+asked for (`set_requested`) is not the one on screen (it is still decoding) and on a frame that
+could not be decoded (`show_error`: a placeholder with the reason instead of the last image). Overlays (attention maps and the like) can be added with
 `add_overlay`; they live in image pixel coordinates.
 """
 from __future__ import annotations
@@ -69,9 +71,11 @@ class FrameView(pg.GraphicsView):
         box_drawn(int frame, Box): the user dragged out a new box on ``frame``.
         box_edited(int frame, int track_id, Box): the user moved or resized a box.
         box_clicked(int track_id): the user clicked a box (selects its object).
+        draw_refused(str): a drawn box was dropped, with the reason (the frame is not on screen).
     """
 
     box_drawn = QtCore.Signal(int, object)
+    draw_refused = QtCore.Signal(str)
     box_edited = QtCore.Signal(int, int, object)
     box_clicked = QtCore.Signal(int)
 
@@ -85,6 +89,13 @@ class FrameView(pg.GraphicsView):
         self._size: tuple[int, int] | None = None  # (width, height)
         self._items: dict[int, BoxItem] = {}
         self._ghosts: dict[int, QtWidgets.QGraphicsRectItem] = {}
+        self.requested: int | None = None  # the frame the user asked for (may still be decoding)
+        self.error_frame: int | None = None  # the frame shown as undecodable, with error_text
+        self.error_text = ""
+        self.error_label = pg.TextItem("", color="#ff8a80", anchor=(0.5, 0.5))
+        self.error_label.setZValue(200)
+        self.error_label.hide()
+        self.vb.addItem(self.error_label, ignoreBounds=True)
         self.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
         self.setToolTip("Drag: draw a box  |  drag a box or its handles: move/resize  |  "
                         "Ctrl+drag: pan  |  wheel: zoom  |  double-click: fit")
@@ -97,8 +108,31 @@ class FrameView(pg.GraphicsView):
         # copying or rescaling (about 9 ms saved per 1080p frame)
         self.image.setImage(image, autoLevels=False)
         self.frame = frame
+        self.requested = frame if self.requested is None else self.requested
         self._size = (image.shape[1], image.shape[0])
+        self.error_frame, self.error_text = None, ""
+        self.error_label.hide()
         self.set_boxes(boxes)
+        if first:
+            self.fit()
+
+    def set_requested(self, frame: int) -> None:
+        """The frame the user asked for; drawing waits until it is the frame on screen."""
+        self.requested = frame
+
+    def show_error(self, frame: int, size: tuple[int, int] | None, reason: str) -> None:
+        """Frame ``frame`` cannot be decoded: a dark placeholder (``size`` = (width, height) of the
+        video) with the reason, no boxes, and no frame on screen to draw on."""
+        w, h = size or self._size or (640, 360)
+        placeholder = np.full((h, w, 3), 40, np.uint8)
+        first = self._size != (w, h)
+        self.image.setImage(placeholder, autoLevels=False)
+        self.set_boxes([])
+        self.frame, self._size = None, (w, h)
+        self.error_frame, self.error_text = frame, reason
+        self.error_label.setText(f"Frame {frame} cannot be decoded\n{reason}")
+        self.error_label.setPos(w / 2, h / 2)
+        self.error_label.show()
         if first:
             self.fit()
 
@@ -147,7 +181,9 @@ class FrameView(pg.GraphicsView):
     def clear(self) -> None:
         self.set_boxes([])
         self.image.clear()
-        self.frame = None
+        self.frame = self.requested = self.error_frame = None
+        self.error_text = ""
+        self.error_label.hide()
         self._size = None
 
     def fit(self) -> None:
@@ -169,7 +205,13 @@ class FrameView(pg.GraphicsView):
     # ------------------------------------------------------------------ edits
     def commit_drawn_rect(self, rect: QtCore.QRectF) -> None:
         """The drawing path: a rectangle in image pixels becomes ``box_drawn`` (clipped to the frame)."""
+        if self.error_frame is not None:
+            self.draw_refused.emit(f"Frame {self.error_frame} cannot be decoded: no box can be drawn on it.")
+            return
         if self.frame is None or self._size is None:
+            return
+        if self.requested is not None and self.requested != self.frame:
+            self.draw_refused.emit(f"Frame {self.requested} is still being decoded: draw once it is shown.")
             return
         w, h = self._size
         x0, y0 = max(0.0, rect.left()), max(0.0, rect.top())

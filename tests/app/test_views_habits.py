@@ -136,3 +136,43 @@ def test_frames_tracked_in_an_earlier_session_say_so(qtbot, make_window, square_
     message = w2.memory_panel.view.message
     assert "tracked in an earlier session" in message and "not tracked" not in message
     assert "tracked in an earlier session" in w2.maps.caption.text()
+
+
+# ---------------------------------------------------------------------- 10: undecodable frames
+def test_an_undecodable_frame_shows_an_error_state_and_refuses_drawing(qtbot, make_window, tmp_path):
+    import cv2
+
+    from app_fakes import moving_square_frames
+
+    frames, boxes = moving_square_frames(n=8)
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for i, f in enumerate(frames):
+        cv2.imwrite(str(folder / f"{i:04d}.png"), cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
+    (folder / "0004.png").write_bytes(b"not an image")
+    w = opened(qtbot, make_window, folder)
+    w.seek(4)
+    qtbot.waitUntil(lambda: w.frame_view.error_frame == 4, timeout=5000)
+    assert w.displayed_frame is None and w.session.displayed_frame is None
+    assert "cannot be decoded" in w.status_frame.text()
+    assert w.frame_view.error_label.isVisible() and "Frame 4 cannot be decoded" in w.frame_view.error_label.toPlainText()
+    assert w.frame_view.boxes_shown() == {}
+    w.frame_view.commit_drawn_rect(QtCore.QRectF(10, 10, 30, 30))
+    assert not w.store.project.objects  # nothing drawn on frame 3 (the last image) or anywhere
+    assert "cannot be decoded" in w.statusBar().currentMessage()
+    w.seek(5)  # the next frame shows normally again
+    qtbot.waitUntil(lambda: w.displayed_frame == 5, timeout=5000)
+    assert w.frame_view.error_frame is None and not w.frame_view.error_label.isVisible()
+    assert "cannot be decoded" not in w.status_frame.text()
+
+
+def test_drawing_while_the_requested_frame_decodes_is_refused(qtbot, make_window, square_video):
+    path, truth = square_video
+    w = opened(qtbot, make_window, path)
+    w.frame_view.set_requested(20)  # the counter moved on; frame 0's image is still on screen
+    w.frame_view.commit_drawn_rect(QtCore.QRectF(*truth[0]))
+    assert not w.store.project.objects and "still being decoded" in w.statusBar().currentMessage()
+    w.seek(20)
+    qtbot.waitUntil(lambda: w.displayed_frame == 20, timeout=5000)
+    w.frame_view.commit_drawn_rect(QtCore.QRectF(*truth[20]))
+    assert list(w.store.project.objects[1].entries) == [20]
