@@ -34,6 +34,8 @@ class EditController:
         frame_view.box_drawn.connect(self.on_box_drawn)
         frame_view.box_edited.connect(self.on_box_edited)
         frame_view.draw_refused.connect(lambda reason: feedback.status(reason))
+        a["draw_mode"].toggled.connect(lambda on: self._mode_toggled("draw", on))
+        a["move_mode"].toggled.connect(lambda on: self._mode_toggled("move", on))
         p = objects
         p.new_requested.connect(self.new_object)
         p.delete_requested.connect(self.delete_tracks)
@@ -59,6 +61,26 @@ class EditController:
         return self.session.run_edit(command, self.feedback)
 
     # ------------------------------------------------------------------ gestures
+    _MODE_TEXT = {"edit": "Edit mode: drag on the image to draw a box, on a box to move it.",
+                  "draw": "Draw mode: every drag draws a new box (D again to leave).",
+                  "move": "Move mode: drags move and resize boxes, never draw (M again to leave)."}
+
+    def _mode_toggled(self, mode: str, on: bool) -> None:
+        if on:
+            self.set_mode(mode)
+        elif self.frame_view.mode == mode:
+            self.set_mode("edit")
+
+    def set_mode(self, mode: str) -> None:
+        """The frame view's mouse mode; the two mode actions stay exclusive."""
+        for name, action in (("draw", self.actions["draw_mode"]), ("move", self.actions["move_mode"])):
+            if action.isChecked() != (mode == name):
+                blocked = action.blockSignals(True)
+                action.setChecked(mode == name)
+                action.blockSignals(blocked)
+        self.frame_view.set_mode(mode)
+        self.feedback.status(self._MODE_TEXT[mode])
+
     def on_box_drawn(self, frame: int, box: Box) -> None:
         if self.session.store is None:
             return

@@ -1,7 +1,7 @@
 """Every command of the window with its menu, text and default shortcut (Qt-free data).
 
 The shortcuts are exactly those the annotation-window issue asks for, plus N (next suspicious
-frame) from the tracker-insight issue; every other command is
+frame) from the tracker-insight issue and D / M (draw and move modes); every other command is
 reached through the menus, the panels or the toolbar. Users can override any shortcut in
 Settings (stored as AppSettings.shortcuts). New panels add their own specs to this table.
 """
@@ -41,6 +41,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("new_object", "Edit", "&New object", tip="Add an object; then drag on the frame to draw it"),
     ActionSpec("delete_track", "Edit", "Delete &track", tip="Delete the selected objects with all their boxes"),
     ActionSpec("edit_labels", "Edit", "Edit &labels\u2026"),
+    ActionSpec("draw_mode", "Edit", "Dra&w mode", "D", "Every drag on the frame draws a new box, even one "
+               "starting inside a box (D again: back to the normal mode)", checkable=True),
+    ActionSpec("move_mode", "Edit", "&Move mode", "M", "Drags move and resize boxes or pan; they never draw "
+               "(M again: back to the normal mode)", checkable=True),
     ActionSpec("fit", "View", "&Fit frame to window", tip="Double-click the frame does the same"),
     ActionSpec("zoom_in", "View", "Zoom &in"),
     ActionSpec("zoom_out", "View", "Zoom &out"),

@@ -1,7 +1,11 @@
 """The frame view: the video frame with every object's box; draw, move and resize boxes.
 
 Mouse: left-drag on the image draws a box; drag a box to move it, its handles to resize it;
-Ctrl+left-drag or middle-drag pans; the wheel or right-drag zooms; double-click fits.
+Ctrl+left-drag or middle-drag pans; the wheel or right-drag zooms; double-click fits. Modes
+(`set_mode`): "edit" (the default: a drag draws on the image and moves a box it starts in),
+"draw" (every drag draws, even one starting inside a box) and "move" (drags move and resize
+boxes, or pan; they never draw). Boxes stay inside the frame: moves and resizes stop at its edge,
+and an edited box is clipped to it.
 
 The image and the boxes always belong to one frame index (`frame`), so a box on screen is the
 box stored for the frame on screen. Drawing is refused (``draw_refused``) while the frame the user
@@ -22,6 +26,7 @@ from .box_item import BoxDisplay, BoxItem
 __all__ = ["FrameView"]
 
 MIN_DRAWN_SIZE = 4.0  # pixels; a smaller drag is a click, not a box
+MODES = ("edit", "draw", "move")
 
 
 class _DrawViewBox(pg.ViewBox):
@@ -96,6 +101,8 @@ class FrameView(pg.GraphicsView):
         self.error_label.setZValue(200)
         self.error_label.hide()
         self.vb.addItem(self.error_label, ignoreBounds=True)
+        self.mode = "edit"
+        self._drawing_enabled = True
         self.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
         self.setToolTip("Drag: draw a box  |  drag a box or its handles: move/resize  |  "
                         "Ctrl+drag: pan  |  wheel: zoom  |  double-click: fit")
@@ -146,10 +153,13 @@ class FrameView(pg.GraphicsView):
             item = self._items.get(tid)
             if item is None:
                 item = BoxItem(display, self._on_item_edited, self.box_clicked.emit)
+                item.set_interactive(self.mode != "draw")
                 self._items[tid] = item
                 self.vb.addItem(item)
             elif not item.isMoving:
                 item.show_display(display)
+            if self._size is not None and not item.isMoving:
+                item.set_bounds(*self._size)
             self._set_ghost(tid, display.moved_from)
         for tid in list(self._ghosts):
             if tid not in wanted:
@@ -200,7 +210,19 @@ class FrameView(pg.GraphicsView):
         self.vb.addItem(item, ignoreBounds=True)
 
     def set_drawing_enabled(self, enabled: bool) -> None:
-        self.vb.drawing_enabled = enabled
+        self._drawing_enabled = enabled
+        self.vb.drawing_enabled = enabled and self.mode != "move"
+
+    def set_mode(self, mode: str) -> None:
+        """One of MODES: "edit", "draw" (drags always draw) or "move" (drags never draw)."""
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}")
+        self.mode = mode
+        self.vb.drawing_enabled = self._drawing_enabled and mode != "move"
+        for item in self._items.values():
+            item.set_interactive(mode != "draw")
+        cursor = QtCore.Qt.CursorShape.CrossCursor if mode == "draw" else QtCore.Qt.CursorShape.ArrowCursor
+        self.viewport().setCursor(cursor)
 
     # ------------------------------------------------------------------ edits
     def commit_drawn_rect(self, rect: QtCore.QRectF) -> None:
@@ -227,9 +249,30 @@ class FrameView(pg.GraphicsView):
     def _on_band_drawn(self, rect: QtCore.QRectF) -> None:
         self.commit_drawn_rect(rect)
 
+    def clamp(self, box: Box) -> Box | None:
+        """``box`` clipped to the frame; None when too little of it is inside."""
+        if self._size is None:
+            return box
+        w, h = self._size
+        x0, y0 = max(0.0, box.x), max(0.0, box.y)
+        x1, y1 = min(float(w), box.x + box.w), min(float(h), box.y + box.h)
+        if x1 - x0 < 1.0 or y1 - y0 < 1.0:
+            return None
+        if (x0, y0, x1, y1) == (box.x, box.y, box.x + box.w, box.y + box.h):
+            return box
+        return Box(round(x0, 2), round(y0, 2), round(x1 - x0, 2), round(y1 - y0, 2))
+
     def _on_item_edited(self, track_id: int, box: Box) -> None:
-        if self.frame is not None:
-            self.box_edited.emit(self.frame, track_id, box)
+        if self.frame is None:
+            return
+        clamped = self.clamp(box)
+        item = self._items.get(track_id)
+        if clamped is None or (item is not None and item.display is not None and clamped == item.display.box):
+            if item is not None and item.display is not None:  # put the box back where it is stored
+                shown, item.display = item.display, None
+                item.show_display(shown)
+            return
+        self.box_edited.emit(self.frame, track_id, clamped)
 
     def map_image_to_widget(self, x: float, y: float) -> QtCore.QPoint:
         """Widget pixel position of an image point (tests drive the mouse with it)."""

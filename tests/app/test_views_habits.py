@@ -176,3 +176,67 @@ def test_drawing_while_the_requested_frame_decodes_is_refused(qtbot, make_window
     qtbot.waitUntil(lambda: w.displayed_frame == 20, timeout=5000)
     w.frame_view.commit_drawn_rect(QtCore.QRectF(*truth[20]))
     assert list(w.store.project.objects[1].entries) == [20]
+
+
+# ---------------------------------------------------------------------- 11: dragging, draw and move modes
+def drag(w, start_xy, end_xy, steps=(0.3, 0.6, 1.0)):
+    from PySide6 import QtGui, QtWidgets
+
+    view = w.frame_view
+    start, end = view.map_image_to_widget(*start_xy), view.map_image_to_widget(*end_xy)
+    vp = view.viewport()
+    L = QtCore.Qt.MouseButton.LeftButton
+
+    def send(kind, pos, buttons):
+        local = QtCore.QPointF(pos)
+        ev = QtGui.QMouseEvent(kind, local, vp.mapToGlobal(local), L, buttons, QtCore.Qt.KeyboardModifier.NoModifier)
+        QtWidgets.QApplication.sendEvent(vp, ev)
+
+    send(QtCore.QEvent.Type.MouseButtonPress, start, L)
+    for t in steps:
+        send(QtCore.QEvent.Type.MouseMove, start + (end - start) * t, L)
+    send(QtCore.QEvent.Type.MouseButtonRelease, end, QtCore.Qt.MouseButton.NoButton)
+
+
+def shown_window(qtbot, make_window, path):
+    w = opened(qtbot, make_window, path)
+    w.resize(900, 700)
+    w.show()
+    qtbot.waitExposed(w)
+    w.frame_view.fit()
+    return w
+
+
+def test_a_box_dragged_past_the_edge_stays_inside_the_frame(qtbot, make_window, square_video):
+    path, truth = square_video
+    w = shown_window(qtbot, make_window, path)
+    w.frame_view.commit_drawn_rect(QtCore.QRectF(100, 40, 30, 30))
+    qtbot.waitUntil(lambda: w.frame_view.item(1) is not None)
+    drag(w, (115, 55), (200, 55))  # 85 px to the right: the frame is 160 wide
+    box = w.store.project.objects[1].entries[0].box
+    assert box.x + box.w <= 160.0 and box.w == pytest.approx(30, abs=0.5)
+    assert box.x > 110  # it moved right, as far as the frame allows
+    # an edit that would end outside (as a script or a handle could send it) is clipped
+    w.frame_view._on_item_edited(1, Box(150, 100, 30, 30))
+    box = w.store.project.objects[1].entries[0].box
+    assert (box.x, box.y, box.w, box.h) == (150, 100, 10, 20)
+
+
+def test_draw_mode_draws_inside_a_box_and_move_mode_never_draws(qtbot, make_window, square_video):
+    path, truth = square_video
+    w = shown_window(qtbot, make_window, path)
+    w.frame_view.commit_drawn_rect(QtCore.QRectF(20, 20, 80, 80))
+    qtbot.waitUntil(lambda: w.frame_view.item(1) is not None)
+    w.actions["draw_mode"].trigger()
+    assert w.frame_view.mode == "draw" and "Draw mode" in w.statusBar().currentMessage()
+    w.set_selection([])
+    drag(w, (40, 40), (70, 70))  # starts inside #1: draws a new object instead of moving #1
+    assert sorted(w.store.project.objects) == [1, 2]
+    assert w.store.project.objects[1].entries[0].box == Box(20, 20, 80, 80)
+    assert w.store.project.objects[2].entries[0].box.x == pytest.approx(40, abs=1.5)
+    w.actions["move_mode"].trigger()  # exclusive: draw mode is off
+    assert w.frame_view.mode == "move" and not w.actions["draw_mode"].isChecked()
+    drag(w, (110, 10), (150, 40))  # outside every box: pans, never draws
+    assert sorted(w.store.project.objects) == [1, 2]
+    w.actions["move_mode"].trigger()
+    assert w.frame_view.mode == "edit"
