@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ActionSpec", "ACTIONS", "MENUS", "spec", "shortcut_sheet"]
+__all__ = ["ActionSpec", "ACTIONS", "MENUS", "spec", "shortcut_sheet", "shortcut_conflicts", "action_text"]
 
 
 @dataclass(frozen=True)
@@ -93,3 +93,24 @@ def shortcut_sheet(overrides: dict[str, str] | None = None) -> list[tuple[str, s
         if key:
             rows.append((s.menu, s.text.replace("&", "").rstrip("\u2026"), key))
     return rows
+
+
+def action_text(action_id: str) -> str:
+    """The command's name as menus show it, without the accelerator mark and the ellipsis."""
+    return spec(action_id).text.replace("&", "").rstrip("\u2026")
+
+
+def shortcut_conflicts(keys: dict[str, str]) -> list[tuple[str, tuple[str, ...]]]:
+    """(key, action ids) for every key sequence that more than one action would answer to: the
+    same sequence (case-insensitive), or one that is the start of another's multi-key sequence
+    (Qt then waits for the next key and the shorter one never fires). ``keys``: action id ->
+    key sequence text as Qt writes it ("" for none)."""
+    chords = {aid: tuple(c.strip().lower() for c in key.split(",") if c.strip())
+              for aid, key in keys.items() if key and key.strip()}
+    groups: dict[str, set[str]] = {}
+    for aid, seq in chords.items():
+        for other, oseq in chords.items():
+            if other != aid and len(oseq) >= len(seq) and oseq[:len(seq)] == seq:
+                groups.setdefault(keys[aid], set()).update((aid, other))
+    return [(key, tuple(sorted(ids, key=[s.id for s in ACTIONS].index))) for key, ids in
+            sorted(groups.items(), key=lambda kv: kv[0].lower())]

@@ -240,3 +240,55 @@ def test_draw_mode_draws_inside_a_box_and_move_mode_never_draws(qtbot, make_wind
     assert sorted(w.store.project.objects) == [1, 2]
     w.actions["move_mode"].trigger()
     assert w.frame_view.mode == "edit"
+
+
+# ---------------------------------------------------------------------- 14: conflicting shortcuts
+def test_conflicting_shortcuts_are_refused_in_the_settings_dialog(qtbot, make_window):
+    from PySide6 import QtGui
+
+    from app.core.action_specs import shortcut_conflicts
+    from app.dialogs.settings_dialog import SettingsDialog
+
+    assert shortcut_conflicts({"quit": "T", "track_forward": "T", "play": "Space"}) == [
+        ("T", ("quit", "track_forward"))]
+    assert shortcut_conflicts({"quit": "Ctrl+K", "save": "Ctrl+K, S"}) == [("Ctrl+K", ("save", "quit"))]
+    assert shortcut_conflicts({"quit": "Ctrl+Q", "play": "Space", "next": ""}) == []
+    w = make_window(FakeTracker())
+    dialog = SettingsDialog(w.settings, w)
+    qtbot.addWidget(dialog)
+    assert dialog.ok_button.isEnabled() and not dialog.conflicts()  # the defaults do not conflict
+    dialog.keys["quit"].setKeySequence(QtGui.QKeySequence("T"))
+    assert dialog.conflicts() == [("T", ("quit", "track_forward"))]
+    assert not dialog.ok_button.isEnabled() and not dialog.conflicts_label.isHidden()
+    assert "Quit" in dialog.conflicts_label.text() and "Track forward" in dialog.conflicts_label.text()
+    dialog.accept()  # refused
+    assert dialog.result() != dialog.DialogCode.Accepted and dialog.tabs.currentIndex() == 1
+    dialog.keys["quit"].setKeySequence(QtGui.QKeySequence("Ctrl+Q"))
+    assert dialog.ok_button.isEnabled() and dialog.conflicts_label.isHidden()
+    assert dialog.result_settings().shortcuts == {"quit": "Ctrl+Q"}
+
+
+# ---------------------------------------------------------------------- 15: keyboard focus
+def test_the_frames_and_threshold_boxes_take_keyboard_focus(qtbot, make_window):
+    w = make_window(FakeTracker())
+    w.show()
+    qtbot.waitExposed(w)
+    w.activateWindow()
+    panel = w.track_panel
+    panel.range_combo.setCurrentIndex(2)  # for N frames
+    assert w.settings.track_range == "frames" and panel.frames_spin.isEnabled()
+    for spin in (panel.frames_spin, panel.threshold):
+        assert spin.focusPolicy() & QtCore.Qt.FocusPolicy.TabFocus
+        assert spin.focusPolicy() & QtCore.Qt.FocusPolicy.ClickFocus
+    panel.frames_spin.setFocus()
+    qtbot.waitUntil(panel.frames_spin.hasFocus)
+    panel.frames_spin.lineEdit().selectAll()
+    qtbot.keyClicks(panel.frames_spin, "75")
+    qtbot.keyClick(panel.frames_spin, QtCore.Qt.Key.Key_Return)
+    assert w.settings.track_frames == 75 and not panel.frames_spin.hasFocus()
+    panel.threshold.setFocus()
+    qtbot.waitUntil(panel.threshold.hasFocus)
+    panel.threshold.lineEdit().selectAll()
+    qtbot.keyClicks(panel.threshold, "0.35")
+    qtbot.keyClick(panel.threshold, QtCore.Qt.Key.Key_Return)
+    assert w.settings.confidence_threshold == pytest.approx(0.35)
