@@ -292,3 +292,45 @@ def test_the_frames_and_threshold_boxes_take_keyboard_focus(qtbot, make_window):
     qtbot.keyClicks(panel.threshold, "0.35")
     qtbot.keyClick(panel.threshold, QtCore.Qt.Key.Key_Return)
     assert w.settings.confidence_threshold == pytest.approx(0.35)
+
+
+# ---------------------------------------------------------------------- 16: to the next keyframe
+def test_to_the_next_keyframe_asks_before_overwriting_earlier_results(qtbot, make_window, square_video, prompts):
+    from app.controllers.track import KEEP_EARLIER, OVERWRITE_EARLIER
+    from tracker.project import Provenance
+
+    path, truth = square_video
+    fake = FakeTracker()
+    w = opened(qtbot, make_window, path, fake)
+    w.frame_view.commit_drawn_rect(QtCore.QRectF(*truth[0]))
+    w.seek(10)
+    qtbot.waitUntil(lambda: w.displayed_frame == 10)
+    w.frame_view.box_edited.emit(10, 1, Box(*truth[10]))  # keyframe 10
+    w.update_settings(track_range="end", two_sided_fill=False, auto_pause=False)
+    w.actions["track_backward"].trigger()  # frames 9..1 tracked backward from keyframe 10
+    qtbot.waitUntil(lambda: not w.controller.busy, timeout=8000)
+    entries = w.store.project.objects[1].entries
+    backward = {f: entries[f] for f in range(1, 10)}
+    assert all(e.provenance is Provenance.TRACKED for e in backward.values())
+    fake.scores = {f: 0.42 for f in range(1, 10)}  # the forward run's results are recognisable
+    w.seek(0)
+    qtbot.waitUntil(lambda: w.displayed_frame == 0)
+    w.update_settings(track_range="next_keyframe")
+    prompts.answer("choose", None)  # cancelled: nothing runs
+    w.actions["track_forward"].trigger()
+    assert not w.controller.busy and "not started" in w.statusBar().currentMessage()
+    assert {f: w.store.project.objects[1].entries[f] for f in range(1, 10)} == backward
+    prompts.answer("choose", KEEP_EARLIER)
+    w.actions["track_forward"].trigger()
+    qtbot.waitUntil(lambda: not w.controller.busy, timeout=8000)
+    entries = w.store.project.objects[1].entries
+    assert {f: entries[f] for f in range(1, 10)} == backward  # the backward results are kept
+    assert entries[0].is_keyframe and entries[10].is_keyframe
+    w.seek(0)  # follow moved the view along the run
+    qtbot.waitUntil(lambda: w.displayed_frame == 0)
+    prompts.answer("choose", OVERWRITE_EARLIER)
+    w.actions["track_forward"].trigger()
+    qtbot.waitUntil(lambda: not w.controller.busy, timeout=8000)
+    entries = w.store.project.objects[1].entries
+    assert [entries[f].score for f in range(1, 10)] == pytest.approx([0.42] * 9)
+    assert entries[10].is_keyframe  # keyframes are never overwritten
