@@ -41,6 +41,7 @@ class TrackController(QtCore.QObject):
         self._last_frame: int | None = None
         self._last_progress = 0.0
         self._pause: tuple[int, tuple[int, ...]] | None = None
+        self._run_command: Command | None = None  # the last run's undo step, while its messages are shown
         self._keep: dict[int, frozenset[int]] = {}  # per object, tracked frames this run must not overwrite
         self._follow_timer = QtCore.QTimer(self)
         self._follow_timer.setSingleShot(True)
@@ -60,12 +61,26 @@ class TrackController(QtCore.QObject):
         engine.frame_tracked.connect(self._on_frame_tracked)
         engine.run_finished.connect(self._on_run_finished)
         session.document_changed.connect(self.reset)
+        session.history_changed.connect(self._on_history)
         session.settings_changed.connect(self._on_settings_changed)
         a["cancel"].setEnabled(False)
 
     def reset(self) -> None:
+        """Another video: nothing said about the previous one's runs stays on screen."""
         self._pause = None
+        self._run_command = None
         self.panel.set_message("")
+        self.panel.set_progress(0, 1, "idle")
+        self.feedback.status("")
+
+    def _on_history(self) -> None:
+        """The last run was undone: its messages (pause, frames tracked) no longer hold."""
+        store = self.session.store
+        if self._run_command is not None and store is not None and not store.holds(self._run_command):
+            self._run_command = None
+            self.panel.set_message("")
+            self.panel.set_progress(0, 1, "idle")
+            self.feedback.status("")
 
     def _on_settings_changed(self, changes: dict) -> None:
         if "follow" not in changes:
@@ -289,5 +304,5 @@ class TrackController(QtCore.QObject):
         if reason == "failed":
             self.feedback.prompts.error("Tracking failed", "The tracker stopped with an error. The frames "
                                         "tracked before it are kept (Ctrl+Z undoes them).", error)
-        del command
+        self._run_command = command
         w.request_refresh(timeline=True)

@@ -334,3 +334,47 @@ def test_to_the_next_keyframe_asks_before_overwriting_earlier_results(qtbot, mak
     entries = w.store.project.objects[1].entries
     assert [entries[f].score for f in range(1, 10)] == pytest.approx([0.42] * 9)
     assert entries[10].is_keyframe  # keyframes are never overwritten
+
+
+# ---------------------------------------------------------------------- 9: layout and stale messages
+def test_plots_scroll_instead_of_squashing_and_stale_run_messages_go(qtbot, make_window, square_video, tmp_path):
+    from PySide6 import QtWidgets
+
+    from app.views.insight_plots import MIN_PLOT_HEIGHT
+    import cv2
+
+    from app_fakes import moving_square_frames
+
+    path, truth = square_video
+    w = opened(qtbot, make_window, path)
+    w.resize(1366, 768)
+    w.show()
+    qtbot.waitExposed(w)
+    w.plots_dock.raise_()
+    qtbot.waitUntil(lambda: w.plots.isVisible())
+    assert isinstance(w.plots_dock.widget(), QtWidgets.QScrollArea)
+    assert all(p.geometry().height() >= MIN_PLOT_HEIGHT - 1 for p in w.plots.plots.values())
+    # a paused run's message goes when the run is undone
+    w.frame_view.commit_drawn_rect(QtCore.QRectF(*truth[0]))
+    w.update_settings(track_range="frames", track_frames=5, auto_pause=False)
+    w.actions["track_forward"].trigger()
+    qtbot.waitUntil(lambda: not w.controller.busy, timeout=8000)
+    assert "Tracked 5 frames" in w.track_panel.progress.format()
+    assert "Tracked" in w.statusBar().currentMessage()
+    w.actions["undo"].trigger()
+    assert w.track_panel.progress.format() == "idle" and "Tracked" not in w.statusBar().currentMessage()
+    w.actions["redo"].trigger()
+    w.seek(3)
+    w.track_panel.set_message("Paused on frame 3 ...")
+    w.statusBar().showMessage("Paused on frame 3 ...")
+    frames, _ = moving_square_frames(n=5)
+    other = tmp_path / "other.mp4"
+    writer = cv2.VideoWriter(str(other), cv2.VideoWriter_fourcc(*"mp4v"), 25.0, (160, 120))
+    for f in frames:
+        writer.write(cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
+    writer.release()
+    w.prompts.answer("save_changes", "discard")
+    assert w.files.open_path(other)
+    qtbot.waitUntil(lambda: w.displayed_frame == 0, timeout=5000)
+    assert w.track_panel.message.text() == "" and "Paused" not in w.statusBar().currentMessage()
+    assert w.track_panel.progress.format() == "idle"
