@@ -64,6 +64,8 @@ class NavigationController(QtCore.QObject):
         a["fwd10"].triggered.connect(lambda: self.step(10))
         a["first"].triggered.connect(lambda: self.seek(0))
         a["last"].triggered.connect(lambda: self.seek(self.session.frame_count - 1))
+        a["prev_keyframe"].triggered.connect(lambda: self.jump_keyframe(-1))
+        a["next_keyframe"].triggered.connect(lambda: self.jump_keyframe(1))
         v.player.frame_requested.connect(self.seek)
         v.player.play_toggled.connect(self.toggle_play)
         v.player.speed_changed.connect(lambda s: session.update_settings(playback_speed=s))
@@ -137,6 +139,22 @@ class NavigationController(QtCore.QObject):
     def step(self, delta: int) -> None:
         self.stop_playback()
         self.seek(self.session.frame + delta, 1 if delta > 0 else -1)
+
+    def jump_keyframe(self, direction: int) -> int | None:
+        """Seek to the nearest keyframe after (direction 1) or before (-1) the current frame, of the
+        selected objects, or of every object when none is selected; the frame, or None."""
+        s = self.session
+        if s.store is None:
+            return None
+        objects = s.store.project.objects
+        ids = [t for t in s.selected if t in objects] or list(objects)
+        frames = [f for t in ids for f in objects[t].keyframes() if (f - s.frame) * direction > 0]
+        if not frames:
+            return None
+        target = min(frames) if direction > 0 else max(frames)
+        self.stop_playback()
+        self.seek(target, direction)
+        return target
 
     def _on_frame_ready(self, frame: int) -> None:
         s = self.session

@@ -263,9 +263,9 @@ def test_conflicting_shortcuts_are_refused_in_the_settings_dialog(qtbot, make_wi
     assert "Quit" in dialog.conflicts_label.text() and "Track forward" in dialog.conflicts_label.text()
     dialog.accept()  # refused
     assert dialog.result() != dialog.DialogCode.Accepted and dialog.tabs.currentIndex() == 1
-    dialog.keys["quit"].setKeySequence(QtGui.QKeySequence("Ctrl+Q"))
+    dialog.keys["quit"].setKeySequence(QtGui.QKeySequence("Ctrl+Shift+Q"))
     assert dialog.ok_button.isEnabled() and dialog.conflicts_label.isHidden()
-    assert dialog.result_settings().shortcuts == {"quit": "Ctrl+Q"}
+    assert dialog.result_settings().shortcuts == {"quit": "Ctrl+Shift+Q"}
 
 
 # ---------------------------------------------------------------------- 15: keyboard focus
@@ -378,3 +378,32 @@ def test_plots_scroll_instead_of_squashing_and_stale_run_messages_go(qtbot, make
     qtbot.waitUntil(lambda: w.displayed_frame == 0, timeout=5000)
     assert w.track_panel.message.text() == "" and "Paused" not in w.statusBar().currentMessage()
     assert w.track_panel.progress.format() == "idle"
+
+
+# ---------------------------------------------------------------------- 13: keys
+def test_keyframe_keys_jump_between_keyframes_and_the_new_keys_work(qtbot, make_window, square_video):
+    path, truth = square_video
+    w = opened(qtbot, make_window, path)
+    w.show()
+    qtbot.waitExposed(w)
+    w.frame_view.commit_drawn_rect(QtCore.QRectF(*truth[0]))
+    for f in (12, 30):
+        w.seek(f)
+        qtbot.waitUntil(lambda: w.displayed_frame == f)
+        w.frame_view.box_edited.emit(f, 1, Box(*truth[f]))
+    w.seek(5)
+    qtbot.waitUntil(lambda: w.displayed_frame == 5)
+    w.frame_view.setFocus()
+    ctrl = QtCore.Qt.KeyboardModifier.ControlModifier
+    qtbot.keyClick(w.frame_view, QtCore.Qt.Key.Key_Right, ctrl)
+    assert w.frame == 12
+    qtbot.keyClick(w.frame_view, QtCore.Qt.Key.Key_Right, ctrl)
+    assert w.frame == 30
+    qtbot.keyClick(w.frame_view, QtCore.Qt.Key.Key_Left, ctrl)
+    qtbot.keyClick(w.frame_view, QtCore.Qt.Key.Key_Left, ctrl)
+    assert w.frame == 0
+    qtbot.waitUntil(lambda: w.displayed_frame == 0)
+    qtbot.keyClick(w.frame_view, QtCore.Qt.Key.Key_A)  # mark absent
+    assert w.store.project.objects[1].entries[0].box is None
+    qtbot.keyClick(w.frame_view, QtCore.Qt.Key.Key_D)
+    assert w.frame_view.mode == "draw"
