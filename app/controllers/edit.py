@@ -34,6 +34,10 @@ class EditController:
         frame_view.box_drawn.connect(self.on_box_drawn)
         frame_view.box_edited.connect(self.on_box_edited)
         frame_view.draw_refused.connect(lambda reason: feedback.status(reason))
+        for i in range(1, 10):
+            a[f"label_{i}"].triggered.connect(lambda _=False, i=i: self.choose_label(i))
+        self.draw_label: str | None = None  # the label boxes drawn as new objects get (number keys)
+        session.document_changed.connect(lambda: setattr(self, "draw_label", None))
         a["draw_mode"].toggled.connect(lambda on: self._mode_toggled("draw", on))
         a["move_mode"].toggled.connect(lambda on: self._mode_toggled("move", on))
         p = objects
@@ -89,10 +93,30 @@ class EditController:
         if target is not None and project.objects[target].box_at(frame) is None:
             self.run(edits.set_keyframe(project, target, frame, box))
             return
-        label = project.objects[target].label if target is not None else None
+        label = self.draw_label or (project.objects[target].label if target is not None else None)
         command, tid = edits.add_object(project, label=label, frame=frame, box=box)
         if self.run(command):
             self.session.set_selection([tid])
+
+    def choose_label(self, number: int) -> None:
+        """Number key ``number`` (1-9): the project's label of that number goes to the selected objects
+        and to the boxes drawn as new objects from now on."""
+        if self.session.store is None:
+            return
+        project = self._project()
+        if not 1 <= number <= len(project.labels):
+            self.feedback.status(f"There is no label {number}: the project has {len(project.labels)} "
+                                 "(Edit > Edit labels).")
+            return
+        label = project.labels[number - 1]
+        self.draw_label = label
+        selected = [t for t in self.session.selected if t in project.objects and project.objects[t].label != label]
+        if selected:
+            changes = tuple(c for t in selected for c in edits.set_object_meta(project, t, label=label).changes)
+            if not self.run(Command(f"Label {label!r} for " + ", ".join(f"#{t}" for t in selected), changes)):
+                return
+        self.feedback.status(f"Label {number}: {label!r}" + (" for " + ", ".join(f"#{t}" for t in selected)
+                                                             if selected else "") + " and for new boxes.")
 
     def on_box_edited(self, frame: int, track_id: int, box: Box) -> None:
         if self.session.store is None:

@@ -407,3 +407,27 @@ def test_keyframe_keys_jump_between_keyframes_and_the_new_keys_work(qtbot, make_
     assert w.store.project.objects[1].entries[0].box is None
     qtbot.keyClick(w.frame_view, QtCore.Qt.Key.Key_D)
     assert w.frame_view.mode == "draw"
+
+
+# ---------------------------------------------------------------------- 12: labels by number keys
+def test_number_keys_give_labels_to_the_selection_and_to_new_boxes(qtbot, make_window, square_video):
+    path, truth = square_video
+    w = opened(qtbot, make_window, path)
+    w.show()
+    qtbot.waitExposed(w)
+    w.activateWindow()
+    w.frame_view.setFocus()
+    qtbot.waitUntil(w.frame_view.hasFocus)
+    w.store.project.labels[:] = ["person", "car", "bike"]
+    w.frame_view.commit_drawn_rect(QtCore.QRectF(*truth[0]))
+    assert w.store.project.objects[1].label == "person" and w.selected == [1]
+    qtbot.keyClick(w.frame_view, QtCore.Qt.Key.Key_2)
+    assert w.store.project.objects[1].label == "car", w.statusBar().currentMessage()
+    w.actions["undo"].trigger()
+    assert w.store.project.objects[1].label == "person"
+    w.set_selection([])
+    qtbot.keyClick(w.frame_view, QtCore.Qt.Key.Key_3)  # nothing selected: the label for the next box
+    w.frame_view.commit_drawn_rect(QtCore.QRectF(100, 60, 30, 30))
+    assert w.store.project.objects[2].label == "bike"
+    qtbot.keyClick(w.frame_view, QtCore.Qt.Key.Key_7)
+    assert "no label 7" in w.statusBar().currentMessage()
