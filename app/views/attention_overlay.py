@@ -21,7 +21,7 @@ __all__ = ["AttentionOverlay", "heat_rgba", "peak_ratio", "FLAT_RATIO", "RATIO_T
 
 _CMAP = pg.colormap.get("inferno")
 FLAT_RATIO = 1.5  # peak / mean below this: "flat", nothing drawn
-RATIO_TOP = 16.0  # weight / mean at which colour and opacity are full
+RATIO_TOP = 8.0  # weight / mean at which colour and opacity are full (the sample's peaks: 3-9)
 DEFAULT_OPACITY = 0.55
 
 

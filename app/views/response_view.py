@@ -68,14 +68,14 @@ class MapsView(QtWidgets.QWidget):
         legend = QtWidgets.QLabel("Each map covers the central part of the search region (dashed on the "
                                   "frame), colours stretched to the frame's range. White cross: where the "
                                   "tracker moved the box; red circle: the raw response maximum. On the frame, the attention "
-                                  "is scaled on a fixed range (1 to 16 times the uniform weight); a map "
+                                  "is scaled on a fixed range (1 to 8 times the uniform weight); a map "
                                   "whose peak is under 1.5 times uniform is marked flat and not drawn.")
         legend.setWordWrap(True)
         legend.setStyleSheet("color: #8a8d93; font-size: 11px;")
         self.opacity = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
         self.opacity.setRange(0, 100)
         self.opacity.setToolTip("Opacity of the attention drawn over the frame at its strongest "
-                                "(16 times the uniform weight); a flat map draws nothing")
+                                "(8 times the uniform weight); a flat map draws nothing")
         self.opacity.setAccessibleName("Attention overlay opacity")
         self.opacity.valueChanged.connect(lambda v: self.opacity_changed.emit(v / 100.0))
         opacity_row = QtWidgets.QHBoxLayout()

@@ -431,3 +431,19 @@ def test_number_keys_give_labels_to_the_selection_and_to_new_boxes(qtbot, make_w
     assert w.store.project.objects[2].label == "bike"
     qtbot.keyClick(w.frame_view, QtCore.Qt.Key.Key_7)
     assert "no label 7" in w.statusBar().currentMessage()
+
+
+def test_memory_cards_reflow_so_no_column_is_cut(qtbot):
+    from app.views.memory_panel import MemoryPanel
+
+    panel = MemoryPanel()
+    qtbot.addWidget(panel)
+    panel.resize(420, 700)
+    panel.show()
+    qtbot.waitExposed(panel)
+    assert panel.columns == 3
+    right = lambda: max(c.mapTo(panel, c.rect().topRight()).x() for c in panel.cards)  # noqa: E731
+    qtbot.wait(50)
+    assert right() <= panel.width(), (right(), panel.width(), panel.minimumSizeHint())
+    panel.resize(640, 700)
+    qtbot.waitUntil(lambda: panel.columns == 4)
