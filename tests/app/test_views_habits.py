@@ -447,3 +447,13 @@ def test_memory_cards_reflow_so_no_column_is_cut(qtbot):
     assert right() <= panel.width(), (right(), panel.width(), panel.minimumSizeHint())
     panel.resize(640, 700)
     qtbot.waitUntil(lambda: panel.columns == 4)
+
+
+def test_the_timeline_without_a_video_shows_no_stray_axis(qtbot, make_window, square_video):
+    w = make_window(FakeTracker())
+    axis = w.timeline.getPlotItem().getAxis("bottom")
+    assert not axis.autoSIPrefix and axis.labelText == "frame" and not axis.style["showValues"]
+    path, _ = square_video
+    assert w.files.open_path(path)
+    qtbot.waitUntil(lambda: w.displayed_frame == 0, timeout=5000)
+    assert axis.style["showValues"]
