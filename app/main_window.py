@@ -144,13 +144,20 @@ class MainWindow(QtWidgets.QMainWindow):
         self.maps_dock = self.add_panel("Attention and response", self.maps, Area.RightDockWidgetArea)
         self.memory_dock = self.add_panel("Memory", self.memory_panel, Area.RightDockWidgetArea)
         self.review_dock = self.add_panel("Review queue", self.review_panel, Area.RightDockWidgetArea)
-        self.plots_dock = self.add_panel("Tracker plots", self.plots, Area.BottomDockWidgetArea)
+        plots_scroll = QtWidgets.QScrollArea()  # a low dock scrolls the plots instead of squashing them
+        plots_scroll.setWidget(self.plots)
+        plots_scroll.setWidgetResizable(True)
+        plots_scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        self.plots_dock = self.add_panel("Tracker plots", plots_scroll, Area.BottomDockWidgetArea)
         self.tabifyDockWidget(self.objects_dock, self.review_dock)
         self.tabifyDockWidget(self.track_dock, self.memory_dock)
         self.tabifyDockWidget(self.track_dock, self.maps_dock)
         self.tabifyDockWidget(self.timeline_dock, self.plots_dock)
         for dock in (self.objects_dock, self.track_dock, self.timeline_dock):
             dock.raise_()
+        # the object list gets most of the right column (several rows even at 1366x768); the
+        # tracking panel keeps what its controls need
+        self.resizeDocks([self.objects_dock, self.track_dock], [330, 300], QtCore.Qt.Orientation.Vertical)
 
     def _dock(self, title: str, widget: QtWidgets.QWidget, area: Area) -> QtWidgets.QDockWidget:
         dock = QtWidgets.QDockWidget(title, self)

@@ -30,6 +30,10 @@ class FrameLoader(QtCore.QObject):
     def get(self, index: int) -> np.ndarray | None:
         return self.cache.get(index)
 
+    def failure(self, index: int) -> str | None:
+        """Why frame ``index`` could not be decoded, or None."""
+        return self.cache.failure(index)
+
     def request(self, index: int, direction: int = 1) -> None:
         self.cache.request(index, direction)
 

@@ -33,6 +33,13 @@ class EditController:
         a["edit_labels"].triggered.connect(self.edit_labels)
         frame_view.box_drawn.connect(self.on_box_drawn)
         frame_view.box_edited.connect(self.on_box_edited)
+        frame_view.draw_refused.connect(lambda reason: feedback.status(reason))
+        for i in range(1, 10):
+            a[f"label_{i}"].triggered.connect(lambda _=False, i=i: self.choose_label(i))
+        self.draw_label: str | None = None  # the label boxes drawn as new objects get (number keys)
+        session.document_changed.connect(lambda: setattr(self, "draw_label", None))
+        a["draw_mode"].toggled.connect(lambda on: self._mode_toggled("draw", on))
+        a["move_mode"].toggled.connect(lambda on: self._mode_toggled("move", on))
         p = objects
         p.new_requested.connect(self.new_object)
         p.delete_requested.connect(self.delete_tracks)
@@ -58,6 +65,26 @@ class EditController:
         return self.session.run_edit(command, self.feedback)
 
     # ------------------------------------------------------------------ gestures
+    _MODE_TEXT = {"edit": "Edit mode: drag on the image to draw a box, on a box to move it.",
+                  "draw": "Draw mode: every drag draws a new box (D again to leave).",
+                  "move": "Move mode: drags move and resize boxes, never draw (M again to leave)."}
+
+    def _mode_toggled(self, mode: str, on: bool) -> None:
+        if on:
+            self.set_mode(mode)
+        elif self.frame_view.mode == mode:
+            self.set_mode("edit")
+
+    def set_mode(self, mode: str) -> None:
+        """The frame view's mouse mode; the two mode actions stay exclusive."""
+        for name, action in (("draw", self.actions["draw_mode"]), ("move", self.actions["move_mode"])):
+            if action.isChecked() != (mode == name):
+                blocked = action.blockSignals(True)
+                action.setChecked(mode == name)
+                action.blockSignals(blocked)
+        self.frame_view.set_mode(mode)
+        self.feedback.status(self._MODE_TEXT[mode])
+
     def on_box_drawn(self, frame: int, box: Box) -> None:
         if self.session.store is None:
             return
@@ -66,10 +93,30 @@ class EditController:
         if target is not None and project.objects[target].box_at(frame) is None:
             self.run(edits.set_keyframe(project, target, frame, box))
             return
-        label = project.objects[target].label if target is not None else None
+        label = self.draw_label or (project.objects[target].label if target is not None else None)
         command, tid = edits.add_object(project, label=label, frame=frame, box=box)
         if self.run(command):
             self.session.set_selection([tid])
+
+    def choose_label(self, number: int) -> None:
+        """Number key ``number`` (1-9): the project's label of that number goes to the selected objects
+        and to the boxes drawn as new objects from now on."""
+        if self.session.store is None:
+            return
+        project = self._project()
+        if not 1 <= number <= len(project.labels):
+            self.feedback.status(f"There is no label {number}: the project has {len(project.labels)} "
+                                 "(Edit > Edit labels).")
+            return
+        label = project.labels[number - 1]
+        self.draw_label = label
+        selected = [t for t in self.session.selected if t in project.objects and project.objects[t].label != label]
+        if selected:
+            changes = tuple(c for t in selected for c in edits.set_object_meta(project, t, label=label).changes)
+            if not self.run(Command(f"Label {label!r} for " + ", ".join(f"#{t}" for t in selected), changes)):
+                return
+        self.feedback.status(f"Label {number}: {label!r}" + (" for " + ", ".join(f"#{t}" for t in selected)
+                                                             if selected else "") + " and for new boxes.")
 
     def on_box_edited(self, frame: int, track_id: int, box: Box) -> None:
         if self.session.store is None:

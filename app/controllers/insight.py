@@ -77,6 +77,7 @@ class InsightController(QtCore.QObject):
         self.shown: tuple | None = None  # (track id, frame) on the current-frame views
         self._memory_at: tuple | None = None  # (track id, frame) the memory panel's freeze range is for
         self._hidden: set[int] = set()  # id() of the views that cannot be seen now
+        self._tracked_at_open: dict[int, frozenset[int]] = {}  # frames tracked when the project was opened
         self._connect()
 
     def visible(self, view: QtCore.QObject) -> bool:
@@ -113,6 +114,8 @@ class InsightController(QtCore.QObject):
         p.retemplate_requested.connect(self._retemplate)
         p.remove_edit_requested.connect(self._remove_edit)
         self.plots.frame_requested.connect(s.request_seek)
+        self.maps.set_opacity(s.settings.attention_opacity)
+        self.maps.opacity_changed.connect(self._on_opacity)
 
     # ------------------------------------------------------------------ scheduling
     def schedule(self, series: bool = False) -> None:
@@ -122,10 +125,18 @@ class InsightController(QtCore.QObject):
 
     def _on_document(self) -> None:
         self.shown = None
+        store = self.session.store
+        self._tracked_at_open = {} if store is None else {
+            tid: frozenset(f for f, e in obj.entries.items() if e.provenance is Provenance.TRACKED)
+            for tid, obj in store.project.objects.items()}
         self.schedule(series=True)
 
     def _on_overlay_toggled(self, on: bool) -> None:
         self._store.set_value(OVERLAY_KEY, bool(on))
+        self.schedule()
+
+    def _on_opacity(self, opacity: float) -> None:
+        self.session.update_settings(attention_opacity=round(float(opacity), 2))
         self.schedule()
 
     # ------------------------------------------------------------------ what is shown
@@ -169,7 +180,7 @@ class InsightController(QtCore.QObject):
             why = ("not tracked" if entry is None else
                    {Provenance.KEYFRAME: "a keyframe (the tracker was re-seeded here)",
                     Provenance.INTERPOLATED: "interpolated", Provenance.ABSENT: "marked absent",
-                    Provenance.IMPORTED: "imported"}.get(entry.provenance, "tracked without diagnostics"))
+                    Provenance.IMPORTED: "imported"}.get(entry.provenance) or self._tracked_without(tid, frame))
             if self.visible(self.maps):
                 self.maps.clear(f"{name}, frame {frame}: {why}.")
             self.overlay.hide()
@@ -192,7 +203,8 @@ class InsightController(QtCore.QObject):
         if self.actions["attention_overlay"].isChecked() and g is not None:
             cells = diag.attention.shape[0]
             grid = g.grid_rect(diag.search_box, cells)
-            self.overlay.show(diag.attention, grid, diag.search_box, entry.box.center)
+            self.overlay.show(diag.attention, grid, diag.search_box, entry.box.center,
+                              self.session.settings.attention_opacity)
         else:
             self.overlay.hide()
 
@@ -211,8 +223,7 @@ class InsightController(QtCore.QObject):
         way = "forward" if direction == 1 else "backward"
         if record is None and diag is None:
             view = MemoryView(f"Memory of {name}, frame {frame}", edits=tuple(listed),
-                              message="No recorded memory on this frame: it was not tracked (or the run "
-                                      "was undone). Memory edits apply when tracking passes their frame.")
+                              message=self._no_memory_reason(tid, frame))
         else:
             message = "" if diag is not None else "Keyframe: the memory after re-seeding here (no read here)."
             if record is not None and record.frozen:
@@ -227,6 +238,30 @@ class InsightController(QtCore.QObject):
             self._memory_at = (tid, frame)
             last = self.session.frame_count - 1
             self.memory_panel.set_freeze_range(frame, min(frame + 10, last), last)
+
+    def _no_memory_reason(self, tid: int, frame: int) -> str:
+        """Why there is no memory to show on ``frame``, in words that are true for it."""
+        store = self.session.store
+        entry = store.project.objects[tid].entries.get(frame)
+        later = " Memory edits apply when tracking passes their frame."
+        if entry is not None and entry.provenance is Provenance.KEYFRAME:
+            if self.session.diagnostics.slots(tid, frame) is not None:
+                return ("Keyframe corrected after a run tracked this frame: the memory after re-seeding here "
+                        "is recorded when a run starts from or passes this frame (the recorded memory is "
+                        "from before the correction)." + later)
+            return ("Keyframe: the memory after re-seeding here is recorded when a run starts from or "
+                    "passes this frame." + later)
+        if entry is not None and entry.provenance is Provenance.TRACKED:
+            return f"No recorded memory on this frame: {self._tracked_without(tid, frame)}." + later
+        return ("No recorded memory on this frame: it was not tracked (or the run was undone)." + later)
+
+    def _tracked_without(self, tid: int, frame: int) -> str:
+        """Why a tracked frame has no diagnostics."""
+        if frame in self._tracked_at_open.get(tid, ()):
+            return ("tracked in an earlier session; its diagnostics are not kept with the project "
+                    "(track it again to see them)")
+        return ("tracked, but its diagnostics were dropped to keep memory bounded or belong to an undone "
+                "run (track it again to see them)")
 
     def _show_series(self, tid: int | None) -> None:
         store = self.session.store

@@ -64,6 +64,8 @@ class NavigationController(QtCore.QObject):
         a["fwd10"].triggered.connect(lambda: self.step(10))
         a["first"].triggered.connect(lambda: self.seek(0))
         a["last"].triggered.connect(lambda: self.seek(self.session.frame_count - 1))
+        a["prev_keyframe"].triggered.connect(lambda: self.jump_keyframe(-1))
+        a["next_keyframe"].triggered.connect(lambda: self.jump_keyframe(1))
         v.player.frame_requested.connect(self.seek)
         v.player.play_toggled.connect(self.toggle_play)
         v.player.speed_changed.connect(lambda s: session.update_settings(playback_speed=s))
@@ -131,9 +133,12 @@ class NavigationController(QtCore.QObject):
         s.frame = frame
         self.v.player.set_frame(frame)
         self.v.timeline.set_cursor(frame)
+        self.v.frame_view.set_requested(frame)
         image = s.loader.get(frame)
         if image is not None:
             self._display(frame, image)
+        elif self._failure(frame) is not None:
+            self._display_failure(frame)
         s.loader.request(frame, direction)  # read-ahead from here even when cached
         self._update_status()
 
@@ -141,12 +146,47 @@ class NavigationController(QtCore.QObject):
         self.stop_playback()
         self.seek(self.session.frame + delta, 1 if delta > 0 else -1)
 
+    def jump_keyframe(self, direction: int) -> int | None:
+        """Seek to the nearest keyframe after (direction 1) or before (-1) the current frame, of the
+        selected objects, or of every object when none is selected; the frame, or None."""
+        s = self.session
+        if s.store is None:
+            return None
+        objects = s.store.project.objects
+        ids = [t for t in s.selected if t in objects] or list(objects)
+        frames = [f for t in ids for f in objects[t].keyframes() if (f - s.frame) * direction > 0]
+        if not frames:
+            return None
+        target = min(frames) if direction > 0 else max(frames)
+        self.stop_playback()
+        self.seek(target, direction)
+        return target
+
     def _on_frame_ready(self, frame: int) -> None:
         s = self.session
         if frame == s.frame and s.displayed_frame != frame:
             image = s.loader.get(frame) if s.loader is not None else None
             if image is not None:
                 self._display(frame, image)
+            elif self._failure(frame) is not None:
+                self._display_failure(frame)
+
+    def _failure(self, frame: int) -> str | None:
+        loader = self.session.loader
+        failure = getattr(loader, "failure", None)
+        return failure(frame) if failure is not None else None
+
+    def _display_failure(self, frame: int) -> None:
+        """Frame ``frame`` cannot be decoded: say so instead of keeping the previous image."""
+        s = self.session
+        source = s.source
+        size = (source.width, source.height) if source is not None and hasattr(source, "width") else None
+        self.v.frame_view.show_error(frame, size, self._failure(frame) or "")
+        changed = s.displayed_frame is not None
+        s.displayed_frame = None
+        self._update_status()
+        if changed:
+            s.frame_displayed.emit(frame)
 
     def _display(self, frame: int, image) -> None:
         s = self.session
@@ -242,7 +282,8 @@ class NavigationController(QtCore.QObject):
             v.status_frame.setText("No video")
             v.status_time.setText("")
         else:
-            v.status_frame.setText(f"Frame {s.frame} / {s.frame_count - 1}")
+            broken = " — cannot be decoded" if v.frame_view.error_frame == s.frame else ""
+            v.status_frame.setText(f"Frame {s.frame} / {s.frame_count - 1}{broken}")
             v.status_time.setText(format_time(s.frame / s.fps))
         if not v.status_device.text():
             v.status_device.setText(f"MemTrack (loads on first run, device {s.settings.device})")

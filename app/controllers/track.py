@@ -9,6 +9,7 @@ import time
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from tracker.project import Provenance
 from tracker.types import BoxError
 
 from ..core import edits
@@ -18,7 +19,10 @@ from ..core.tracking_job import Direction, FrameOutcome, PlanError, RangeMode, S
 from ..engine_service import EngineService
 from ..views.track_panel import TrackPanel
 
-__all__ = ["TrackController"]
+__all__ = ["TrackController", "KEEP_EARLIER", "OVERWRITE_EARLIER"]
+
+KEEP_EARLIER = "Fill only the frames without tracked boxes (keep the earlier results)"
+OVERWRITE_EARLIER = "Overwrite the earlier results"
 
 FOLLOW_INTERVAL_MS = 33  # follow a run on screen at most ~30 times a second
 PROGRESS_INTERVAL_S = 0.2  # progress and speed at ~5 Hz (their cost is small but the event loop's is not)
@@ -37,6 +41,8 @@ class TrackController(QtCore.QObject):
         self._last_frame: int | None = None
         self._last_progress = 0.0
         self._pause: tuple[int, tuple[int, ...]] | None = None
+        self._run_command: Command | None = None  # the last run's undo step, while its messages are shown
+        self._keep: dict[int, frozenset[int]] = {}  # per object, tracked frames this run must not overwrite
         self._follow_timer = QtCore.QTimer(self)
         self._follow_timer.setSingleShot(True)
         self._follow_timer.setInterval(FOLLOW_INTERVAL_MS)
@@ -55,12 +61,26 @@ class TrackController(QtCore.QObject):
         engine.frame_tracked.connect(self._on_frame_tracked)
         engine.run_finished.connect(self._on_run_finished)
         session.document_changed.connect(self.reset)
+        session.history_changed.connect(self._on_history)
         session.settings_changed.connect(self._on_settings_changed)
         a["cancel"].setEnabled(False)
 
     def reset(self) -> None:
+        """Another video: nothing said about the previous one's runs stays on screen."""
         self._pause = None
+        self._run_command = None
         self.panel.set_message("")
+        self.panel.set_progress(0, 1, "idle")
+        self.feedback.status("")
+
+    def _on_history(self) -> None:
+        """The last run was undone: its messages (pause, frames tracked) no longer hold."""
+        store = self.session.store
+        if self._run_command is not None and store is not None and not store.holds(self._run_command):
+            self._run_command = None
+            self.panel.set_message("")
+            self.panel.set_progress(0, 1, "idle")
+            self.feedback.status("")
 
     def _on_settings_changed(self, changes: dict) -> None:
         if "follow" not in changes:
@@ -112,6 +132,20 @@ class TrackController(QtCore.QObject):
             self.feedback.status(f"Cannot track: {e}")
             self.panel.set_message(f"Cannot track: {e}")
             return None
+        keep = {} if record_moves or mode is not RangeMode.TO_NEXT_KEYFRAME else self._earlier_results(job)
+        if keep:
+            n = sum(len(f) for f in keep.values())
+            answer = self.feedback.prompts.choose(
+                "Track to the next keyframe",
+                f"{n} frame(s) up to the next keyframe already hold tracked boxes (an earlier run, for example "
+                "one tracked backward from that keyframe). What should this run do with them?",
+                [KEEP_EARLIER, OVERWRITE_EARLIER])
+            if answer is None:
+                self.feedback.status("Tracking not started.")
+                return None
+            if answer != KEEP_EARLIER:
+                keep = {}
+        self._keep = keep
         self._record_moves = record_moves
         if record_moves:
             for tid in job.track_ids:
@@ -121,6 +155,17 @@ class TrackController(QtCore.QObject):
             w.store.end_batch()
             return None
         return job
+
+    def _earlier_results(self, job: TrackingJob) -> dict[int, frozenset[int]]:
+        """Per target, the frames of the run's range that already hold tracker results."""
+        project, d = self.session.store.project, int(job.direction)
+        found = {}
+        for t in job.targets:
+            frames = frozenset(f for f, e in project.objects[t.track_id].entries.items()
+                               if e.provenance is Provenance.TRACKED and t.covers(f, job.start, d))
+            if frames:
+                found[t.track_id] = frames
+        return found
 
     def retrack(self) -> TrackingJob | None:
         """Recompute the selected objects from here up to their next keyframe; mark moved boxes."""
@@ -174,12 +219,17 @@ class TrackController(QtCore.QObject):
             self._show_progress()
             return
         project = w.store.project
+        if job is not None:
+            for tid, record in outcome.start_memory.items():  # the memory after re-seeding on the start keyframe
+                w.diagnostics.put_slots(tid, job.start, record)
         for tid, record in outcome.memory.items():
             w.diagnostics.put_slots(tid, outcome.frame, record)
         changes = []
         for tid, result in outcome.results.items():
             if tid not in project.objects:
                 continue  # deleted meanwhile (cannot happen while edits are refused; be safe)
+            if outcome.frame in self._keep.get(tid, ()):
+                continue  # the user chose to keep the earlier run's box here
             change = edits.tracked_change(project, tid, outcome.frame, result)
             if change is None:
                 if not project.objects[tid].entries[outcome.frame].is_keyframe:
@@ -221,6 +271,7 @@ class TrackController(QtCore.QObject):
     def _on_run_finished(self, reason: str, error: str) -> None:
         w = self.session
         command = w.store.end_batch() if w.store is not None else None
+        self._keep = {}
         self.actions["cancel"].setEnabled(False)
         w.set_tracking(False)
         fps = self.engine.fps
@@ -253,5 +304,5 @@ class TrackController(QtCore.QObject):
         if reason == "failed":
             self.feedback.prompts.error("Tracking failed", "The tracker stopped with an error. The frames "
                                         "tracked before it are kept (Ctrl+Z undoes them).", error)
-        del command
+        self._run_command = command
         w.request_refresh(timeline=True)

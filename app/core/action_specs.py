@@ -1,7 +1,9 @@
 """Every command of the window with its menu, text and default shortcut (Qt-free data).
 
 The shortcuts are exactly those the annotation-window issue asks for, plus N (next suspicious
-frame) from the tracker-insight issue; every other command is
+frame) from the tracker-insight issue and, from "the window as a professional annotator needs it",
+D / M (draw and move modes), 1-9 (labels), Ctrl+O, Ctrl+Q, Ctrl+N (new object), A (mark absent), Ctrl+Left /
+Ctrl+Right (previous / next keyframe) and Ctrl+= / Ctrl+- / Ctrl+0 (zoom, fit); every other command is
 reached through the menus, the panels or the toolbar. Users can override any shortcut in
 Settings (stored as AppSettings.shortcuts). New panels add their own specs to this table.
 """
@@ -9,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ActionSpec", "ACTIONS", "MENUS", "spec", "shortcut_sheet"]
+__all__ = ["ActionSpec", "ACTIONS", "MENUS", "spec", "shortcut_sheet", "shortcut_conflicts", "action_text"]
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,7 @@ class ActionSpec:
 MENUS = ("File", "Edit", "View", "Navigate", "Track", "Help")
 
 ACTIONS: tuple[ActionSpec, ...] = (
-    ActionSpec("open", "File", "&Open video or project\u2026", tip="Open a video, a folder of frames or a project"),
+    ActionSpec("open", "File", "&Open video or project\u2026", "Ctrl+O", tip="Open a video, a folder of frames or a project"),
     ActionSpec("open_folder", "File", "Open &folder of frames\u2026"),
     ActionSpec("save", "File", "&Save project", "Ctrl+S", "Save the project (atomic write)"),
     ActionSpec("save_as", "File", "Save project &as\u2026"),
@@ -33,17 +35,24 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("export", "File", "&Export annotations\u2026", tip="Write the annotations in another format"),
     ActionSpec("recover", "File", "&Recover unsaved work\u2026"),
     ActionSpec("settings", "File", "Se&ttings\u2026"),
-    ActionSpec("quit", "File", "&Quit"),
+    ActionSpec("quit", "File", "&Quit", "Ctrl+Q"),
     ActionSpec("undo", "Edit", "&Undo", "Ctrl+Z"),
     ActionSpec("redo", "Edit", "&Redo", "Ctrl+Shift+Z"),
     ActionSpec("delete_box", "Edit", "&Delete box", "Delete", "Delete the selected object's box on this frame"),
-    ActionSpec("mark_absent", "Edit", "Mark &absent on this frame", tip="The selected object is not visible here"),
-    ActionSpec("new_object", "Edit", "&New object", tip="Add an object; then drag on the frame to draw it"),
+    ActionSpec("mark_absent", "Edit", "Mark &absent on this frame", "A", tip="The selected object is not visible here"),
+    ActionSpec("new_object", "Edit", "&New object", "Ctrl+N", tip="Add an object; then drag on the frame to draw it"),
     ActionSpec("delete_track", "Edit", "Delete &track", tip="Delete the selected objects with all their boxes"),
     ActionSpec("edit_labels", "Edit", "Edit &labels\u2026"),
-    ActionSpec("fit", "View", "&Fit frame to window", tip="Double-click the frame does the same"),
-    ActionSpec("zoom_in", "View", "Zoom &in"),
-    ActionSpec("zoom_out", "View", "Zoom &out"),
+    *(ActionSpec(f"label_{i}", "Edit", f"Label {i}", str(i),
+                 f"Label {i} of the project's list for the selected objects and the boxes drawn next")
+      for i in range(1, 10)),
+    ActionSpec("draw_mode", "Edit", "Dra&w mode", "D", "Every drag on the frame draws a new box, even one "
+               "starting inside a box (D again: back to the normal mode)", checkable=True),
+    ActionSpec("move_mode", "Edit", "&Move mode", "M", "Drags move and resize boxes or pan; they never draw "
+               "(M again: back to the normal mode)", checkable=True),
+    ActionSpec("fit", "View", "&Fit frame to window", "Ctrl+0", tip="Double-click the frame does the same"),
+    ActionSpec("zoom_in", "View", "Zoom &in", "Ctrl+="),
+    ActionSpec("zoom_out", "View", "Zoom &out", "Ctrl+-"),
     ActionSpec("attention_overlay", "View", "Show tracker &attention on the frame", checkable=True,
                tip="Draw the selected object's attention map over its search region"),
     ActionSpec("play", "Navigate", "&Play / pause", "Space"),
@@ -53,6 +62,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("fwd10", "Navigate", "Forward 10 frames", "Shift+Right"),
     ActionSpec("first", "Navigate", "First frame", "Home"),
     ActionSpec("last", "Navigate", "Last frame", "End"),
+    ActionSpec("prev_keyframe", "Navigate", "Previous keyframe", "Ctrl+Left",
+               "The previous keyframe of the selected objects (of every object when none is selected)"),
+    ActionSpec("next_keyframe", "Navigate", "Next keyframe", "Ctrl+Right",
+               "The next keyframe of the selected objects (of every object when none is selected)"),
     ActionSpec("next_suspicious", "Navigate", "Next suspicious frame", "N",
                "The next frame of the review queue (low confidence, jumps, spread attention, disagreement)"),
     ActionSpec("track_forward", "Track", "Track &forward", "T", "Track from this frame onwards"),
@@ -89,3 +102,24 @@ def shortcut_sheet(overrides: dict[str, str] | None = None) -> list[tuple[str, s
         if key:
             rows.append((s.menu, s.text.replace("&", "").rstrip("\u2026"), key))
     return rows
+
+
+def action_text(action_id: str) -> str:
+    """The command's name as menus show it, without the accelerator mark and the ellipsis."""
+    return spec(action_id).text.replace("&", "").rstrip("\u2026")
+
+
+def shortcut_conflicts(keys: dict[str, str]) -> list[tuple[str, tuple[str, ...]]]:
+    """(key, action ids) for every key sequence that more than one action would answer to: the
+    same sequence (case-insensitive), or one that is the start of another's multi-key sequence
+    (Qt then waits for the next key and the shorter one never fires). ``keys``: action id ->
+    key sequence text as Qt writes it ("" for none)."""
+    chords = {aid: tuple(c.strip().lower() for c in key.split(",") if c.strip())
+              for aid, key in keys.items() if key and key.strip()}
+    groups: dict[str, set[str]] = {}
+    for aid, seq in chords.items():
+        for other, oseq in chords.items():
+            if other != aid and len(oseq) >= len(seq) and oseq[:len(seq)] == seq:
+                groups.setdefault(keys[aid], set()).update((aid, other))
+    return [(key, tuple(sorted(ids, key=[s.id for s in ACTIONS].index))) for key, ids in
+            sorted(groups.items(), key=lambda kv: kv[0].lower())]

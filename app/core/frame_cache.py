@@ -8,7 +8,9 @@ for. A backward read-ahead decodes a block forward and caches it whole, so stepp
 through a compressed video costs one seek per block instead of one per frame.
 
 Memory is bounded by bytes (least recently used frames go first), so a long 1080p video keeps
-a flat footprint. ``on_ready(i)`` is called from the loader thread when frame i lands.
+a flat footprint. ``on_ready(i)`` is called from the loader thread when frame i lands, and also
+when a requested frame cannot be decoded: `failure(i)` then says why (the GUI shows an error state
+for that frame instead of keeping the previous image).
 """
 from __future__ import annotations
 
@@ -46,6 +48,7 @@ class FrameCache:
         self._request: tuple[int, int] | None = None  # (frame, direction), newest only
         self._closing = False
         self.error: Exception | None = None
+        self._failures: dict[int, str] = {}  # frame -> why it could not be decoded
         self.decoded = 0  # frames decoded by the loader (for tests and the benchmark)
         self._thread = threading.Thread(target=self._run, name="frame-loader", daemon=True)
         self._thread.start()
@@ -58,6 +61,11 @@ class FrameCache:
             if image is not None:
                 self._frames.move_to_end(index)
             return image
+
+    def failure(self, index: int) -> str | None:
+        """Why frame ``index`` could not be decoded (None when it was not tried or it decoded)."""
+        with self._lock:
+            return self._failures.get(index)
 
     def __contains__(self, index: int) -> bool:
         with self._lock:
@@ -125,18 +133,31 @@ class FrameCache:
         finally:
             source.close()
 
-    def _decode(self, source: Any, index: int) -> None:
-        image = source.read(index)
+    def _decode(self, source: Any, index: int) -> bool:
+        """Decode one frame into the cache; False (and the reason kept) when it cannot be decoded."""
+        try:
+            image = source.read(index)
+        except Exception as e:  # one broken frame: remembered for that frame, the loader goes on
+            with self._lock:
+                self._failures[index] = str(e) or type(e).__name__
+            self.error = e
+            return False
         with self._lock:
+            self._failures.pop(index, None)
             self._insert(index, image)
             self.decoded += 1
+        return True
+
+    def _tried(self, index: int) -> bool:
+        with self._lock:
+            return index in self._frames or index in self._failures
 
     def _serve(self, source: Any, index: int, direction: int) -> None:
         if direction < 0 and index not in self:
             # decode a block ending at the target, forward: one seek for the whole block
             lo = max(0, index - self.read_ahead)
             for f in range(lo, index + 1):
-                if f not in self or f == index:
+                if not self._tried(f) or f == index:
                     self._decode(source, f)
             self._notify(index)
             return
@@ -148,7 +169,7 @@ class FrameCache:
             f = index + k * step
             if not 0 <= f < self.frame_count or self._newer_request():
                 return
-            if f not in self:
+            if not self._tried(f):
                 self._decode(source, f)
 
     def _notify(self, index: int) -> None:

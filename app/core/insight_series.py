@@ -30,12 +30,17 @@ def tracked_diagnostics(store: DiagnosticsStore, project: Project, track_id: int
 
 
 def tracked_slots(store: DiagnosticsStore, project: Project, track_id: int, frame: int) -> SlotRecord | None:
-    """The slot record of a frame a run processed (tracked, or re-seeded on a keyframe), else None."""
+    """The slot record of a frame a run processed (tracked, or re-seeded on a keyframe), else None.
+    A keyframe shows only a record taken after re-seeding there: the record of a run that tracked
+    the frame before the user corrected it holds the memory before the correction."""
     obj = project.objects.get(track_id)
     entry = obj.entries.get(frame) if obj is not None else None
     if entry is None or entry.provenance not in (Provenance.TRACKED, Provenance.KEYFRAME):
         return None
-    return store.slots(track_id, frame)
+    record = store.slots(track_id, frame)
+    if record is None or record.reseeded != (entry.provenance is Provenance.KEYFRAME):
+        return None
+    return record
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,8 @@ class SlotRecord:
     """sources: per slot the frame whose appearance the engine last wrote into it (None: empty);
     crops: the matching (64, 64, 3) uint8 images (shared, never written); usage and pinned after the
     frame's edits; frozen: writes frozen after this frame; direction: of the run that recorded it;
-    applied: the memory edits applied on this frame when it was recorded."""
+    applied: the memory edits applied on this frame when it was recorded; reseeded: recorded after the
+    engine was re-seeded from a user keyframe on this frame (a keyframe shows only such a record)."""
 
     sources: tuple[int | None, ...]
     pinned: tuple[bool, ...]
@@ -35,23 +36,24 @@ class SlotRecord:
     frozen: bool = False
     direction: int = 1
     applied: tuple[MemoryEdit, ...] = ()
+    reseeded: bool = False
 
     @classmethod
     def from_slots(cls, slots: Sequence[dict], frozen: bool = False, direction: int = 1,
-                   applied: Iterable[MemoryEdit] = ()) -> "SlotRecord":
+                   applied: Iterable[MemoryEdit] = (), reseeded: bool = False) -> "SlotRecord":
         """From ``MemTracker.memory_slots(target_id)``."""
         # the crops are shared with the engine, not copied: it makes a new array for every frame
         # and never writes to one again, so records of many frames cost one crop per source frame
         return cls(tuple(s["frame"] for s in slots), tuple(bool(s["pinned"]) for s in slots),
                    tuple(float(s["usage"]) for s in slots), tuple(s["crop"] for s in slots), bool(frozen),
-                   int(direction), tuple(applied))
+                   int(direction), tuple(applied), bool(reseeded))
 
     @classmethod
     def from_tracker(cls, tracker: TrackingEngine, target_id: int, frozen: bool, direction: int,
-                     applied: Iterable[MemoryEdit] = ()) -> "SlotRecord | None":
+                     applied: Iterable[MemoryEdit] = (), reseeded: bool = False) -> "SlotRecord | None":
         if not isinstance(tracker, MemoryEditable):
             return None
-        return cls.from_slots(tracker.memory_slots(target_id), frozen, direction, applied)
+        return cls.from_slots(tracker.memory_slots(target_id), frozen, direction, applied, reseeded)
 
     def crop_arrays(self) -> list[np.ndarray]:
         return [c for c in self.crops if c is not None]

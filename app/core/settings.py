@@ -49,6 +49,7 @@ class AppSettings:
         correction_strategy: what a corrected box (a keyframe a run passes or starts from) does to the
             tracker's memory, one of tracker.CORRECTION_STRATEGIES.
         shortcuts: action id -> key sequence text, overriding the defaults.
+        attention_opacity: how opaque the attention overlay is at its strongest (0..1).
         threads: CPU threads for the tracker, "auto" (tracker.threads: the usable cores less one for
             the window and less what other processes keep busy) or a number as text.
     """
@@ -69,6 +70,7 @@ class AppSettings:
     two_sided_fill: bool = True
     shortcuts: dict[str, str] = field(default_factory=dict, hash=False, compare=True)
     threads: str = "auto"
+    attention_opacity: float = 0.55
 
     def __post_init__(self) -> None:
         def need(ok: bool, key: str, what: str) -> None:
@@ -82,6 +84,7 @@ class AppSettings:
         need(self.track_range in TRACK_RANGES, "track_range", f"must be one of {', '.join(TRACK_RANGES)}")
         need(1 <= self.track_frames <= 1_000_000, "track_frames", "must be a positive frame count")
         need(16 <= self.cache_mb <= 65536, "cache_mb", "must be in 16..65536")
+        need(0.0 <= self.attention_opacity <= 1.0, "attention_opacity", "must be in 0..1")
         need(0.0 < self.moved_iou <= 1.0, "moved_iou", "must be in (0, 1]")
         need(self.correction_strategy in CORRECTION_STRATEGIES, "correction_strategy",
              f"must be one of {', '.join(CORRECTION_STRATEGIES)}")

@@ -169,6 +169,10 @@ class AnnotationStore:
     def can_redo(self) -> bool:
         return bool(self._redo) and self._batch is None
 
+    def holds(self, command: Command) -> bool:
+        """Whether ``command`` is done (on the undo history), not undone."""
+        return any(c is command for c in self._undo)
+
     def undo_text(self) -> str:
         return self._undo[-1].text if self._undo else ""
 

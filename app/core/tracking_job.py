@@ -29,7 +29,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from enum import Enum, IntEnum
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 import numpy as np
 
@@ -180,7 +180,8 @@ class FrameOutcome:
     """One tracked frame. ``results`` holds the targets tracked on it; targets re-seeded from a
     user keyframe on it are listed in ``reseeded`` instead. ``image`` is read-only. ``memory``:
     per target (tracked or re-seeded) what its memory slots hold after the frame (empty for
-    engines without memory introspection)."""
+    engines without memory introspection). ``start_memory`` (the run's first outcome only): per
+    target seeded from a user keyframe on the run's start frame, its memory after that re-seed."""
 
     frame: int
     results: Mapping[int, TrackResult]
@@ -189,6 +190,7 @@ class FrameOutcome:
     seconds: float
     low_confidence: tuple[int, ...] = ()
     memory: Mapping[int, SlotRecord] = field(default_factory=dict)
+    start_memory: Mapping[int, SlotRecord] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -219,6 +221,7 @@ class JobRunner:
         self.reason: StopReason | None = None
         self.state: TrackerState | None = None
         self._base: Any = None  # engine snapshot before the last processed frame's edits
+        self.start_memory: dict[int, SlotRecord] = {}  # memory after re-seeding on the start keyframe
 
     def _can_resume(self) -> bool:
         r = self.resume
@@ -232,8 +235,10 @@ class JobRunner:
         for tid in list(trk.target_ids):
             if not resume or tid not in job.track_ids:
                 trk.remove(tid)
+        reseeded: set[int] = set()
         for t in job.targets:
             if not resume and t.start_is_keyframe:
+                reseeded.add(t.track_id)
                 start_target(trk, image, t.start_box, job.correction_strategy, target_id=t.track_id,
                              frame_index=start)
             elif not resume:
@@ -242,16 +247,25 @@ class JobRunner:
                 # the user corrected the box where the run stopped: a correction on the resting memory
                 trk.reseed(image, t.start_box, mode=job.correction_strategy, target_id=t.track_id,
                            frame_index=start)
+                reseeded.add(t.track_id)
         boxes = {t.track_id: t.start_box for t in job.targets}
+        d = int(job.direction)
         if resume:
             # the window applied this frame's edits to the resting engine already (EngineService.resync_memory)
             self._base = self.resume.base
+            for t in job.targets:
+                if t.track_id in reseeded:
+                    record = SlotRecord.from_tracker(trk, t.track_id, frozen_at(t.memory_edits, start), d,
+                                                     reseeded=True)
+                    if record is not None:
+                        self.start_memory[t.track_id] = record
         else:
-            self._apply_edits(start, image, job.targets, boxes)
+            records = self._apply_edits(start, image, job.targets, boxes, reseeded)
+            self.start_memory = {tid: r for tid, r in records.items() if tid in reseeded}
         return boxes
 
-    def _apply_edits(self, frame: int, image: np.ndarray, targets, boxes: Mapping[int, Box]
-                     ) -> dict[int, SlotRecord]:
+    def _apply_edits(self, frame: int, image: np.ndarray, targets, boxes: Mapping[int, Box],
+                     reseeded: Iterable[int] = ()) -> dict[int, SlotRecord]:
         """Apply each target's memory edits for ``frame``; returns what its slots then hold."""
         d = int(self.job.direction)
         trk = self.tracker
@@ -263,7 +277,8 @@ class JobRunner:
         for t in targets:
             box = boxes.get(t.track_id)
             applied = apply_after_frame(trk, t.track_id, frame, d, t.memory_edits, image, box)
-            record = SlotRecord.from_tracker(trk, t.track_id, frozen_at(t.memory_edits, frame), d, applied)
+            record = SlotRecord.from_tracker(trk, t.track_id, frozen_at(t.memory_edits, frame), d, applied,
+                                             reseeded=t.track_id in reseeded)
             if record is not None:
                 records[t.track_id] = record
         return records
@@ -345,7 +360,7 @@ class JobRunner:
                        if tid in active and tid not in reseeded}
             for tid, r in tracked.items():
                 boxes[tid] = r.box
-            memory = self._apply_edits(frame, image, list(active.values()), boxes)
+            memory = self._apply_edits(frame, image, list(active.values()), boxes, reseeded)
             if self.cancel.is_set():
                 self.reason = StopReason.CANCELLED
                 break
@@ -353,7 +368,8 @@ class JobRunner:
             low = tuple(t for t, r in tracked.items() if threshold is not None and r.score < threshold)
             image.flags.writeable = False
             last = frame
-            yield FrameOutcome(frame, tracked, tuple(reseeded), image, seconds, low, memory)
+            start_memory, self.start_memory = self.start_memory, {}  # on the first outcome only
+            yield FrameOutcome(frame, tracked, tuple(reseeded), image, seconds, low, memory, start_memory)
             if low:
                 self.reason = StopReason.PAUSED
                 break

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from PySide6 import QtGui, QtWidgets
 
-from ..core.action_specs import ACTIONS
+from ..core.action_specs import ACTIONS, action_text, shortcut_conflicts
 from ..core.settings import DEVICES, AppSettings
 
 __all__ = ["SettingsDialog"]
@@ -50,9 +50,8 @@ class SettingsDialog(QtWidgets.QDialog):
         self.keys: dict[str, QtWidgets.QKeySequenceEdit] = {}
         keys_form = QtWidgets.QFormLayout()
         for spec in ACTIONS:
-            if spec.checkable:
-                continue
             edit = QtWidgets.QKeySequenceEdit(QtGui.QKeySequence(settings.shortcuts.get(spec.id, spec.shortcut)))
+            edit.keySequenceChanged.connect(lambda _seq: self._check_keys())
             self.keys[spec.id] = edit
             keys_form.addRow(spec.text.replace("&", "").rstrip("\u2026") + ":", edit)
         keys_widget = QtWidgets.QWidget()
@@ -68,6 +67,10 @@ class SettingsDialog(QtWidgets.QDialog):
         self.note = QtWidgets.QLabel("Device and checkpoint changes apply to the next tracker load "
                                      "(restart the window).")
         self.note.setWordWrap(True)
+        self.conflicts_label = QtWidgets.QLabel("")
+        self.conflicts_label.setWordWrap(True)
+        self.conflicts_label.setStyleSheet("color: #e5534b;")
+        self.conflicts_label.hide()
         buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Ok
                                              | QtWidgets.QDialogButtonBox.StandardButton.Cancel
                                              | QtWidgets.QDialogButtonBox.StandardButton.RestoreDefaults)
@@ -77,9 +80,34 @@ class SettingsDialog(QtWidgets.QDialog):
             self._restore_keys)
         layout = QtWidgets.QVBoxLayout(self)
         layout.addWidget(tabs)
+        layout.addWidget(self.conflicts_label)
         layout.addWidget(self.note)
         layout.addWidget(buttons)
+        self.ok_button = buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Ok)
+        self.tabs = tabs
+        self._check_keys()
         self.resize(520, 560)
+
+    def conflicts(self) -> list[tuple[str, tuple[str, ...]]]:
+        """(key, action ids) of the shortcuts more than one command would answer to."""
+        return shortcut_conflicts({aid: edit.keySequence().toString() for aid, edit in self.keys.items()})
+
+    def _check_keys(self) -> None:
+        """Conflicting shortcuts are refused: listed in red, OK disabled until they are resolved."""
+        found = self.conflicts()
+        if found:
+            lines = [f"{key}: " + ", ".join(action_text(a) for a in ids) for key, ids in found]
+            self.conflicts_label.setText("These shortcuts conflict (each key can do one thing); change one "
+                                         "of each:\n" + "\n".join(lines))
+        self.conflicts_label.setVisible(bool(found))
+        self.ok_button.setEnabled(not found)
+
+    def accept(self) -> None:
+        if self.conflicts():
+            self._check_keys()
+            self.tabs.setCurrentIndex(1)
+            return
+        super().accept()
 
     def _browse(self) -> None:
         path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Tracker checkpoint", self.weights.text(),

@@ -75,6 +75,23 @@ class BoxItem(pg.ROI):
             handle.setVisible(display.selected)
         self.setZValue(20 if display.selected else 10)
 
+    def set_bounds(self, width: int, height: int) -> None:
+        """Keep moves and resizes inside the frame (0..width, 0..height); a box already partly
+        outside (a tracker result at the edge) may still move back in."""
+        frame = QtCore.QRectF(0, 0, width, height)
+        b = self.display.box if self.display is not None else None
+        self.maxBounds = frame.united(QtCore.QRectF(b.x, b.y, b.w, b.h)) if b is not None else frame
+
+    def set_interactive(self, interactive: bool) -> None:
+        """Whether the box takes the mouse (move, resize, click); in draw mode it does not, so a
+        drag that starts inside it draws a new box."""
+        buttons = QtCore.Qt.MouseButton.LeftButton if interactive else QtCore.Qt.MouseButton.NoButton
+        self.setAcceptedMouseButtons(buttons)
+        self.translatable = interactive
+        for handle in self.getHandles():
+            handle.setAcceptedMouseButtons(buttons)
+        self.setAcceptHoverEvents(interactive)
+
     def current_box(self) -> Box:
         pos, size = self.pos(), self.size()
         return Box(float(pos[0]), float(pos[1]), max(1.0, float(size[0])), max(1.0, float(size[1])))

@@ -1,10 +1,16 @@
 """The frame view: the video frame with every object's box; draw, move and resize boxes.
 
 Mouse: left-drag on the image draws a box; drag a box to move it, its handles to resize it;
-Ctrl+left-drag or middle-drag pans; the wheel or right-drag zooms; double-click fits.
+Ctrl+left-drag or middle-drag pans; the wheel or right-drag zooms; double-click fits. Modes
+(`set_mode`): "edit" (the default: a drag draws on the image and moves a box it starts in),
+"draw" (every drag draws, even one starting inside a box) and "move" (drags move and resize
+boxes, or pan; they never draw). Boxes stay inside the frame: moves and resizes stop at its edge,
+and an edited box is clipped to it.
 
 The image and the boxes always belong to one frame index (`frame`), so a box on screen is the
-box stored for the frame on screen. Overlays (attention maps and the like) can be added with
+box stored for the frame on screen. Drawing is refused (``draw_refused``) while the frame the user
+asked for (`set_requested`) is not the one on screen (it is still decoding) and on a frame that
+could not be decoded (`show_error`: a placeholder with the reason instead of the last image). Overlays (attention maps and the like) can be added with
 `add_overlay`; they live in image pixel coordinates.
 """
 from __future__ import annotations
@@ -20,6 +26,7 @@ from .box_item import BoxDisplay, BoxItem
 __all__ = ["FrameView"]
 
 MIN_DRAWN_SIZE = 4.0  # pixels; a smaller drag is a click, not a box
+MODES = ("edit", "draw", "move")
 
 
 class _DrawViewBox(pg.ViewBox):
@@ -69,9 +76,11 @@ class FrameView(pg.GraphicsView):
         box_drawn(int frame, Box): the user dragged out a new box on ``frame``.
         box_edited(int frame, int track_id, Box): the user moved or resized a box.
         box_clicked(int track_id): the user clicked a box (selects its object).
+        draw_refused(str): a drawn box was dropped, with the reason (the frame is not on screen).
     """
 
     box_drawn = QtCore.Signal(int, object)
+    draw_refused = QtCore.Signal(str)
     box_edited = QtCore.Signal(int, int, object)
     box_clicked = QtCore.Signal(int)
 
@@ -85,6 +94,15 @@ class FrameView(pg.GraphicsView):
         self._size: tuple[int, int] | None = None  # (width, height)
         self._items: dict[int, BoxItem] = {}
         self._ghosts: dict[int, QtWidgets.QGraphicsRectItem] = {}
+        self.requested: int | None = None  # the frame the user asked for (may still be decoding)
+        self.error_frame: int | None = None  # the frame shown as undecodable, with error_text
+        self.error_text = ""
+        self.error_label = pg.TextItem("", color="#ff8a80", anchor=(0.5, 0.5))
+        self.error_label.setZValue(200)
+        self.error_label.hide()
+        self.vb.addItem(self.error_label, ignoreBounds=True)
+        self.mode = "edit"
+        self._drawing_enabled = True
         self.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
         self.setToolTip("Drag: draw a box  |  drag a box or its handles: move/resize  |  "
                         "Ctrl+drag: pan  |  wheel: zoom  |  double-click: fit")
@@ -97,8 +115,31 @@ class FrameView(pg.GraphicsView):
         # copying or rescaling (about 9 ms saved per 1080p frame)
         self.image.setImage(image, autoLevels=False)
         self.frame = frame
+        self.requested = frame if self.requested is None else self.requested
         self._size = (image.shape[1], image.shape[0])
+        self.error_frame, self.error_text = None, ""
+        self.error_label.hide()
         self.set_boxes(boxes)
+        if first:
+            self.fit()
+
+    def set_requested(self, frame: int) -> None:
+        """The frame the user asked for; drawing waits until it is the frame on screen."""
+        self.requested = frame
+
+    def show_error(self, frame: int, size: tuple[int, int] | None, reason: str) -> None:
+        """Frame ``frame`` cannot be decoded: a dark placeholder (``size`` = (width, height) of the
+        video) with the reason, no boxes, and no frame on screen to draw on."""
+        w, h = size or self._size or (640, 360)
+        placeholder = np.full((h, w, 3), 40, np.uint8)
+        first = self._size != (w, h)
+        self.image.setImage(placeholder, autoLevels=False)
+        self.set_boxes([])
+        self.frame, self._size = None, (w, h)
+        self.error_frame, self.error_text = frame, reason
+        self.error_label.setText(f"Frame {frame} cannot be decoded\n{reason}")
+        self.error_label.setPos(w / 2, h / 2)
+        self.error_label.show()
         if first:
             self.fit()
 
@@ -112,10 +153,13 @@ class FrameView(pg.GraphicsView):
             item = self._items.get(tid)
             if item is None:
                 item = BoxItem(display, self._on_item_edited, self.box_clicked.emit)
+                item.set_interactive(self.mode != "draw")
                 self._items[tid] = item
                 self.vb.addItem(item)
             elif not item.isMoving:
                 item.show_display(display)
+            if self._size is not None and not item.isMoving:
+                item.set_bounds(*self._size)
             self._set_ghost(tid, display.moved_from)
         for tid in list(self._ghosts):
             if tid not in wanted:
@@ -147,7 +191,9 @@ class FrameView(pg.GraphicsView):
     def clear(self) -> None:
         self.set_boxes([])
         self.image.clear()
-        self.frame = None
+        self.frame = self.requested = self.error_frame = None
+        self.error_text = ""
+        self.error_label.hide()
         self._size = None
 
     def fit(self) -> None:
@@ -164,12 +210,30 @@ class FrameView(pg.GraphicsView):
         self.vb.addItem(item, ignoreBounds=True)
 
     def set_drawing_enabled(self, enabled: bool) -> None:
-        self.vb.drawing_enabled = enabled
+        self._drawing_enabled = enabled
+        self.vb.drawing_enabled = enabled and self.mode != "move"
+
+    def set_mode(self, mode: str) -> None:
+        """One of MODES: "edit", "draw" (drags always draw) or "move" (drags never draw)."""
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}")
+        self.mode = mode
+        self.vb.drawing_enabled = self._drawing_enabled and mode != "move"
+        for item in self._items.values():
+            item.set_interactive(mode != "draw")
+        cursor = QtCore.Qt.CursorShape.CrossCursor if mode == "draw" else QtCore.Qt.CursorShape.ArrowCursor
+        self.viewport().setCursor(cursor)
 
     # ------------------------------------------------------------------ edits
     def commit_drawn_rect(self, rect: QtCore.QRectF) -> None:
         """The drawing path: a rectangle in image pixels becomes ``box_drawn`` (clipped to the frame)."""
+        if self.error_frame is not None:
+            self.draw_refused.emit(f"Frame {self.error_frame} cannot be decoded: no box can be drawn on it.")
+            return
         if self.frame is None or self._size is None:
+            return
+        if self.requested is not None and self.requested != self.frame:
+            self.draw_refused.emit(f"Frame {self.requested} is still being decoded: draw once it is shown.")
             return
         w, h = self._size
         x0, y0 = max(0.0, rect.left()), max(0.0, rect.top())
@@ -185,9 +249,30 @@ class FrameView(pg.GraphicsView):
     def _on_band_drawn(self, rect: QtCore.QRectF) -> None:
         self.commit_drawn_rect(rect)
 
+    def clamp(self, box: Box) -> Box | None:
+        """``box`` clipped to the frame; None when too little of it is inside."""
+        if self._size is None:
+            return box
+        w, h = self._size
+        x0, y0 = max(0.0, box.x), max(0.0, box.y)
+        x1, y1 = min(float(w), box.x + box.w), min(float(h), box.y + box.h)
+        if x1 - x0 < 1.0 or y1 - y0 < 1.0:
+            return None
+        if (x0, y0, x1, y1) == (box.x, box.y, box.x + box.w, box.y + box.h):
+            return box
+        return Box(round(x0, 2), round(y0, 2), round(x1 - x0, 2), round(y1 - y0, 2))
+
     def _on_item_edited(self, track_id: int, box: Box) -> None:
-        if self.frame is not None:
-            self.box_edited.emit(self.frame, track_id, box)
+        if self.frame is None:
+            return
+        clamped = self.clamp(box)
+        item = self._items.get(track_id)
+        if clamped is None or (item is not None and item.display is not None and clamped == item.display.box):
+            if item is not None and item.display is not None:  # put the box back where it is stored
+                shown, item.display = item.display, None
+                item.show_display(shown)
+            return
+        self.box_edited.emit(self.frame, track_id, clamped)
 
     def map_image_to_widget(self, x: float, y: float) -> QtCore.QPoint:
         """Widget pixel position of an image point (tests drive the mouse with it)."""

@@ -17,6 +17,7 @@ __all__ = ["InsightPlots"]
 GATE_COLORS = ("#9aa0a6", "#4da3ff", "#f5a142")  # no-op, update, allocate
 _READ_CMAP = pg.colormap.get("viridis")
 MAX_DOTS = 1500
+MIN_PLOT_HEIGHT = 56  # pixels per plot; the dock scrolls rather than squash the plots below this
 
 
 def _dense(frames: np.ndarray, values: np.ndarray, first: int, last: int) -> np.ndarray:
@@ -67,6 +68,9 @@ class InsightPlots(pg.GraphicsLayoutWidget):
                   "strength \u00b7 slots: shade = read weight, \u25cf top read, \u25b2 frame's "
                   "appearance written into the slot, grey = writes frozen")
         self.addLabel(legend, row=5, col=0, size="8pt", color="#8a8d93")
+        for p in self.plots.values():
+            p.setMinimumHeight(MIN_PLOT_HEIGHT)
+        self.setMinimumHeight(MIN_PLOT_HEIGHT * (len(self.plots) + 1) + 40)
         self.plots["confidence"].setYRange(0, 1, padding=0.05)
         self.plots["gates"].setYRange(0, 1, padding=0.05)
         self.confidence = self.plots["confidence"].plot(pen=pg.mkPen("#5ad17a", width=1.6), connect="finite")

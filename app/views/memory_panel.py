@@ -138,17 +138,21 @@ class MemoryPanel(QtWidgets.QWidget):
     retemplate_requested = QtCore.Signal()
     remove_edit_requested = QtCore.Signal(int)
 
+    CARD_WIDTH = 118  # the width a card needs for its image and its Pin / Evict buttons
+
     def __init__(self, slots: int = 8, parent=None):
         super().__init__(parent)
         self.view: MemoryView | None = None
         self.title = QtWidgets.QLabel("")
         self.title.setStyleSheet("font-weight: bold;")
+        self.title.setWordWrap(True)
         self.detail = QtWidgets.QLabel("")
         self.detail.setWordWrap(True)
         self.detail.setStyleSheet("color: #b8bbc2; font-size: 11px;")
         self.cards = [SlotCardWidget(j) for j in range(slots)]
         grid = QtWidgets.QGridLayout()
         grid.setSpacing(4)
+        self._grid, self.columns = grid, 4
         for j, card in enumerate(self.cards):
             grid.addWidget(card, j // 4, j % 4)
             card.pin_clicked.connect(self.pin_clicked)
@@ -203,12 +207,13 @@ class MemoryPanel(QtWidgets.QWidget):
         freeze.addWidget(self.freeze_first)
         freeze.addWidget(QtWidgets.QLabel("to"))
         freeze.addWidget(self.freeze_last)
-        freeze.addWidget(self.freeze_button)
         freeze.addStretch(1)
-        edits_box = QtWidgets.QGroupBox("Memory edits (undoable; applied when tracking passes their frame)")
+        edits_box = QtWidgets.QGroupBox("Memory edits (undoable)")  # short: a long title widens the dock
+        edits_box.setToolTip("Memory edits are undoable and applied when tracking passes their frame")
         eb = QtWidgets.QVBoxLayout(edits_box)
         eb.setContentsMargins(6, 4, 6, 4)
         eb.addLayout(freeze)
+        eb.addWidget(self.freeze_button)  # on its own line, so a narrow dock does not cut the cards
         eb.addWidget(self.retemplate_button)
         row = QtWidgets.QHBoxLayout()
         row.addWidget(self.edit_list, 1)
@@ -236,6 +241,21 @@ class MemoryPanel(QtWidgets.QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
         self.show_view(MemoryView("Memory", message="Select a tracked object."))
+
+    def reflow(self, width: int) -> None:
+        """As many card columns (2 to 4) as ``width`` pixels hold, so no card is cut at the edge."""
+        columns = max(2, min(4, (width - 24) // self.CARD_WIDTH))
+        if columns == self.columns:
+            return
+        self.columns = columns
+        for card in self.cards:
+            self._grid.removeWidget(card)
+        for j, card in enumerate(self.cards):
+            self._grid.addWidget(card, j // columns, j % columns)
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.reflow(event.size().width())
 
     def show_view(self, view: MemoryView) -> None:
         self.view = view

@@ -48,7 +48,11 @@ class _MapPlot:
 
 
 class MapsView(QtWidgets.QWidget):
-    """``show_maps(attention, response, chosen_cell, caption)``; ``clear(reason)``."""
+    """``show_maps(attention, response, chosen_cell, caption)``; ``clear(reason)``.
+
+    Signals: opacity_changed(float) when the user moves the overlay's opacity slider (0..1)."""
+
+    opacity_changed = QtCore.Signal(float)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -63,13 +67,25 @@ class MapsView(QtWidgets.QWidget):
         self.graphics.setMaximumHeight(260)
         legend = QtWidgets.QLabel("Each map covers the central part of the search region (dashed on the "
                                   "frame), colours stretched to the frame's range. White cross: where the "
-                                  "tracker moved the box; red circle: the raw response maximum.")
+                                  "tracker moved the box; red circle: the raw response maximum. On the frame, the attention "
+                                  "is scaled on a fixed range (1 to 8 times the uniform weight); a map "
+                                  "whose peak is under 1.5 times uniform is marked flat and not drawn.")
         legend.setWordWrap(True)
         legend.setStyleSheet("color: #8a8d93; font-size: 11px;")
+        self.opacity = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+        self.opacity.setRange(0, 100)
+        self.opacity.setToolTip("Opacity of the attention drawn over the frame at its strongest "
+                                "(8 times the uniform weight); a flat map draws nothing")
+        self.opacity.setAccessibleName("Attention overlay opacity")
+        self.opacity.valueChanged.connect(lambda v: self.opacity_changed.emit(v / 100.0))
+        opacity_row = QtWidgets.QHBoxLayout()
+        opacity_row.addWidget(QtWidgets.QLabel("Overlay opacity"))
+        opacity_row.addWidget(self.opacity, 1)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.graphics)
         layout.addWidget(self.caption)
+        layout.addLayout(opacity_row)
         layout.addWidget(legend)
         layout.addStretch(1)
         # what is on screen, for tests and for anyone scripting the window
@@ -88,6 +104,12 @@ class MapsView(QtWidgets.QWidget):
         self.caption.setText(caption)
         self.shown_attention, self.shown_response = attention, response
         self.chosen_cell, self.raw_peak = chosen_cell, raw
+
+    def set_opacity(self, opacity: float) -> None:
+        """Show ``opacity`` (0..1) on the slider without emitting opacity_changed."""
+        blocked = self.opacity.blockSignals(True)
+        self.opacity.setValue(round(opacity * 100))
+        self.opacity.blockSignals(blocked)
 
     def clear(self, reason: str) -> None:
         self.attention.show(None, None, None)

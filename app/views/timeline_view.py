@@ -53,6 +53,8 @@ class TimelineView(pg.PlotWidget):
         plot.setMouseEnabled(x=True, y=False)
         plot.getAxis("left").setWidth(110)
         plot.getAxis("bottom").setLabel("frame")
+        plot.getAxis("bottom").enableAutoSIPrefix(False)  # never "frame (x0.001)"
+        plot.getAxis("bottom").setStyle(showValues=False)  # until a video gives it frames
         self.vb = plot.getViewBox()
         self.bars = pg.BarGraphItem(x0=[], x1=[], y0=[], y1=[], brushes=[], pen=None)
         self.keyframes = pg.ScatterPlotItem(symbol="d", size=9, pen=pg.mkPen("#ffffff", width=1))
@@ -72,7 +74,7 @@ class TimelineView(pg.PlotWidget):
         self.scene().sigMouseClicked.connect(self._on_scene_clicked)
         self.frame_count = 1
         self.rows: list[TimelineRow] = []
-        self.set_frame_count(1)
+        self.set_frame_count(0)  # no video yet
 
     def _clamp(self, x: float) -> int:
         return int(min(max(round(x), 0), self.frame_count - 1))
@@ -81,6 +83,7 @@ class TimelineView(pg.PlotWidget):
         self.frame_count = max(1, n)
         self.vb.setLimits(xMin=-0.5, xMax=self.frame_count - 0.5, minXRange=min(10, self.frame_count))
         self.vb.setXRange(-0.5, self.frame_count - 0.5, padding=0)
+        self.getPlotItem().getAxis("bottom").setStyle(showValues=n > 0)  # no video: no frame numbers
         self._update_y_range()
 
     def _update_y_range(self) -> None:

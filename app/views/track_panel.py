@@ -43,9 +43,15 @@ class TrackPanel(QtWidgets.QWidget):
                                        "when a run starts from it or passes it")
         self.two_sided = QtWidgets.QCheckBox("Fill from both ends (runs to the next keyframe)")
         self.two_sided.setToolTip("Also track back from the next keyframe and merge the two passes frame by frame")
-        for w in (self.scope_selected, self.scope_all, self.range_combo, self.frames_spin, self.follow,
-                  self.auto_pause, self.threshold, self.strategy_combo, self.two_sided):
-            w.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+        for w in (self.scope_selected, self.scope_all, self.range_combo, self.follow,
+                  self.auto_pause, self.strategy_combo, self.two_sided):
+            w.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)  # keys stay the window's shortcuts
+        # the two number boxes take typing (click or Tab into them); Enter commits the value and
+        # hands the keys back to the window's shortcuts
+        for spin in (self.frames_spin, self.threshold):
+            spin.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
+            spin.setKeyboardTracking(False)  # one value on Enter, not one per digit typed
+            spin.editingFinished.connect(spin.clearFocus)
         self.buttons = QtWidgets.QGridLayout()
         self.progress = QtWidgets.QProgressBar()
         self.progress.setTextVisible(True)
