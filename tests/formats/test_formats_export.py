@@ -14,7 +14,7 @@ import pytest
 
 from formats_support import HEIGHT, N_FRAMES, WIDTH, K, clip, count_boxes, project  # noqa: F401
 from tracker.formats import (
-    EXPORT_FORMATS, FOLDER_FORMATS, FRAME_FORMATS, FormatError, common, export_project,
+    EXPORT_FORMATS, FOLDER_FORMATS, FRAME_FORMATS, FormatError, export_context, export_project,
 )
 from tracker.project import BoxEntry, load_project
 from tracker.types import Box
@@ -88,14 +88,14 @@ def test_export_never_drops_a_box_or_a_frame(tmp_path, project, clip, fmt):
 
 
 def test_an_exporter_that_drops_a_box_is_caught(tmp_path, project, monkeypatch):
-    original = common.ExportContext.boxes_by_frame
+    original = export_context.ExportContext.boxes_by_frame
 
     def lossy(self):
         frames = original(self)
         frames[3] = frames[3][:1]
         return frames
 
-    monkeypatch.setattr(common.ExportContext, "boxes_by_frame", lossy)
+    monkeypatch.setattr(export_context.ExportContext, "boxes_by_frame", lossy)
     out = tmp_path / "mot"
     with pytest.raises(FormatError, match="wrote 15 boxes but the project has 16"):
         export_project(project, "mot", out)

@@ -50,7 +50,9 @@ from ..video import frames_in
 from . import coco, csv_table, cvat, got10k, labelstudio, mot, otb, project_file, video_overlay, voc, yolo
 from . import labelstudio_import, voc_import, yolo_import
 from .clipping import clip_project
-from .common import ExportContext, StagedDir, box_count, check_target, publish_mode
+from .export_context import ExportContext
+from .formatting import box_count
+from .staging import StagedDir, check_target, publish_mode
 from .labelstudio_media import check_media_url
 from .errors import FormatError
 

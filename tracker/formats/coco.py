@@ -40,19 +40,12 @@ from typing import Any, Iterable, Iterator
 
 from ..project import BoxEntry, Project, Provenance
 from . import coords
-from .common import (
-    ExportContext,
-    FormatError,
-    add_object,
-    check_frame,
-    make_box,
-    majority,
-    new_project,
-    parse_provenance,
-    read_json,
-    track_id_map,
-    video_ref,
+from .building import (
+    add_object, check_frame, majority, make_box, new_project, parse_provenance, track_id_map, video_ref,
 )
+from .errors import FormatError
+from .export_context import ExportContext
+from .reading import read_json
 
 KIND = "file"
 DESCRIPTION = "COCO JSON with videos, frame ids and track ids (COCO-VID / TAO), score and provenance keys"

@@ -14,7 +14,8 @@ from __future__ import annotations
 import csv
 import io
 
-from .common import ExportContext, num
+from .export_context import ExportContext
+from .formatting import num
 
 KIND = "file"
 DESCRIPTION = "CSV: frame,track_id,label,x,y,w,h,provenance,score,occluded (0-based frames and pixels)"

@@ -29,20 +29,13 @@ from pathlib import Path
 from ..project import DEFAULT_COLORS, BoxEntry, Project, Provenance
 from ..types import Box
 from . import coords
-from .common import (
-    ExportContext,
-    FormatError,
-    LinedXML,
-    add_object,
-    check_frame,
-    format_context_error,
-    make_box,
-    new_project,
-    num,
-    parse_provenance,
-    track_id_map,
-    video_ref,
+from .building import (
+    add_object, check_frame, make_box, new_project, parse_provenance, track_id_map, video_ref,
 )
+from .errors import FormatError
+from .export_context import ExportContext
+from .formatting import format_context_error, num
+from .reading import LinedXML
 
 KIND = "file"
 DESCRIPTION = "CVAT for video 1.1 XML: tracks with keyframe/outside flags, provenance and score attributes"

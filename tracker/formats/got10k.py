@@ -22,10 +22,15 @@ import re
 from pathlib import Path
 from typing import Iterator
 
+from ..data_files import natural_key
 from ..project import Project, TrackObject
 from ..types import Box
 from . import coords
-from .common import ExportContext, FormatError, add_object, natural_key, new_project, num, read_text, video_ref
+from .building import add_object, new_project, video_ref
+from .errors import FormatError
+from .export_context import ExportContext
+from .formatting import num
+from .reading import read_text
 from .per_frame_text import box_lines, read_box_lines, read_flags, write_lines
 
 KIND = "dir"

@@ -41,7 +41,7 @@ import cv2
 from ..video import VideoError
 from ..video_writer import BROWSER_CODECS, CheckedVideoWriter, VideoWriteError, first_available
 from . import coords
-from .common import ExportContext
+from .export_context import ExportContext
 from .errors import FormatError
 from .labelstudio_config import BOX_NAME, CONFIG_FILE, DATA_KEY, VIDEO_NAME, labeling_config, project_fps
 from .labelstudio_media import browser_playable, is_prefix, media_reference, serving_note

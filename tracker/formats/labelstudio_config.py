@@ -11,8 +11,8 @@ import re
 import xml.etree.ElementTree as ET
 
 from ..project import DEFAULT_COLORS, Project
-from .common import num
 from .errors import FormatError
+from .formatting import num
 
 __all__ = ["DATA_KEY", "VIDEO_NAME", "BOX_NAME", "LABELS_NAME", "CONFIG_FILE", "project_fps", "label_colors",
            "labeling_config"]

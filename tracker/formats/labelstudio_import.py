@@ -30,7 +30,9 @@ from typing import Any
 from ..project import MAX_TRACK_ID, BoxEntry, Project, Provenance
 from ..types import Box
 from . import coords
-from .common import FormatError, add_object, check_frame, make_box, new_project, read_json, video_ref
+from .building import add_object, check_frame, make_box, new_project, video_ref
+from .errors import FormatError
+from .reading import read_json
 from .labelstudio_config import DATA_KEY
 
 KIND = "dir"

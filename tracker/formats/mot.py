@@ -33,20 +33,11 @@ from pathlib import Path
 
 from ..project import MAX_TRACK_ID, BoxEntry, Project, Provenance
 from . import coords
-from .common import (
-    ExportContext,
-    FormatError,
-    add_object,
-    check_frame,
-    make_box,
-    majority,
-    new_project,
-    num,
-    read_text,
-    split_numbers,
-    track_id_map,
-    video_ref,
-)
+from .building import add_object, check_frame, majority, make_box, new_project, track_id_map, video_ref
+from .errors import FormatError
+from .export_context import ExportContext
+from .formatting import num
+from .reading import read_text, split_numbers
 
 KIND = "dir"
 DESCRIPTION = "MOTChallenge: gt/gt.txt + seqinfo.ini, 1-based frames and pixels, conf = score"

@@ -21,9 +21,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from ..data_files import natural_key
 from ..project import Project
 from . import coords
-from .common import ExportContext, FormatError, add_object, natural_key, new_project, video_ref
+from .building import add_object, new_project, video_ref
+from .errors import FormatError
+from .export_context import ExportContext
 from .per_frame_text import box_lines, read_box_lines, write_lines
 
 KIND = "dir"

@@ -13,7 +13,10 @@ from typing import Callable, Iterable, Iterator
 
 from ..project import BoxEntry, Provenance, TrackObject, VideoRef
 from ..types import Box
-from .common import FormatError, make_box, num, read_text, split_numbers
+from .building import make_box
+from .errors import FormatError
+from .formatting import num
+from .reading import read_text, split_numbers
 
 NAN_ROW = "NaN,NaN,NaN,NaN"
 

@@ -6,7 +6,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..project import Project, ProjectError, load_project, project_to_dict
-from .common import ExportContext, FormatError, video_ref
+from .building import video_ref
+from .errors import FormatError
+from .export_context import ExportContext
 
 KIND = "file"
 CLIPS = False  # written as they are (formats.clipping)

@@ -18,7 +18,8 @@ from ..video import VideoError
 from ..video_writer import (
     BROWSER_CODECS, CheckedVideoWriter, VideoWriteError, candidates_for, first_available,
 )
-from .common import ExportContext, FormatError
+from .errors import FormatError
+from .export_context import ExportContext
 
 KIND = "video"
 CLIPS = False  # written as they are (formats.clipping)

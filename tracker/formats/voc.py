@@ -25,7 +25,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from . import coords
-from .common import ExportContext, FormatError, format_context_error, num
+from .errors import FormatError
+from .export_context import ExportContext
+from .formatting import format_context_error, num
 
 KIND = "dir"
 XML_DECL = b'<?xml version="1.0" encoding="utf-8"?>\n'

@@ -17,12 +17,14 @@ import math
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from ..data_files import natural_key
 from ..project import MAX_TRACK_ID, BoxEntry, Project, Provenance
 from . import coords
-from .common import (
-    FormatError, LinedXML, add_object, check_frame, make_box, natural_key, new_project, parse_provenance,
-    track_id_map, video_ref,
+from .building import (
+    add_object, check_frame, make_box, new_project, parse_provenance, track_id_map, video_ref,
 )
+from .errors import FormatError
+from .reading import LinedXML
 from .frame_names import frame_names
 
 KIND = "dir"

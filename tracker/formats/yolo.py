@@ -21,7 +21,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import coords
-from .common import ExportContext, FormatError, format_context_error
+from .errors import FormatError
+from .export_context import ExportContext
+from .formatting import format_context_error
 
 KIND = "dir"
 DESCRIPTION = "YOLO: labels/NNNNNN.txt per frame (class cx cy w h, normalised), data.yaml, classes.txt"

@@ -17,12 +17,13 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from ..data_files import natural_key
 from ..project import MAX_TRACK_ID, BoxEntry, Project, Provenance
 from . import coords
-from .common import (
-    FormatError, add_object, check_frame, make_box, natural_key, new_project, num, read_text, split_numbers,
-    track_id_map, video_ref,
-)
+from .building import add_object, check_frame, make_box, new_project, track_id_map, video_ref
+from .errors import FormatError
+from .formatting import num
+from .reading import read_text, split_numbers
 from .frame_names import frame_names
 
 KIND = "dir"

@@ -125,7 +125,7 @@ def _export_name(fmt: str) -> str:
 
 def _write(job: VideoJob, settings: PrelabelSettings, project, tracked: int) -> None:
     from ..formats import export_project
-    from ..formats.common import StagedDir
+    from ..formats.staging import StagedDir
     from ..project import save_project
 
     target = settings.out_dir / job.id
