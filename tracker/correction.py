@@ -71,9 +71,10 @@ _STRATEGIES = (
 CORRECTION_STRATEGIES: dict[str, CorrectionStrategy] = {s.name: s for s in _STRATEGIES}
 
 # What the window does with a correction. Chosen with `main.py eval ... --protocol correct` on the
-# validation split of ../shared/data/train with the default weights of 2026-12-03 (README, "Annotation
-# effort") with the real-video weights: retemplate 1.05 / 6.93 corrections per 100 frames at IoU 0.5 / 0.7,
-# against restart 1.19 / 7.98, reset 1.33 / 7.98 and update 2.73 / 20.85. Re-check when the weights change.
+# validation split of ../shared/data/train (README, "Annotation effort") with the default weights trained
+# with the attention loss and foreign frames: retemplate 1.12 corrections per 100 frames at IoU 0.5,
+# against restart 1.26, reset 1.33 and update 5.46 (at IoU 0.7 restart-keyframe is best, 7.42 vs 7.91).
+# Re-check when the weights change.
 DEFAULT_CORRECTION_STRATEGY = "retemplate"
 
 
