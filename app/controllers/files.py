@@ -165,14 +165,20 @@ class FileController:
         if answer == "discard":
             self.autosaver.discard(doc.project_path, doc.video_path)
             return False
-        try:
-            project = self.session.recovery.load(info)
-        except ProjectError as e:
-            self.feedback.prompts.error("Cannot recover", f"{e}\n\nThe recovery file is kept.")
+        project = self._load_recovery(info)
+        if project is None:
             return None
         project.video = dataclasses.replace(project.video, path=str(doc.video_path))
         doc.project = project
         return True
+
+    def _load_recovery(self, info: RecoveryInfo):
+        """The recovered project, or None after telling the user why it cannot be read (the file is kept)."""
+        try:
+            return self.session.recovery.load(info)
+        except ProjectError as e:
+            self.feedback.prompts.error("Cannot recover", f"{e}\n\nThe recovery file is kept.")
+            return None
 
     def _install(self, doc: Document, source: Any, dirty: bool) -> None:
         store = AnnotationStore(doc.project)
@@ -207,10 +213,8 @@ class FileController:
     def open_recovery(self, info: RecoveryInfo) -> bool:
         if not self.maybe_close():
             return False
-        try:
-            project = self.session.recovery.load(info)
-        except ProjectError as e:
-            self.feedback.prompts.error("Cannot recover", f"{e}\n\nThe recovery file is kept.")
+        project = self._load_recovery(info)
+        if project is None:
             return False
         doc = Document(project, info.project_path, info.video_path)
         source = self._open_video(doc)
