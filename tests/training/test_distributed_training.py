@@ -164,7 +164,8 @@ for (name, a), b in zip(whole.named_parameters(), mine.parameters()):
     assert torch.allclose(a.grad, b.grad, rtol=1e-12, atol=1e-12), name
 assert torch.allclose(whole[1].running_var, mine[1].running_var, rtol=1e-12)
 ctx.close()
-print("ok", ctx.rank)
+import os
+open(os.path.join(os.environ["BN_CHECK_OUT"], "ok " + str(ctx.rank)), "w").close()  # one file per rank
 """
 
 
@@ -172,9 +173,12 @@ print("ok", ctx.rank)
 def test_synced_batch_norm_gives_each_rank_the_gradient_of_the_whole_batch(tmp_path):
     script = tmp_path / "bn_check.py"
     script.write_text(_BN_CHECK.format(repo=str(REPO)))
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    out = tmp_path / "ranks"
+    out.mkdir()
+    # each rank reports in its own file: two ranks printing to one pipe interleave ("okok 0")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "BN_CHECK_OUT": str(out)}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-addr", "127.0.0.1",
            "--master-port", str(_free_port()), str(script)]
     run = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr[-3000:]
-    assert sorted(line for line in run.stdout.splitlines() if line.startswith("ok")) == ["ok 0", "ok 1"]
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith("ok")) == ["ok 0", "ok 1"]
