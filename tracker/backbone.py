@@ -15,7 +15,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-__all__ = ["AlexNetBackbone", "MobileNetV2Backbone", "build_backbone", "fuse_conv_bn"]
+__all__ = ["AlexNetBackbone", "BackboneStem", "MobileNetV2Backbone", "build_backbone", "backbone_tail",
+           "fuse_conv_bn"]
 
 
 class AlexNetBackbone(nn.Module):
@@ -43,6 +44,9 @@ class AlexNetBackbone(nn.Module):
             if isinstance(m, nn.Conv2d):
                 nn.init.xavier_uniform_(m.weight)  # TF's Glorot-uniform default
                 nn.init.zeros_(m.bias)
+
+    def prepare(self, x: torch.Tensor) -> torch.Tensor:
+        return x  # (B, 3, H, W): the convolutions take [0, 1] pixels as they are
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # x: (B, 3, H, W) in [0, 1]  ->  (B, 256, (H-63)/8, (W-63)/8)
@@ -110,9 +114,12 @@ class MobileNetV2Backbone(nn.Module):
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
 
+    def prepare(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.std  # (B, 3, H, W): ImageNet normalisation
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # x: (B, 3, H, W) in [0, 1]  ->  (B, 96, ceil(H/8), ceil(W/8))
-        return self.features((x - self.mean) / self.std)
+        return self.features(self.prepare(x))
 
 
 def build_backbone(name: str) -> nn.Module:
@@ -121,6 +128,32 @@ def build_backbone(name: str) -> nn.Module:
     if name == "mobilenetv2":
         return MobileNetV2Backbone()
     raise ValueError(f"unknown backbone {name!r}")
+
+
+class BackboneStem(nn.Module):
+    """A backbone without its last ``tail`` entries of ``features``: the features that enter them.
+
+    ``backbone_tail(bb, tail)(BackboneStem(bb, tail)(x)) == bb(x)``; the trainer caches the stem's output
+    and trains the tail on it. The stem shares the backbone's modules (no copy).
+    """
+
+    def __init__(self, backbone: nn.Module, tail: int) -> None:
+        super().__init__()
+        if not 0 <= tail < len(backbone.features):
+            raise ValueError(f"a backbone with {len(backbone.features)} blocks cannot train its last {tail}")
+        self.backbone = backbone
+        self.tail = tail
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # x: (B, 3, H, W) in [0, 1] -> (B, C', H', W') the input of the tail blocks
+        head = self.backbone.features[: len(self.backbone.features) - self.tail]
+        return head(self.backbone.prepare(x))
+
+
+def backbone_tail(backbone: nn.Module, tail: int) -> nn.Sequential:
+    """The last ``tail`` entries of the backbone's ``features`` (its own modules, not copies); empty for 0."""
+    n = len(backbone.features)
+    return backbone.features[n - tail :] if tail else nn.Sequential()
 
 
 def fuse_conv_bn(module: nn.Module) -> nn.Module:

@@ -210,10 +210,11 @@ def _train(args, train, device, dist) -> int:
     if not sequences:
         raise CommandError("no training data: give --data FORMAT:PATH and/or --synthetic N")
 
-    # progress in every mode: redrawn on a terminal, a line every 30 s in a log file
+    # progress in every mode: redrawn on a terminal, a line every 30 s in a log file (disable=None would
+    # turn the bars off whenever stderr is not a terminal)
     interval = 0.1 if sys.stderr.isatty() else 30.0
     quiet = not dist.is_main  # under torchrun only rank 0 reports
-    bar = tqdm(total=train.steps, desc="training", unit="step", file=sys.stderr, mininterval=interval, disable=quiet or None)
+    bar = tqdm(total=train.steps, desc="training", unit="step", file=sys.stderr, mininterval=interval, disable=quiet)
     cache_bar = None
 
     def progress(done: int, total: int, info: dict) -> None:
@@ -221,7 +222,7 @@ def _train(args, train, device, dist) -> int:
         if info.get("phase") == "caching features":
             if cache_bar is None:
                 cache_bar = tqdm(total=total, desc="caching features", unit="clip", file=sys.stderr,
-                                 mininterval=interval, disable=quiet or None)
+                                 mininterval=interval, disable=quiet)
             cache_bar.update(done - cache_bar.n)
             return
         bar.set_postfix(loss=info.get("loss"), val=info.get("val_loss"), att=info.get("val_attention_peak"),

@@ -53,6 +53,12 @@ class TrainConfig:
     # and heads train on that cache (practical on a CPU). False trains everything end to end.
     freeze_backbone: bool = True
     cache_clips: int = 1024  # pool size for the frozen-backbone cache
+    # With a frozen backbone: the last N entries of the backbone's ``features`` (MobileNetV2: its inverted-
+    # residual blocks 13, 12, ...) train as well. The cache then holds the features that enter them, and
+    # the exemplar map is kept whole (the template cells are cut after the tail). 0: the backbone is frozen.
+    backbone_blocks_trained: int = 0
+    # Learning rate of the trained backbone blocks relative to ``learning_rate`` (pretrained weights move slowly).
+    backbone_learning_rate_scale: float = 0.1
     validate_every: int = 5000
     validation_clips: int = 16
     checkpoint_every: int = 5000
@@ -77,5 +83,9 @@ class TrainConfig:
             raise ConfigError("train.attention_loss_weight must be >= 0")
         if not 0 <= self.foreign_frame_rate < 1:
             raise ConfigError("train.foreign_frame_rate must be in [0, 1)")
+        if self.backbone_blocks_trained < 0 or self.backbone_learning_rate_scale < 0:
+            raise ConfigError("train.backbone_blocks_trained and train.backbone_learning_rate_scale must be >= 0")
+        if self.backbone_blocks_trained and not self.freeze_backbone:
+            raise ConfigError("train.backbone_blocks_trained applies to a frozen backbone (end to end trains every block)")
         if self.freeze_backbone and self.cache_clips < self.batch_size:
             raise ConfigError("train.cache_clips must be at least the batch size")

@@ -31,7 +31,7 @@ import torch
 from torch.nn.utils import clip_grad_norm_
 
 from ..atomic import atomic_write_bytes
-from ..backbone import fuse_conv_bn, pad_free_template
+from ..backbone import BackboneStem, backbone_tail, fuse_conv_bn, pad_free_template
 from ..checkpoint import load_checkpoint, save_checkpoint
 from ..config import TrackerConfig
 from ..model import MemTrackNet
@@ -66,20 +66,40 @@ def _save_torch(path: Path, obj) -> None:
     atomic_write_bytes(path, buf.getvalue())
 
 
+def cached_to_backbone_features(net: MemTrackNet, tail: torch.nn.Module, z: torch.Tensor, x: torch.Tensor
+                                ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Cached features -> the backbone's output: through the trained tail blocks when there are any.
+
+    Without a tail, z (B, T, C, K, K) and x (B, T, C, Hx, Wx) are returned as they are. With one, z is the
+    whole exemplar map entering the tail (B, T, C', Hz, Wz) and x the search map entering it (B, T, C', Hx, Wx).
+    """
+    if len(tail) == 0:
+        return z, x
+    bb = net.backbone
+    zf = tail(z.flatten(0, 1))  # (B*T, C, Hz, Wz)
+    zf = pad_free_template(zf, bb.template_cells, bb.template_offset).unflatten(0, z.shape[:2])  # (B, T, C, K, K)
+    xf = tail(x.flatten(0, 1)).unflatten(0, x.shape[:2])  # (B, T, C, Hx, Wx)
+    return zf, xf
+
+
 class _TrainStep(torch.nn.Module):
     """The training forward as a module's ``forward``, which DistributedDataParallel wraps."""
 
-    def __init__(self, net: MemTrackNet, frozen_backbone: bool) -> None:
+    def __init__(self, net: MemTrackNet, frozen_backbone: bool, tail_blocks: int = 0) -> None:
         super().__init__()
         self.net = net
         self.frozen_backbone = frozen_backbone
+        self.tail = backbone_tail(net.backbone, tail_blocks)  # the net's own modules, not copies
 
     def forward(self, z: torch.Tensor, x: torch.Tensor, with_attention: bool = False
                 ) -> tuple[torch.Tensor, torch.Tensor | None]:
         # z, x: (B, T, ...) -> responses (B, T, Hr, Wr) and, when asked, attention maps (B, T, Hr, Wr)
         attentions: list | None = [] if with_attention else None
-        forward = self.net.forward_features if self.frozen_backbone else self.net.forward_clip
-        responses = forward(z, x, attentions=attentions)  # (B, T, Hr, Wr)
+        if self.frozen_backbone:
+            z, x = cached_to_backbone_features(self.net, self.tail, z, x)  # (B, T, C, K, K), (B, T, C, Hx, Wx)
+            responses = self.net.forward_features(z, x, attentions=attentions)  # (B, T, Hr, Wr)
+        else:
+            responses = self.net.forward_clip(z, x, attentions=attentions)  # (B, T, Hr, Wr)
         return responses, torch.stack(attentions, dim=1) if attentions is not None else None  # (B, T, Hr, Wr)
 
 
@@ -113,9 +133,13 @@ class Trainer:
             self.val_dataset = ValidationClipDataset(val_sequences, seed=train.seed + 1, config=clip_cfg)
         self.cells, self.zero_cell = net.response_geometry(clip_cfg.exemplar_size, clip_cfg.search_size)
         self.stride = net.backbone.stride
+        self.tail_blocks = train.backbone_blocks_trained
+        BackboneStem(net.backbone, self.tail_blocks)  # refuses a tail longer than the backbone
         if train.freeze_backbone:
             for p in net.backbone.parameters():
                 p.requires_grad_(False)
+            for p in backbone_tail(net.backbone, self.tail_blocks).parameters():
+                p.requires_grad_(True)
         if train.start_residual_gate > 0:  # a fresh run; resume() loads the saved weights over this
             with torch.no_grad():
                 net.heads.residual.bias.fill_(math.log(train.start_residual_gate / (1 - train.start_residual_gate)))
@@ -123,7 +147,13 @@ class Trainer:
             sync_batch_norms(net)
             net.lstm.shard = (self.dist.rank, self.dist.world_size)
         self.params = [p for p in net.parameters() if p.requires_grad]
-        self._step = _TrainStep(net, train.freeze_backbone)
+        tail_ids = {id(p) for p in backbone_tail(net.backbone, self.tail_blocks).parameters()}
+        # parameter groups with their learning rate relative to train.learning_rate
+        groups = [{"params": [p for p in self.params if id(p) not in tail_ids], "scale": 1.0}]
+        if tail_ids:
+            groups.append({"params": [p for p in self.params if id(p) in tail_ids],
+                           "scale": train.backbone_learning_rate_scale})
+        self._step = _TrainStep(net, train.freeze_backbone, self.tail_blocks)
         self._ddp = None
         if train.foreign_frame_rate > 0 and train.batch_size // self.dist.world_size < 2:
             import warnings
@@ -137,10 +167,10 @@ class Trainer:
             self._ddp = DistributedDataParallel(self._step, device_ids=ids,
                                                 broadcast_buffers=False)
         if train.weight_decay_mode == "decoupled":
-            self.optimizer = torch.optim.AdamW(self.params, lr=train.learning_rate, betas=(0.9, 0.999), eps=1e-8,
+            self.optimizer = torch.optim.AdamW(groups, lr=train.learning_rate, betas=(0.9, 0.999), eps=1e-8,
                                                weight_decay=train.weight_decay)
         else:
-            self.optimizer = torch.optim.Adam(self.params, lr=train.learning_rate, betas=(0.9, 0.999), eps=1e-8)
+            self.optimizer = torch.optim.Adam(groups, lr=train.learning_rate, betas=(0.9, 0.999), eps=1e-8)
         self.val_stats: dict[str, float] = {}
         self.use_amp = train.amp and self.device.type == "cuda"
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
@@ -185,15 +215,19 @@ class Trainer:
         zs, xs, sizes, offsets = [], [], [], []
         bb = self.net.backbone.eval()
         # BN folded and channels-last: the same features, about twice as fast on a CPU
-        fast = fuse_conv_bn(bb).to(memory_format=torch.channels_last)
+        # with trained tail blocks: the features that enter them, and the whole exemplar map
+        fast = fuse_conv_bn(BackboneStem(bb, self.tail_blocks)).to(memory_format=torch.channels_last)
         cells, offset = bb.template_cells, bb.template_offset
+        if self.tail_blocks:
+            cells, offset = None, 0
 
         def embed(images: torch.Tensor) -> torch.Tensor:
             return fast(images.to(self.device).contiguous(memory_format=torch.channels_last)).contiguous()
 
         with torch.no_grad():
             for item in items:
-                z = pad_free_template(embed(item["exemplars"]), cells, offset)  # (T, C, K, K)
+                z = embed(item["exemplars"])  # (T, C', Hz, Wz)
+                z = z if cells is None else pad_free_template(z, cells, offset)  # (T, C, K, K)
                 x = torch.cat([embed(chunk) for chunk in item["searches"].split(4)])  # (T, C, Hx, Wx)
                 zs.append(z.half().cpu())
                 xs.append(x.half().cpu())
@@ -236,11 +270,15 @@ class Trainer:
         import json
 
         backbone = hashlib.sha256()
-        for tensor in self.net.backbone.state_dict().values():
+        stem = self.net.backbone.features[: len(self.net.backbone.features) - self.tail_blocks]  # not the tail
+        for tensor in stem.state_dict().values():
             backbone.update(tensor.detach().float().cpu().numpy().tobytes())
-        text = json.dumps({"version": CACHE_VERSION, "clips": asdict(self.clip_config), "seed": self.train.seed,
-                           "count": len(self.dataset), "backbone": backbone.hexdigest(),
-                           "sequences": [[s.name, len(s)] for s in self.dataset.sequences]}, sort_keys=True)
+        fields = {"version": CACHE_VERSION, "clips": asdict(self.clip_config), "seed": self.train.seed,
+                  "count": len(self.dataset), "backbone": backbone.hexdigest(),
+                  "sequences": [[s.name, len(s)] for s in self.dataset.sequences]}
+        if self.tail_blocks:  # absent when 0, so the caches of earlier runs stay valid
+            fields["tail"] = self.tail_blocks
+        text = json.dumps(fields, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()
 
     def _validation_cache(self) -> dict[str, torch.Tensor] | None:
@@ -317,6 +355,7 @@ class Trainer:
         for i in range(len(cache["z"])):
             z = cache["z"][i : i + 1].float().to(self.device)
             x = cache["x"][i : i + 1].float().to(self.device)
+            z, x = cached_to_backbone_features(self.net, self._step.tail, z, x)  # (1, T, C, K, K), (1, T, C, Hx, Wx)
             record: list = []
             responses = self.net.forward_features(z, x, record)
             losses.append(float(self._loss(responses, cache["sizes"][i : i + 1], cache["offsets"][i : i + 1])))
@@ -394,7 +433,7 @@ class Trainer:
                 torch.manual_seed(t.seed * 7_919 + self.step)  # dropout masks depend only on the step
                 lr = self.learning_rate(self.step)
                 for group in self.optimizer.param_groups:
-                    group["lr"] = lr
+                    group["lr"] = lr * group.get("scale", 1.0)  # resume points of older runs have no "scale"
                 responses, attention = self._forward(z, x, with_attention=t.attention_loss_weight > 0)
                 loss = self._loss(responses, sizes, offsets, valid)
                 attention_loss = (self._attention_loss(attention, sizes, offsets, valid) if attention is not None
