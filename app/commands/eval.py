@@ -216,7 +216,9 @@ def run_correct(args: argparse.Namespace) -> int:
     from tracker.evaluation.effort import INTERP, MemTrackCorrector, RestartCorrector, effort_evaluate
     from tracker.evaluation.effort_report import (
         format_effort_table,
+        format_jump_pause_table,
         format_pause_table,
+        jump_pause_rows,
         pause_rows,
         signal_pause_rows,
         write_effort_json,
@@ -269,6 +271,10 @@ def run_correct(args: argparse.Namespace) -> int:
         for signal, rows in signal_pause_rows(evaluation).get(name, {}).items():
             print()
             print(format_pause_table(name, rows, signal))
+        jump_rows = jump_pause_rows(evaluation).get(name)
+        if jump_rows:
+            print()
+            print(format_jump_pause_table(name, jump_rows))
     out = Path(args.out)
     written = [write_effort_json(out, evaluation)]
     from app.plots import write_effort_plot

@@ -125,7 +125,8 @@ class TrackController(QtCore.QObject):
                            track_ids=self._track_ids(scope or s.track_scope), mode=mode,
                            n_frames=s.track_frames, pause_below=s.confidence_threshold if s.auto_pause else None,
                            text=text or f"Track {word}", memory_edits=w.store.memory_edits,
-                           correction_strategy=s.correction_strategy, two_sided=s.two_sided_fill)
+                           correction_strategy=s.correction_strategy, two_sided=s.two_sided_fill,
+                           pause_jump_above=s.jump_limit if s.auto_pause and s.jump_limit > 0 else None)
             for t in job.targets:
                 t.start_box.check_inside(w.doc.project.video.width or 10**9, w.doc.project.video.height or 10**9)
         except (PlanError, BoxError) as e:
@@ -245,7 +246,7 @@ class TrackController(QtCore.QObject):
         self._done += 1
         self._last_frame = outcome.frame
         if outcome.low_confidence:
-            self._pause = (outcome.frame, outcome.low_confidence)
+            self._pause = (outcome.frame, outcome.low_confidence, dict(outcome.pause_reasons))
         if w.settings.follow:
             self._follow_frame = outcome.frame
             if not self._follow_timer.isActive():
@@ -291,10 +292,9 @@ class TrackController(QtCore.QObject):
             frame, self._follow_frame = self._follow_frame, None
             w.request_seek(frame)
         if reason == StopReason.PAUSED.value and self._pause is not None:
-            frame, tids = self._pause
-            ids = ", ".join(f"#{t}" for t in tids)
-            message = (f"Paused on frame {frame}: confidence of {ids} fell below "
-                       f"{w.settings.confidence_threshold:.2f}. Correct the box if needed, then press T.")
+            frame, tids, reasons = self._pause
+            why = "; ".join(f"#{t}: {reasons[t]}" if t in reasons else f"#{t}" for t in tids)
+            message = f"Paused on frame {frame} ({why}). Correct the box if needed, then press T."
             self.panel.set_message(message)
             self.feedback.status(message, 15000)
             w.set_selection(list(tids))

@@ -11,17 +11,15 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Mapping
 
 from tracker import CORRECTION_STRATEGIES, DEFAULT_CORRECTION_STRATEGY
+from tracker.drift import DEFAULT_JUMP_LIMIT, DEFAULT_PAUSE_THRESHOLD
 from tracker.threads import threads_problem
 
-__all__ = ["AppSettings", "SettingsError", "DEFAULT_PAUSE_THRESHOLD", "DEVICES", "TRACK_SCOPES", "TRACK_RANGES"]
+__all__ = ["AppSettings", "SettingsError", "DEFAULT_JUMP_LIMIT", "DEFAULT_PAUSE_THRESHOLD", "DEVICES", "TRACK_SCOPES",
+           "TRACK_RANGES"]
 
-# Auto-pause: a run pauses when a target's confidence falls below this. Calibrated for the default
-# weights of 2026-12-03 with `main.py eval ... --protocol correct` on the validation split (its auto-pause
-# table, rule: the largest threshold with at most 2 false alarms per 100 frames): 0.50 catches 5 of 15
-# drift onsets (up to 3 frames early) with 1.0 false alarm per 100 frames; the former 0.30 caught none.
-# Re-check it whenever the default weights change. (The correction strategy's default lives in
-# tracker.correction.DEFAULT_CORRECTION_STRATEGY.)
-DEFAULT_PAUSE_THRESHOLD = 0.5
+# Auto-pause defaults (confidence threshold, box-jump limit): calibrated on the validation split, see
+# tracker.drift. Re-check them whenever the default weights change. (The correction strategy's default
+# lives in tracker.correction.DEFAULT_CORRECTION_STRATEGY.)
 
 DEVICES = ("auto", "cpu", "cuda")
 TRACK_SCOPES = ("selected", "all")
@@ -36,7 +34,9 @@ class SettingsError(ValueError):
 class AppSettings:
     """Attributes:
         confidence_threshold: a run pauses and flags the frame when a score falls below it.
-        auto_pause: whether runs pause on low confidence at all.
+        auto_pause: whether runs pause at all (on low confidence or a box jump).
+        jump_limit: a run also pauses when a box's centre moves more than this many box sizes in one
+            frame (tracker.drift); 0 turns that off.
         device: tracker device, one of DEVICES.
         weights: tracker checkpoint path; empty means the bundled default.
         last_folder: where File > Open starts.
@@ -56,6 +56,7 @@ class AppSettings:
 
     confidence_threshold: float = DEFAULT_PAUSE_THRESHOLD
     auto_pause: bool = True
+    jump_limit: float = DEFAULT_JUMP_LIMIT
     device: str = "auto"
     weights: str = ""
     last_folder: str = ""
@@ -78,6 +79,7 @@ class AppSettings:
                 raise SettingsError(f"setting {key}={getattr(self, key)!r}: {what}")
 
         need(0.0 <= self.confidence_threshold <= 1.0, "confidence_threshold", "must be in 0..1")
+        need(0.0 <= self.jump_limit <= 20.0, "jump_limit", "must be in 0..20 box sizes (0: off)")
         need(self.device in DEVICES, "device", f"must be one of {', '.join(DEVICES)}")
         need(0.05 <= self.playback_speed <= 16.0, "playback_speed", "must be in 0.05..16")
         need(self.track_scope in TRACK_SCOPES, "track_scope", f"must be one of {', '.join(TRACK_SCOPES)}")

@@ -34,6 +34,7 @@ from typing import Any, Iterable, Iterator, Mapping
 import numpy as np
 
 from tracker import DEFAULT_CORRECTION_STRATEGY, start_target
+from tracker.drift import PauseRule
 from tracker.fill import merge_frame
 from tracker.project import Project
 from tracker.protocols import SnapshotEngine, TrackingEngine
@@ -72,7 +73,7 @@ class RangeMode(str, Enum):
 class StopReason(str, Enum):
     COMPLETED = "completed"
     CANCELLED = "cancelled"
-    PAUSED = "paused"  # confidence fell below the threshold
+    PAUSED = "paused"  # the auto-pause rule stopped on a target (low confidence or a box jump)
 
 
 class PlanError(Exception):
@@ -102,11 +103,16 @@ class TrackingJob:
     start: int
     direction: Direction
     targets: tuple[TargetPlan, ...]
-    pause_below: float | None = None  # auto-pause threshold; None never pauses
+    pause_below: float | None = None  # auto-pause confidence threshold; None: not on the confidence
     text: str = "Track"
     record: bool = True  # False: a check run (forward/backward comparison) whose boxes are not kept
     correction_strategy: str = DEFAULT_CORRECTION_STRATEGY  # reseed mode for user keyframes
     two_sided: bool = False  # also track back from each target's end keyframe and merge (module docstring)
+    pause_jump_above: float | None = None  # auto-pause on a box jump (tracker.drift); None: not on jumps
+
+    @property
+    def pause_rule(self) -> PauseRule:
+        return PauseRule(self.pause_below, self.pause_jump_above)
 
     @property
     def stop(self) -> int:
@@ -126,7 +132,8 @@ class TrackingJob:
 def plan_job(project: Project, *, video_path: str, frame_count: int, start: int, direction: Direction,
              track_ids: list[int], mode: RangeMode, n_frames: int = 50, pause_below: float | None = None,
              text: str = "Track", memory_edits: Mapping[int, tuple[MemoryEdit, ...]] | None = None,
-             correction_strategy: str = DEFAULT_CORRECTION_STRATEGY, two_sided: bool = False) -> TrackingJob:
+             correction_strategy: str = DEFAULT_CORRECTION_STRATEGY, two_sided: bool = False,
+             pause_jump_above: float | None = None) -> TrackingJob:
     """Snapshot what a run needs from the project (and the objects' memory edits). Raises
     PlanError with a user-facing reason."""
     if not track_ids:
@@ -172,7 +179,8 @@ def plan_job(project: Project, *, video_path: str, frame_count: int, start: int,
         raise PlanError(reason)
     return TrackingJob(video_path, start, direction, tuple(targets), pause_below, text,
                        correction_strategy=correction_strategy,
-                       two_sided=two_sided and any(t.end_keyframe is not None for t in targets))
+                       two_sided=two_sided and any(t.end_keyframe is not None for t in targets),
+                       pause_jump_above=pause_jump_above)
 
 
 @dataclass(frozen=True)
@@ -188,9 +196,10 @@ class FrameOutcome:
     reseeded: tuple[int, ...]
     image: np.ndarray
     seconds: float
-    low_confidence: tuple[int, ...] = ()
+    low_confidence: tuple[int, ...] = ()  # targets the auto-pause stops on here (low confidence or a jump)
     memory: Mapping[int, SlotRecord] = field(default_factory=dict)
     start_memory: Mapping[int, SlotRecord] = field(default_factory=dict)
+    pause_reasons: Mapping[int, str] = field(default_factory=dict)  # why, per target in low_confidence
 
 
 @dataclass(frozen=True)
@@ -358,18 +367,20 @@ class JobRunner:
                     boxes[tid] = box
             tracked = {tid: self._merged(tid, frame, r, backward) for tid, r in results.items()
                        if tid in active and tid not in reseeded}
+            rule = job.pause_rule
+            reasons = {tid: why for tid, r in tracked.items()
+                       if (why := rule.reason(r.score, boxes.get(tid), r.box)) is not None}
             for tid, r in tracked.items():
                 boxes[tid] = r.box
             memory = self._apply_edits(frame, image, list(active.values()), boxes, reseeded)
             if self.cancel.is_set():
                 self.reason = StopReason.CANCELLED
                 break
-            threshold = job.pause_below
-            low = tuple(t for t, r in tracked.items() if threshold is not None and r.score < threshold)
+            low = tuple(reasons)
             image.flags.writeable = False
             last = frame
             start_memory, self.start_memory = self.start_memory, {}  # on the first outcome only
-            yield FrameOutcome(frame, tracked, tuple(reseeded), image, seconds, low, memory, start_memory)
+            yield FrameOutcome(frame, tracked, tuple(reseeded), image, seconds, low, memory, start_memory, reasons)
             if low:
                 self.reason = StopReason.PAUSED
                 break

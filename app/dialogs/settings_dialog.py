@@ -22,6 +22,15 @@ class SettingsDialog(QtWidgets.QDialog):
         self.threshold.setValue(settings.confidence_threshold)
         self.auto_pause = QtWidgets.QCheckBox("Pause a run when confidence falls below the threshold")
         self.auto_pause.setChecked(settings.auto_pause)
+        self.jump_limit = QtWidgets.QDoubleSpinBox()
+        self.jump_limit.setRange(0.0, 20.0)
+        self.jump_limit.setSingleStep(0.1)
+        self.jump_limit.setDecimals(1)
+        self.jump_limit.setSuffix(" box sizes")
+        self.jump_limit.setSpecialValueText("off")
+        self.jump_limit.setToolTip("Also pause when a box's centre moves more than this in one frame "
+                                   "(a snap to a look-alike); 0 turns it off")
+        self.jump_limit.setValue(settings.jump_limit)
         self.moved_iou = QtWidgets.QDoubleSpinBox()
         self.moved_iou.setRange(0.05, 1.0)
         self.moved_iou.setSingleStep(0.05)
@@ -43,6 +52,7 @@ class SettingsDialog(QtWidgets.QDialog):
         form = QtWidgets.QFormLayout()
         form.addRow("Confidence threshold:", self.threshold)
         form.addRow("", self.auto_pause)
+        form.addRow("Also pause on a jump over:", self.jump_limit)
         form.addRow("Re-track: moved if IoU <", self.moved_iou)
         form.addRow("Tracker device:", self.device)
         form.addRow("Tracker checkpoint:", weights_row)
@@ -129,5 +139,6 @@ class SettingsDialog(QtWidgets.QDialog):
                 overrides[action_id] = key
         return self._settings.with_changes(
             confidence_threshold=round(self.threshold.value(), 2), auto_pause=self.auto_pause.isChecked(),
+            jump_limit=round(self.jump_limit.value(), 1),
             moved_iou=round(self.moved_iou.value(), 2), device=self.device.currentText(),
             weights=self.weights.text().strip(), cache_mb=self.cache.value(), shortcuts=overrides)

@@ -6,6 +6,7 @@ the window initialises, re-seeds and removes targets as promised.
 """
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 
@@ -102,3 +103,18 @@ def moving_square_frames(n: int = 40, height: int = 120, width: int = 160, size:
         frames.append(f)
         boxes.append((float(x), float(y), float(size), float(size)))
     return frames, boxes
+
+
+class JumpyTracker(FakeTracker):
+    """Follows the square, but on ``jump_at`` proposes a box 2 box sizes away, confidently."""
+
+    def __init__(self, jump_at: int):
+        super().__init__()
+        self.jump_at = jump_at
+
+    def track_all(self, frame, frame_index=None):
+        results = super().track_all(frame, frame_index)
+        if frame_index == self.jump_at:
+            results = {t: dataclasses.replace(r, box=Box(r.box.x + 2 * r.box.w, r.box.y, r.box.w, r.box.h),
+                                              score=0.95) for t, r in results.items()}
+        return results

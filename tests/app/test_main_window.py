@@ -9,7 +9,7 @@ import pytest
 from PySide6 import QtCore
 
 from app.core.action_specs import ACTIONS
-from app_fakes import FakeTracker
+from app_fakes import FakeTracker, JumpyTracker
 from tracker.project import Provenance, load_project
 from tracker.types import Box
 
@@ -132,6 +132,18 @@ def test_cancel_midway_stops_at_once_and_keeps_one_undo_step(qtbot, make_window,
     assert "Cancelled" in w.track_panel.progress.format()
     w.actions["undo"].trigger()
     assert sorted(entries(w)) == [0]
+
+
+def test_auto_pause_stops_on_a_confident_jump_and_says_so(qtbot, make_window, square_video):
+    path, truth = square_video
+    w = make_window(JumpyTracker(jump_at=5))
+    open_clip(qtbot, w, path)
+    w.update_settings(confidence_threshold=0.3, auto_pause=True, jump_limit=0.7)
+    draw(w, truth[0])
+    track_n(qtbot, w, 30)
+    assert max(entries(w)) == 5
+    qtbot.waitUntil(lambda: w.displayed_frame == 5)
+    assert "Paused on frame 5 (#1: box jumped" in w.track_panel.message.text()
 
 
 def test_auto_pause_flags_the_frame_and_continuing_reseeds_the_memory(qtbot, make_window, square_video):

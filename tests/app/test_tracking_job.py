@@ -9,7 +9,7 @@ import pytest
 from app.core.tracking_job import (Direction, JobRunner, PlanError, RangeMode, StopReason, TrackerState,
                                    plan_job)
 from tracker.sequence import iter_frames
-from app_fakes import FakeTracker, moving_square_frames
+from app_fakes import FakeTracker, JumpyTracker, moving_square_frames
 from tracker.project import BoxEntry, Project, Provenance, TrackObject, VideoRef
 from tracker.result import TrackResult
 from tracker.types import Box
@@ -213,3 +213,22 @@ def test_two_sided_run_to_the_next_keyframe_merges_a_backward_pass_and_keeps_the
     assert not one_sided.two_sided
     assert not plan_job(p, video_path="/v", frame_count=20, start=0, direction=Direction.FORWARD, track_ids=[1],
                         mode=RangeMode.TO_END, two_sided=True).two_sided  # no end keyframe: nothing to merge
+
+
+def test_runner_pauses_on_a_confident_box_jump_and_says_why():
+    frames, boxes = moving_square_frames(n=20)
+    p = project_with({0: BoxEntry(Box(*boxes[0]), KF)}, n=20)
+
+    def run(jump_above):
+        job = plan_job(p, video_path="/v", frame_count=20, start=0, direction=Direction.FORWARD, track_ids=[1],
+                       mode=RangeMode.TO_END, pause_below=0.5, pause_jump_above=jump_above)
+        runner = JobRunner(job, JumpyTracker(jump_at=6), ListSource(frames), threading.Event())
+        return runner, list(runner)
+
+    runner, outcomes = run(0.7)
+    assert runner.reason is StopReason.PAUSED and outcomes[-1].frame == 6
+    assert outcomes[-1].low_confidence == (1,)
+    assert "box jumped 2." in outcomes[-1].pause_reasons[1]  # 2 box sizes, plus the square's own step
+    assert all(not o.low_confidence for o in outcomes[:-1])  # the square's own motion is no jump
+    runner, outcomes = run(None)  # jumps off: only the confidence counts, and it stays high
+    assert runner.reason is StopReason.COMPLETED and outcomes[-1].frame == 19

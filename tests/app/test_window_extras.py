@@ -81,8 +81,11 @@ def test_settings_dialog_round_trip(qtbot, make_window):
     dialog.threshold.setValue(0.6)
     dialog.device.setCurrentText("cpu")
     dialog.keys["track_backward"].setKeySequence("B")
+    assert dialog.jump_limit.value() == 0.7  # the calibrated default (tracker.drift)
+    dialog.jump_limit.setValue(0.0)
     new = dialog.result_settings()
     assert (new.confidence_threshold, new.device, new.shortcuts) == (0.6, "cpu", {"track_backward": "B"})
+    assert new.jump_limit == 0.0 and dialog.jump_limit.text() == "off"
     dialog.close()
 
 

@@ -233,3 +233,55 @@ def test_without_diagnostics_no_signal_table_is_made(tmp_path):
                          [0.5], interp=False)
     assert signal_pause_rows(ev) == {}
     assert "pause_signals" not in effort_json(ev)
+
+
+class SnappingTracker(StillTracker):
+    """Follows the sliding box exactly and confidently, but snaps 30 px away on one frame."""
+
+    def __init__(self, snap_at):
+        super().__init__()
+        self.snap_at = snap_at
+        self.frame = 0
+
+    def track(self, frame):
+        self.frame += 1
+        x = 5.0 + self.frame + (30.0 if self.frame == self.snap_at else 0.0)
+        return TrackResult(Box(x, 10.0, 10.0, 10.0), 0.9)
+
+
+def test_box_jumps_are_recorded_and_the_combined_pause_rule_catches_a_confident_snap(tmp_path):
+    from tracker.evaluation.effort_report import effort_json, format_jump_pause_table, jump_pause_rows
+    from tracker.evaluation.pause import choose_jump_limit
+
+    sequences = _sliding_dataset(tmp_path, absent=())
+    ev = effort_evaluate(sequences, {"memtrack:snap": lambda: RestartCorrector(SnappingTracker(7))}, [0.5],
+                         interp=False)
+    run = ev.runs["memtrack:snap"][0.5]["Slide"]
+    assert run.corrections == [7]
+    # 1 px per frame is 0.1 box sizes; the snap is 31 px (3.1); after the correction the box before is
+    # the annotator's, so frame 8 is an ordinary step again
+    assert run.jumps == pytest.approx([0.1] * 6 + [3.1] + [0.1] * 5)
+    rows = {r.threshold: r for r in jump_pause_rows(ev)["memtrack:snap"]}
+    assert (rows[0.7].onsets, rows[0.7].caught, rows[0.7].false_alarms) == (1, 1, 0)
+    assert rows[3.0].caught == 1 and rows[0.3].false_alarms == 0
+    confident_only = {r.threshold: r for r in pause_table([(run.scores, run.ious)], thresholds=(0.5,))}
+    assert confident_only[0.5].caught == 0  # the confidence alone never sees it
+    assert choose_jump_limit(list(rows.values())).threshold == 0.3
+    saved = effort_json(ev)
+    assert saved["pause_jump"]["memtrack:snap"]["rows"][4]["caught"] == 1  # limit 0.7
+    assert saved["trackers"]["memtrack:snap"]["0.5"]["Slide"]["jumps"][6] == pytest.approx(3.1)
+    assert "jump >" in format_jump_pause_table("memtrack:snap", list(rows.values()))
+
+
+def test_jump_limit_rule_keeps_false_alarms_in_budget():
+    from tracker.evaluation.pause import choose_jump_limit, jump_pause_table
+
+    # 100 frames, one onset at the end; ordinary motion of 0.45 box sizes now and then (every 20th frame)
+    jumps = [0.45 if i % 20 == 5 else 0.05 for i in range(99)] + [1.2]
+    ious = [0.9] * 99 + [0.1]
+    rows = jump_pause_table([([0.9] * 100, jumps, ious)], confidence=0.5, limits=(0.4, 0.5, 1.0, 1.5))
+    by = {r.threshold: r for r in rows}
+    assert by[0.4].false_alarms == 5 and by[0.5].false_alarms == 0 and by[1.5].caught == 0
+    assert choose_jump_limit(rows).threshold == 0.5
+    with pytest.raises(ValueError):
+        jump_pause_table([([0.9], [0.1, 0.2], [0.9])], confidence=0.5)

@@ -15,8 +15,8 @@ Protocol (``main.py eval DATASET --protocol correct --iou 0.5,0.7``), per sequen
 alone keeps every judged frame at or above the threshold (``keyframes.py``, exact), each keyframe after
 the first counted as one correction.
 
-Every MemTrack lane also records each judged frame's confidence and IoU before correction, from which
-``pause.py`` calibrates the auto-pause threshold. The frames of a sequence are decoded once and handed to
+Every MemTrack lane also records each judged frame's confidence, box jump (``tracker.drift``) and IoU
+before correction, from which ``pause.py`` calibrates the auto-pause rule. The frames of a sequence are decoded once and handed to
 every lane (tracker x threshold), as in ``runner.py``.
 """
 from __future__ import annotations
@@ -28,6 +28,7 @@ from typing import Callable, Protocol
 import numpy as np
 from tqdm import tqdm
 
+from ..drift import box_jump
 from ..protocols import BgrTracker
 from ..result import TrackResult
 from ..types import Box
@@ -122,8 +123,12 @@ class EffortRun:
     ious: list[float] = field(default_factory=list)  # per judged frame: the proposal's IoU, before correction
     # per judged frame, when the tracker reports diagnostics: other candidate pause signals (``PAUSE_SIGNALS``)
     signals: dict[str, list[float]] = field(default_factory=dict)
+    # per judged frame: how far the proposal's centre moved from the box before it, in box sizes
+    # (tracker.drift.box_jump; the box before is the previous proposal, or the annotator's box)
+    jumps: list[float] = field(default_factory=list)
     seconds: float = 0.0
     error: str | None = None
+    previous: Box | None = field(default=None, repr=False)  # the lane's box on the frame before
 
     @property
     def count(self) -> int:
@@ -211,20 +216,24 @@ def _lane_step(lane: Propagator, run: EffortRun, i: int, gt: Box | None, rgb, bg
     if i == 0:
         assert gt is not None  # datasets.py guarantees a box on the first frame
         lane.start(rgb, bgr, gt)
+        run.previous = gt
         return
     result = lane.propose(rgb, bgr, i)
+    previous, run.previous = run.previous, result.box
     if gt is None:
         return  # target absent: nothing to judge against
     iou = result.box.iou(gt)
     run.judged += 1
     run.scores.append(float(result.score))
     run.ious.append(float(iou))
+    run.jumps.append(box_jump(previous, result.box) if previous is not None else 0.0)
     if result.diagnostics is not None:
         for name, value in pause_signals(result.diagnostics).items():
             run.signals.setdefault(name, []).append(value)
     if iou < threshold:
         run.corrections.append(i)
         lane.correct(rgb, bgr, gt, i)
+        run.previous = gt
 
 
 def effort_evaluate(sequences: list[Sequence], factories: dict[str, Callable[[], Propagator]],

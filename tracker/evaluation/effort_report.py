@@ -4,9 +4,11 @@
 "trackers": {tracker: {"<iou>": {sequence: {"corrections", "frames", "per_100", "corrected_frames"},
 "all": {"corrections", "frames", "per_100"}}}}, "pause": {tracker: [rows]}}``; ``frames`` counts the
 judged frames (after the first, with a ground-truth box), ``corrected_frames`` are 0-based indices;
-at IoU 0.5 a tracker's entries also hold ``scores`` and ``ious`` per judged frame (its confidence and the
-IoU before correction), from which the auto-pause table can be recomputed.
-``pause`` holds the auto-pause calibration of each MemTrack lane at IoU 0.5 (see pause.py).
+at IoU 0.5 a tracker's entries also hold ``scores``, ``jumps`` and ``ious`` per judged frame (its confidence,
+its box's jump and the IoU before correction), from which the auto-pause tables can be recomputed.
+``pause`` holds the auto-pause calibration of each MemTrack lane at IoU 0.5 (see pause.py); ``pause_jump``
+the combined rule's, ``{tracker: {"confidence": c, "rows": [...]}}`` (confidence below c or a jump above
+each limit).
 """
 from __future__ import annotations
 
@@ -16,10 +18,12 @@ from pathlib import Path
 
 from ..atomic import atomic_write_text
 from .effort import INTERP, EffortEvaluation
-from .pause import DRIFT_IOU, MAX_FALSE_PER_100, PAUSE_LEAD, choose_threshold, pause_table
+from ..drift import DEFAULT_PAUSE_THRESHOLD
+from .pause import (DRIFT_IOU, MAX_FALSE_PER_100, PAUSE_LEAD, choose_jump_limit, choose_threshold, jump_pause_table,
+                    pause_table)
 
-__all__ = ["ALL_KEY", "effort_json", "format_effort_table", "format_pause_table", "pause_rows", "signal_pause_rows",
-           "write_effort_json"]
+__all__ = ["ALL_KEY", "effort_json", "format_effort_table", "format_jump_pause_table", "format_pause_table",
+           "jump_pause_rows", "pause_rows", "signal_pause_rows", "write_effort_json"]
 
 ALL_KEY = "all"
 
@@ -40,6 +44,22 @@ def pause_rows(evaluation: EffortEvaluation) -> dict[str, list]:
         runs = [r for r in evaluation.runs[tracker][DRIFT_IOU].values() if r.error is None]
         if any(r.scores for r in runs):
             out[tracker] = pause_table([(r.scores, r.ious) for r in runs])
+    return out
+
+
+def jump_pause_rows(evaluation: EffortEvaluation, confidence: float = DEFAULT_PAUSE_THRESHOLD
+                    ) -> dict[str, list]:
+    """Per MemTrack lane at IoU 0.5: the combined rule's table (``pause.jump_pause_table``) at the given
+    confidence threshold (the window's default)."""
+    out = {}
+    if DRIFT_IOU not in evaluation.thresholds:
+        return out
+    for tracker in evaluation.trackers:
+        if not tracker.startswith("memtrack"):
+            continue
+        runs = [r for r in evaluation.runs[tracker][DRIFT_IOU].values() if r.error is None]
+        if any(r.scores for r in runs) and all(len(r.jumps) == len(r.ious) for r in runs):
+            out[tracker] = jump_pause_table([(r.scores, r.jumps, r.ious) for r in runs], confidence)
     return out
 
 
@@ -71,6 +91,7 @@ def effort_json(evaluation: EffortEvaluation, protocol: str = "correct") -> dict
                     if t == DRIFT_IOU and run.scores:  # what the auto-pause calibration is computed from
                         per_seq[name]["scores"] = [round(v, 4) for v in run.scores]
                         per_seq[name]["ious"] = [round(v, 4) for v in run.ious]
+                        per_seq[name]["jumps"] = [round(v, 4) for v in run.jumps]
                         for signal, values in run.signals.items():
                             per_seq[name].setdefault("signals", {})[signal] = [round(v, 4) for v in values]
             count, frames = evaluation.pooled(tracker, t)
@@ -81,8 +102,11 @@ def effort_json(evaluation: EffortEvaluation, protocol: str = "correct") -> dict
     pause = {name: [r.to_json() for r in rows] for name, rows in pause_rows(evaluation).items()}
     signals = {name: {signal: [r.to_json() for r in rows] for signal, rows in tables.items()}
                for name, tables in signal_pause_rows(evaluation).items()}
+    jump = {name: {"confidence": DEFAULT_PAUSE_THRESHOLD, "rows": [r.to_json() for r in rows]}
+            for name, rows in jump_pause_rows(evaluation).items()}
     out = {"protocol": protocol, "iou": evaluation.thresholds, "unit": "corrections per 100 judged frames",
-           "sequences": [s.name for s in evaluation.sequences], "trackers": trackers, "pause": pause}
+           "sequences": [s.name for s in evaluation.sequences], "trackers": trackers, "pause": pause,
+           "pause_jump": jump}
     if signals:
         out["pause_signals"] = signals
     return out
@@ -140,4 +164,16 @@ def format_pause_table(name: str, rows, signal: str = "confidence") -> str:
                      _cell(100 * r.precision) + "%", f"{r.f_beta(2.0):.3f}"])
     return (f"Auto-pause calibration for {name}, pause when {signal} is below (drift onset: IoU < {DRIFT_IOU:g}, caught by a pause on it or "
             f"up to {PAUSE_LEAD} frames before; * = largest threshold with at most {MAX_FALSE_PER_100:g} false "
+            f"alarms per 100 frames)\n" + _grid(header, body))
+
+
+def format_jump_pause_table(name: str, rows, confidence: float = DEFAULT_PAUSE_THRESHOLD) -> str:
+    """The combined rule's calibration of one lane, with the limit ``choose_jump_limit`` picks marked."""
+    best = choose_jump_limit(rows)
+    header = ["jump >", "caught", "onsets", "recall", "pauses", "false", "false/100", "precision", "F2"]
+    body = [[f"{r.threshold:.1f}" + (" *" if r is best else ""), str(r.caught), str(r.onsets),
+             _cell(100 * r.recall) + "%", str(r.pauses), str(r.false_alarms), _cell(r.false_per_100),
+             _cell(100 * r.precision) + "%", f"{r.f_beta(2.0):.3f}"] for r in rows]
+    return (f"Auto-pause calibration for {name}, pause when confidence < {confidence:.2f} or the box jumps more "
+            f"than the limit (box sizes in one frame; * = smallest limit with at most {MAX_FALSE_PER_100:g} false "
             f"alarms per 100 frames)\n" + _grid(header, body))

@@ -8,6 +8,10 @@ below t on f or on one of the L judged frames before it (after the previous onse
 the box goes wrong is as useful. A pause on a frame that is not an onset and has no onset in its next L
 frames is a false alarm.
 
+The second signal (``tracker.drift``) is the box's jump: its centre's move from the frame before, in box
+sizes. ``jump_pause_table`` scores the combined rule "confidence below c, or a jump above j" for a fixed
+c and each limit j; ``choose_jump_limit`` takes the smallest limit within the same false-alarm budget.
+
 Rule for the threshold (``choose_threshold``): the largest threshold whose false alarms stay at or below
 ``MAX_FALSE_PER_100`` per 100 judged frames (a run that stops more often than every 50 frames for nothing is
 an auto-pause users switch off); the table also gives the F2 score (recall weighted twice) for reference.
@@ -18,13 +22,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["DRIFT_IOU", "MAX_FALSE_PER_100", "PAUSE_LEAD", "PAUSE_THRESHOLDS", "PauseRow", "choose_threshold",
-           "pause_table"]
+__all__ = ["DRIFT_IOU", "JUMP_LIMITS", "MAX_FALSE_PER_100", "PAUSE_LEAD", "PAUSE_THRESHOLDS", "PauseRow",
+           "choose_jump_limit", "choose_threshold", "jump_pause_table", "pause_table"]
 
 DRIFT_IOU = 0.5
 PAUSE_LEAD = 3  # judged frames before an onset where a pause still counts as catching it
 MAX_FALSE_PER_100 = 2.0
 PAUSE_THRESHOLDS = tuple(round(0.05 * k, 2) for k in range(1, 20))  # 0.05 .. 0.95
+JUMP_LIMITS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0, 1.5, 2.0, 3.0)  # box sizes per frame
 
 
 @dataclass(frozen=True)
@@ -104,3 +109,31 @@ def choose_threshold(rows: list[PauseRow], max_false_per_100: float = MAX_FALSE_
     ordered = sorted(rows, key=lambda r: r.threshold)
     fitting = [r for r in ordered if r.false_per_100 <= max_false_per_100]
     return fitting[-1] if fitting else ordered[0]
+
+
+def jump_pause_table(sequences, confidence: float, limits=JUMP_LIMITS, lead: int = PAUSE_LEAD) -> list[PauseRow]:
+    """The combined rule, pause when the confidence is below ``confidence`` or the jump above j: one row
+    per limit j (``PauseRow.threshold`` holds j), summed over ``sequences``: (scores, jumps, ious) triples
+    of equal length, one entry per judged frame in order."""
+    triples = [tuple(np.asarray(a, dtype=float) for a in t) for t in sequences]  # each (F,), (F,), (F,)
+    for s, j, v in triples:
+        if not s.shape == j.shape == v.shape:
+            raise ValueError("scores, jumps and ious must have one entry per judged frame")
+    frames = sum(len(s) for s, _, _ in triples)
+    rows = []
+    for limit in limits:
+        # the rule as one signal below 0.5 where it fires, so _counts reads it like a confidence
+        parts = [_counts(np.where((s < confidence) | (j > limit), 0.0, 1.0), v, 0.5, lead) for s, j, v in triples]
+        onsets, caught, pauses, false = (int(x) for x in (np.sum(parts, axis=0) if parts else np.zeros(4)))
+        rows.append(PauseRow(float(limit), onsets, caught, pauses, false, frames))
+    return rows
+
+
+def choose_jump_limit(rows: list[PauseRow], max_false_per_100: float = MAX_FALSE_PER_100) -> PauseRow:
+    """The smallest jump limit with at most ``max_false_per_100`` false alarms per 100 frames (the largest
+    limit when none qualifies)."""
+    if not rows:
+        raise ValueError("no limits to choose from")
+    ordered = sorted(rows, key=lambda r: r.threshold)
+    fitting = [r for r in ordered if r.false_per_100 <= max_false_per_100]
+    return fitting[0] if fitting else ordered[-1]
