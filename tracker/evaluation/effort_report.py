@@ -32,45 +32,37 @@ def _rate(v: float) -> float | None:
     return round(v, 3) if math.isfinite(v) else None
 
 
-def pause_rows(evaluation: EffortEvaluation) -> dict[str, list]:
-    """Per tracker lane that reports confidences (not interpolation, not OpenCV lanes without a score
-    signal) at IoU 0.5: the pause table over all its judged frames."""
-    out = {}
+def _pause_lanes(evaluation: EffortEvaluation):
+    """(tracker, its finished runs) for each MemTrack lane at IoU 0.5 that recorded confidences: the lanes
+    the auto-pause is calibrated on (not interpolation, not the OpenCV lanes)."""
     if DRIFT_IOU not in evaluation.thresholds:
-        return out
+        return
     for tracker in evaluation.trackers:
         if tracker == INTERP or not tracker.startswith("memtrack"):
             continue
         runs = [r for r in evaluation.runs[tracker][DRIFT_IOU].values() if r.error is None]
         if any(r.scores for r in runs):
-            out[tracker] = pause_table([(r.scores, r.ious) for r in runs])
-    return out
+            yield tracker, runs
+
+
+def pause_rows(evaluation: EffortEvaluation) -> dict[str, list]:
+    """Per pause lane (``_pause_lanes``): the confidence's pause table over all its judged frames."""
+    return {tracker: pause_table([(r.scores, r.ious) for r in runs]) for tracker, runs in _pause_lanes(evaluation)}
 
 
 def jump_pause_rows(evaluation: EffortEvaluation, confidence: float = DEFAULT_PAUSE_THRESHOLD
                     ) -> dict[str, list]:
-    """Per MemTrack lane at IoU 0.5: the combined rule's table (``pause.jump_pause_table``) at the given
+    """Per pause lane (``_pause_lanes``): the combined rule's table (``pause.jump_pause_table``) at the given
     confidence threshold (the window's default)."""
-    out = {}
-    if DRIFT_IOU not in evaluation.thresholds:
-        return out
-    for tracker in evaluation.trackers:
-        if not tracker.startswith("memtrack"):
-            continue
-        runs = [r for r in evaluation.runs[tracker][DRIFT_IOU].values() if r.error is None]
-        if any(r.scores for r in runs) and all(len(r.jumps) == len(r.ious) for r in runs):
-            out[tracker] = jump_pause_table([(r.scores, r.jumps, r.ious) for r in runs], confidence)
-    return out
+    return {tracker: jump_pause_table([(r.scores, r.jumps, r.ious) for r in runs], confidence)
+            for tracker, runs in _pause_lanes(evaluation)}
 
 
 def signal_pause_rows(evaluation: EffortEvaluation) -> dict[str, dict[str, list]]:
     """Like ``pause_rows`` for the other pause signals the lanes recorded (``effort.PAUSE_SIGNALS``):
     ``{tracker: {signal: rows}}``, empty when the trackers ran without diagnostics."""
     out: dict[str, dict[str, list]] = {}
-    if DRIFT_IOU not in evaluation.thresholds:
-        return out
-    for tracker in evaluation.trackers:
-        runs = [r for r in evaluation.runs[tracker][DRIFT_IOU].values() if r.error is None]
+    for tracker, runs in _pause_lanes(evaluation):
         names = sorted({n for r in runs for n in r.signals})
         for name in names:
             if all(len(r.signals.get(name, ())) == len(r.ious) for r in runs):
