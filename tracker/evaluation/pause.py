@@ -101,14 +101,20 @@ def pause_table(sequences, thresholds=PAUSE_THRESHOLDS, lead: int = PAUSE_LEAD) 
     return rows
 
 
+def _most_within_budget(rows: list[PauseRow], max_false_per_100: float, quietest_first) -> PauseRow:
+    """Rows ordered from the setting that pauses least to the one that pauses most (``quietest_first``: the
+    sort key): the last one within the false-alarm budget, or the quietest when none is."""
+    if not rows:
+        raise ValueError("no settings to choose from")
+    ordered = sorted(rows, key=quietest_first)
+    fitting = [r for r in ordered if r.false_per_100 <= max_false_per_100]
+    return fitting[-1] if fitting else ordered[0]
+
+
 def choose_threshold(rows: list[PauseRow], max_false_per_100: float = MAX_FALSE_PER_100) -> PauseRow:
     """The largest threshold with at most ``max_false_per_100`` false alarms per 100 frames (the lowest
     threshold when none qualifies)."""
-    if not rows:
-        raise ValueError("no thresholds to choose from")
-    ordered = sorted(rows, key=lambda r: r.threshold)
-    fitting = [r for r in ordered if r.false_per_100 <= max_false_per_100]
-    return fitting[-1] if fitting else ordered[0]
+    return _most_within_budget(rows, max_false_per_100, lambda r: r.threshold)
 
 
 def jump_pause_table(sequences, confidence: float, limits=JUMP_LIMITS, lead: int = PAUSE_LEAD) -> list[PauseRow]:
@@ -119,21 +125,16 @@ def jump_pause_table(sequences, confidence: float, limits=JUMP_LIMITS, lead: int
     for s, j, v in triples:
         if not s.shape == j.shape == v.shape:
             raise ValueError("scores, jumps and ious must have one entry per judged frame")
-    frames = sum(len(s) for s, _, _ in triples)
     rows = []
     for limit in limits:
-        # the rule as one signal below 0.5 where it fires, so _counts reads it like a confidence
-        parts = [_counts(np.where((s < confidence) | (j > limit), 0.0, 1.0), v, 0.5, lead) for s, j, v in triples]
-        onsets, caught, pauses, false = (int(x) for x in (np.sum(parts, axis=0) if parts else np.zeros(4)))
-        rows.append(PauseRow(float(limit), onsets, caught, pauses, false, frames))
+        # the rule as one signal that is 0 where it fires, so pause_table reads it like a confidence
+        fired = [(np.where((s < confidence) | (j > limit), 0.0, 1.0), v) for s, j, v in triples]  # (F,), (F,)
+        row = pause_table(fired, thresholds=(0.5,), lead=lead)[0]
+        rows.append(PauseRow(float(limit), row.onsets, row.caught, row.pauses, row.false_alarms, row.frames))
     return rows
 
 
 def choose_jump_limit(rows: list[PauseRow], max_false_per_100: float = MAX_FALSE_PER_100) -> PauseRow:
     """The smallest jump limit with at most ``max_false_per_100`` false alarms per 100 frames (the largest
     limit when none qualifies)."""
-    if not rows:
-        raise ValueError("no limits to choose from")
-    ordered = sorted(rows, key=lambda r: r.threshold)
-    fitting = [r for r in ordered if r.false_per_100 <= max_false_per_100]
-    return fitting[0] if fitting else ordered[-1]
+    return _most_within_budget(rows, max_false_per_100, lambda r: -r.threshold)
