@@ -132,7 +132,8 @@ class EditController:
         default = self.default_label()
         if not self.session.settings.label_picker:
             return default
-        label = (self.feedback.prompts.pick_label(list(self._project().labels), default, near) or default).strip()
+        picked = self.feedback.prompts.pick_label(list(self._project().labels), default, near)
+        label = (picked or default).strip()
         if label_problem(label) is not None:
             self.feedback.status(f"Label {label!r} cannot be used ({label_problem(label)}); "
                                  f"the new object is {default!r}.")

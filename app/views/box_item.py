@@ -49,8 +49,12 @@ class BoxItem(pg.ROI):
         self._interactive = True
         for pos, center in _HANDLES:
             self.addScaleHandle(pos, center)
+        # the label is the frame view's item, not a child of the box, so that every label is drawn
+        # above every box (z 30); it follows the box while it is dragged (`_follow`)
         self.label = pg.TextItem("", anchor=(0, 0))
-        self.label.setParentItem(self)
+        self.label.setZValue(30)
+        self.label_offset = QtCore.QPointF(0, 0)  # the label's place relative to the box's corner
+        self.sigRegionChanged.connect(self._follow)
         self.sigRegionChangeFinished.connect(self._on_region_change_finished)
         self.sigClicked.connect(lambda *_: clicked_callback(self.track_id))
         self.setAcceptedMouseButtons(QtCore.Qt.MouseButton.LeftButton)
@@ -85,6 +89,16 @@ class BoxItem(pg.ROI):
     @property
     def locked(self) -> bool:
         return self.display is not None and self.display.locked
+
+    def place_label(self, view_pos: QtCore.QPointF) -> None:
+        """Put the label at ``view_pos`` (image pixels) and keep it there relative to the box."""
+        pos = self.pos()
+        self.label_offset = QtCore.QPointF(view_pos.x() - pos[0], view_pos.y() - pos[1])
+        self._follow()
+
+    def _follow(self, *_args) -> None:
+        pos = self.pos()
+        self.label.setPos(pos[0] + self.label_offset.x(), pos[1] + self.label_offset.y())
 
     def label_size(self) -> QtCore.QSizeF:
         """The label's size in screen pixels (it is drawn unscaled)."""

@@ -201,7 +201,9 @@ class FrameView(pg.GraphicsView):
         wanted = {d.track_id: d for d in boxes}
         for tid in list(self._items):
             if tid not in wanted:
-                self.vb.removeItem(self._items.pop(tid))
+                gone = self._items.pop(tid)
+                self.vb.removeItem(gone.label)
+                self.vb.removeItem(gone)
         for tid, display in wanted.items():
             item = self._items.get(tid)
             if item is None:
@@ -209,6 +211,7 @@ class FrameView(pg.GraphicsView):
                 item.set_interactive(self.mode != "draw")
                 self._items[tid] = item
                 self.vb.addItem(item)
+                self.vb.addItem(item.label, ignoreBounds=True)
             elif not item.isMoving:
                 item.show_display(display)
             if self._size is not None and not item.isMoving:
@@ -241,7 +244,7 @@ class FrameView(pg.GraphicsView):
             rect = _place_label(box, size, view, [r for r in placed if r.intersects(reach)])
             placed.append(rect)
             self.label_rects[item.track_id] = rect
-            item.label.setPos(item.mapFromScene(rect.topLeft()))
+            item.place_label(self.vb.mapSceneToView(rect.topLeft()))
 
     def resizeEvent(self, ev) -> None:
         super().resizeEvent(ev)

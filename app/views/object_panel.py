@@ -39,6 +39,7 @@ class ObjectPanel(QtWidgets.QWidget):
         self.table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)  # keys stay window shortcuts
+        self.table.setWordWrap(False)  # one line per row; the full summary is in the tooltip
         self.row_height = self.fontMetrics().height() + 6  # one line of text: many rows fit a small screen
         rows = self.table.verticalHeader()
         rows.setMinimumSectionSize(self.row_height)
@@ -92,6 +93,7 @@ class ObjectPanel(QtWidgets.QWidget):
                 for k, row in enumerate(rows):
                     self.table.item(k, self.ON_FRAME).setText(row.on_frame)
                     self.table.item(k, self.SUMMARY).setText(row.summary)
+                    self.table.item(k, self.SUMMARY).setToolTip(row.summary)
             self._rows, self._labels = list(rows), list(labels)
             self._select(selected)
         finally:
@@ -124,7 +126,9 @@ class ObjectPanel(QtWidgets.QWidget):
                 toggle.setToolTip(tip)
                 self.table.setItem(k, column, toggle)
             self.table.setItem(k, self.ON_FRAME, QtWidgets.QTableWidgetItem(row.on_frame))
-            self.table.setItem(k, self.SUMMARY, QtWidgets.QTableWidgetItem(row.summary))
+            summary = QtWidgets.QTableWidgetItem(row.summary)
+            summary.setToolTip(row.summary)
+            self.table.setItem(k, self.SUMMARY, summary)
         self.table.setColumnWidth(0, 18)
 
     def _select(self, selected: list[int]) -> None:

@@ -177,6 +177,9 @@ def test_hide_and_lock_objects_undoable_refused_edits_and_saved(qtbot, make_wind
     assert w.store.project.objects[1].entries[0] == before and "locked" in w.statusBar().currentMessage()
     w.frame_view.box_edited.emit(0, 1, Box(30, 30, 40, 40))  # an edit that got through: refused too
     assert w.store.project.objects[1].entries[0] == before
+    w.actions["track_forward"].trigger()  # runs skip locked objects
+    assert not w.controller.busy and "locked: not tracked" in w.statusBar().currentMessage()
+    assert sorted(w.store.project.objects[1].entries) == [0]
     assert "locked" in w.frame_view.item(1).label.toPlainText()
     # an unlocked box still moves
     w.set_selection([2])
