@@ -342,3 +342,29 @@ def test_a_threads_change_in_settings_reaches_the_engine_on_the_next_run(
     finally:
         w.controller.shutdown(5000)
         w.session.close_video()
+
+
+def test_hide_and_lock_reach_the_autosave_copy_and_undo_there_too():
+    from app.core.autosave import _apply, shadow_copy
+    from app.core.store import AnnotationStore
+
+    project = Project(VideoRef("clip.mp4", 10, 160, 120, 25.0))
+    store = AnnotationStore(project)
+    store.execute(edits.add_object(project, "car", 0, Box(1, 1, 10, 10))[0])
+    shadow = shadow_copy(project)
+    store.change_hooks.append(lambda changes: _apply(shadow, changes))
+    store.execute(edits.set_object_flags(project, [1], hidden=True, locked=True))
+    assert (shadow.objects[1].hidden, shadow.objects[1].locked) == (True, True)
+    assert project_to_dict(shadow) == project_to_dict(project)
+    store.execute(edits.set_object_meta(project, 1, label="bus"))  # a rename keeps the flags
+    assert project.objects[1].locked and shadow.objects[1].locked
+    store.undo()
+    store.undo()
+    assert not shadow.objects[1].hidden and not project.objects[1].locked
+    store.execute(edits.delete_track(project, 1))
+    store.undo()  # a deleted locked track comes back locked
+    assert project_to_dict(shadow) == project_to_dict(project)
+    store.execute(edits.set_object_flags(project, [1], locked=True))
+    store.execute(edits.delete_track(project, 1))
+    store.undo()
+    assert project.objects[1].locked and shadow.objects[1].locked
