@@ -8,7 +8,8 @@ from .core.action_specs import ACTIONS, MENUS
 __all__ = ["build_actions", "build_menus", "apply_shortcuts"]
 
 # Menu entries after which a separator goes.
-_SEPARATE_AFTER = {"open_folder", "save_as", "recover", "settings", "redo", "mark_absent", "edit_labels", "label_9", "move_mode",
+_SEPARATE_AFTER = {"open_folder", "save_as", "recover", "settings", "redo", "mark_absent", "lock_object",
+                   "edit_labels", "label_9", "move_mode",
                    "last", "track_backward", "interpolate", "cancel"}
 
 

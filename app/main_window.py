@@ -120,6 +120,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.track_panel = TrackPanel()
         self.setDockOptions(QtWidgets.QMainWindow.DockOption.AnimatedDocks
                             | QtWidgets.QMainWindow.DockOption.AllowTabbedDocks)
+        # the right column (objects over tracking) runs the window's full height; the timeline
+        # spans the frame only, so the object list keeps its rows on a 768-pixel-high screen
+        self.setCorner(QtCore.Qt.Corner.TopRightCorner, Area.RightDockWidgetArea)
+        self.setCorner(QtCore.Qt.Corner.BottomRightCorner, Area.RightDockWidgetArea)
         self.timeline_dock = self._dock("Timeline", self.timeline, Area.BottomDockWidgetArea)
         self.objects_dock = self._dock("Objects", self.objects, Area.RightDockWidgetArea)
         self.track_dock = self._dock("Tracking", self.track_panel, Area.RightDockWidgetArea)

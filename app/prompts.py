@@ -99,3 +99,14 @@ class Prompts:
     def choose(self, title: str, label: str, items: list[str]) -> str | None:
         item, ok = QtWidgets.QInputDialog.getItem(self.parent, title, label, items, 0, False)
         return item if ok else None
+
+    def pick_label(self, labels: list[str], default: str, near=None) -> str:
+        """The label for a new object: the picker (app.dialogs.label_picker) at the global point
+        ``near`` (a QPoint, or centred on the window); the default after Esc."""
+        from .dialogs.label_picker import LabelPicker
+
+        picker = LabelPicker(labels, default, self.parent)
+        if near is not None:
+            picker.move(near)
+        picker.exec()
+        return picker.chosen

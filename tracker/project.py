@@ -16,8 +16,13 @@ Each frame row is ``[frame_index, box or null, provenance, score or null]``, wit
 occluded). Boxes are 0-based float pixels ``x, y, w, h``. ``video.path`` is stored relative to the
 project file when it can be.
 
-Versions: a file is written as version 1 (which older programs read) unless an entry is occluded;
-version 1 files are read as they are (no entry occluded).
+An object may also carry ``"hidden": true`` (its boxes are not drawn in the window) and
+``"locked": true`` (its boxes cannot be edited with the mouse or keys) (version 3); both are
+omitted when false.
+
+Versions: a file is written as version 1 (which older programs read) unless an entry is occluded
+(version 2) or an object is hidden or locked (version 3); version 1 and 2 files are read as they are
+(no entry occluded in version 1, nothing hidden or locked before version 3).
 """
 from __future__ import annotations
 
@@ -52,8 +57,9 @@ __all__ = [
 ]
 
 SCHEMA_NAME = "memtrack-project"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 OCCLUDED_VERSION = 2  # the first version with the occluded flag
+HIDDEN_LOCKED_VERSION = 3  # the first version with the objects' hidden and locked flags
 
 # A qualitative palette that stays distinguishable on video (Sasha Trubetskoy's 20 colours, first 12).
 DEFAULT_COLORS = (
@@ -72,6 +78,7 @@ _COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}(?:[0-9a-fA-F]{2})?|[A-Za-z]{1,30}
 _TOP_KEYS = {"schema", "version", "video", "labels", "objects"}
 _VIDEO_KEYS = {"path", "frame_count", "width", "height", "fps"}
 _OBJECT_KEYS = {"track_id", "label", "color", "frames"}
+_OBJECT_FLAGS = ("hidden", "locked")  # from version 3
 
 
 def text_problem(text: str) -> str | None:
@@ -146,6 +153,8 @@ class TrackObject:
     label: str
     color: str
     entries: dict[int, BoxEntry] = field(default_factory=dict)
+    hidden: bool = False  # the window does not draw its boxes (they still export)
+    locked: bool = False  # the window refuses edits of its boxes by the mouse and keys
 
     def keyframes(self) -> list[int]:
         return sorted(i for i, e in self.entries.items() if e.is_keyframe)
@@ -212,12 +221,15 @@ def project_to_dict(project: Project, project_file: str | os.PathLike | None = N
             box = None if e.box is None else [round(v, 3) for v in e.box.as_tuple()]
             score = None if e.score is None else round(float(e.score), 4)
             rows.append([frame, box, e.provenance.value, score] + ([True] if e.occluded else []))
-        objects.append({"track_id": obj.track_id, "label": obj.label, "color": obj.color, "frames": rows})
+        item: dict[str, Any] = {"track_id": obj.track_id, "label": obj.label, "color": obj.color, "frames": rows}
+        item.update({flag: True for flag in _OBJECT_FLAGS if getattr(obj, flag)})
+        objects.append(item)
     v = project.video
     occluded = any(len(row) > 4 for o in objects for row in o["frames"])
+    flagged = any(flag in o for o in objects for flag in _OBJECT_FLAGS)
     return {
         "schema": SCHEMA_NAME,
-        "version": OCCLUDED_VERSION if occluded else 1,
+        "version": HIDDEN_LOCKED_VERSION if flagged else OCCLUDED_VERSION if occluded else 1,
         "video": {"path": video_path, "frame_count": v.frame_count, "width": v.width,
                   "height": v.height, "fps": v.fps},
         "labels": list(project.labels),
@@ -297,7 +309,8 @@ def project_from_dict(data: Any, path: Any = "<project>") -> Project:
     for n, o in enumerate(objs):
         where = f"objects[{n}]"
         _need(isinstance(o, dict), path, where, "must be an object")
-        _no_unknown_keys(o, _OBJECT_KEYS, path, where)
+        _no_unknown_keys(o, _OBJECT_KEYS | (set(_OBJECT_FLAGS) if version >= HIDDEN_LOCKED_VERSION else set()),
+                         path, where)
         tid = o.get("track_id")
         _need(_int_in(tid, 1, MAX_TRACK_ID), path, f"{where}.track_id", f"must be an integer from 1 to {MAX_TRACK_ID}")
         _need(tid not in project.objects, path, f"{where}.track_id", f"duplicate track id {tid}")
@@ -307,6 +320,10 @@ def project_from_dict(data: Any, path: Any = "<project>") -> Project:
         _need(isinstance(color, str) and _COLOR.fullmatch(color) is not None, path, f"{where}.color",
               f"{_shown(color)} is not a colour (#rrggbb or a colour name)")
         obj = TrackObject(tid, o["label"], color)
+        for flag in _OBJECT_FLAGS:
+            value = o.get(flag, False)
+            _need(isinstance(value, bool), path, f"{where}.{flag}", f"{_shown(value)} is not true or false")
+            setattr(obj, flag, value)
         if obj.label not in project.labels:
             project.labels.append(obj.label)
         rows = o.get("frames", [])

@@ -1,13 +1,20 @@
 """Editing: turns the views' gestures and the Edit menu into undoable commands on the store.
 
 Drawing on a frame gives the selected object its box there when it has none yet; otherwise
-(or with nothing selected) it creates a new object. Moving or resizing a box corrects it: the
-frame becomes a keyframe, and the next run from it re-seeds the tracker's memory there.
+(or with nothing selected) it creates a new object, whose label the label picker asks for
+(setting ``label_picker``; its default is the last label chosen there or with the keys 1-9, never
+silently the previous object's). Moving or resizing a box corrects it: the frame becomes a
+keyframe, and the next run from it re-seeds the tracker's memory there.
+
+Hidden objects (H) are not drawn and cannot be clicked; locked objects (L) refuse every edit of
+their boxes by the mouse or the keys (move, resize, delete, mark absent, a drawn box, delete
+track), with a status message. Both flags are part of the project (saved, undoable).
 """
 from __future__ import annotations
 
 from PySide6 import QtGui
 
+from tracker.project import label_problem
 from tracker.types import Box
 
 from ..core import edits
@@ -31,12 +38,16 @@ class EditController:
         a["new_object"].triggered.connect(self.new_object)
         a["delete_track"].triggered.connect(lambda: self.delete_tracks(session.selected))
         a["edit_labels"].triggered.connect(self.edit_labels)
+        a["hide_object"].triggered.connect(lambda: self.toggle_flag("hidden"))
+        a["lock_object"].triggered.connect(lambda: self.toggle_flag("locked"))
+        frame_view.locked_box_dragged.connect(lambda tid: self._refuse_locked([tid], "move or resize"))
         frame_view.box_drawn.connect(self.on_box_drawn)
         frame_view.box_edited.connect(self.on_box_edited)
         frame_view.draw_refused.connect(lambda reason: feedback.status(reason))
         for i in range(1, 10):
             a[f"label_{i}"].triggered.connect(lambda _=False, i=i: self.choose_label(i))
-        self.draw_label: str | None = None  # the label boxes drawn as new objects get (number keys)
+        # the last label chosen (picker or number keys): the default of the next new object
+        self.draw_label: str | None = None
         session.document_changed.connect(lambda: setattr(self, "draw_label", None))
         a["draw_mode"].toggled.connect(lambda on: self._mode_toggled("draw", on))
         a["move_mode"].toggled.connect(lambda on: self._mode_toggled("move", on))
@@ -48,6 +59,8 @@ class EditController:
         p.label_changed.connect(
             lambda tid, label: self.run_built(lambda: edits.set_object_meta(self._project(), tid, label=label)))
         p.color_changed.connect(lambda tid, color: self.run(edits.set_object_meta(self._project(), tid, color=color)))
+        p.hidden_changed.connect(lambda tid, on: self.set_flag([tid], "hidden", on))
+        p.locked_changed.connect(lambda tid, on: self.set_flag([tid], "locked", on))
         # the actions' state follows the session at once: a key pressed right after a click must work
         for event in (session.document_changed, session.selection_changed, session.history_changed):
             event.connect(self.update_actions)
@@ -90,13 +103,43 @@ class EditController:
             return
         project = self._project()
         target = self.session.selected[0] if len(self.session.selected) == 1 else None
+        if target is not None and project.objects[target].hidden:
+            target = None  # a hidden object does not take boxes drawn on screen: this is a new one
         if target is not None and project.objects[target].box_at(frame) is None:
-            self.run(edits.set_keyframe(project, target, frame, box))
+            if not self._refuse_locked([target], "draw a box for"):
+                self.run(edits.set_keyframe(project, target, frame, box))
             return
-        label = self.draw_label or (project.objects[target].label if target is not None else None)
+        if self.session.tracking:
+            self.run(edits.add_object(project, frame=frame, box=box)[0])  # refused, with the message
+            return
+        near = self.frame_view.mapToGlobal(self.frame_view.map_image_to_widget(box.x, box.y + box.h))
+        label = self.new_object_label(near)
         command, tid = edits.add_object(project, label=label, frame=frame, box=box)
         if self.run(command):
             self.session.set_selection([tid])
+            self.feedback.status(f"Object #{tid} ({label}) added on frame {frame}.")
+
+    def default_label(self) -> str:
+        """The label a new object gets unless the picker changes it: the last one chosen (picker or
+        number keys) while the project still has it, else the project's first."""
+        labels = self._project().labels
+        if self.draw_label and self.draw_label in labels:
+            return self.draw_label
+        return labels[0] if labels else "object"
+
+    def new_object_label(self, near=None) -> str:
+        """The label of a new object: asked with the picker (when the setting is on), else the default."""
+        default = self.default_label()
+        if not self.session.settings.label_picker:
+            return default
+        picked = self.feedback.prompts.pick_label(list(self._project().labels), default, near)
+        label = (picked or default).strip()
+        if label_problem(label) is not None:
+            self.feedback.status(f"Label {label!r} cannot be used ({label_problem(label)}); "
+                                 f"the new object is {default!r}.")
+            return default
+        self.draw_label = label
+        return label
 
     def choose_label(self, number: int) -> None:
         """Number key ``number`` (1-9): the project's label of that number goes to the selected objects
@@ -121,6 +164,9 @@ class EditController:
     def on_box_edited(self, frame: int, track_id: int, box: Box) -> None:
         if self.session.store is None:
             return
+        if self._refuse_locked([track_id], "move or resize"):
+            self.frame_view.restore_box(track_id)
+            return
         if self.run(edits.set_keyframe(self._project(), track_id, frame, box)):
             self.session.set_selection([track_id])
             self.feedback.status(f"#{track_id}: keyframe on frame {frame}; re-track from here to update the "
@@ -137,10 +183,45 @@ class EditController:
     def _merge(self, text: str, commands: list[Command]) -> Command:
         return Command(text, tuple(c for cmd in commands for c in cmd.changes))
 
+    def _refuse_locked(self, track_ids: list[int], what: str) -> bool:
+        """True (and a status message) when any of ``track_ids`` is locked."""
+        if self.session.store is None:
+            return False
+        objects = self._project().objects
+        locked = [t for t in track_ids if t in objects and objects[t].locked]
+        if not locked:
+            return False
+        names = ", ".join(f"#{t}" for t in locked)
+        key = self.actions["lock_object"].shortcut().toString()
+        self.feedback.status(f"{names} {'is' if len(locked) == 1 else 'are'} locked: cannot {what} "
+                             f"{'its' if len(locked) == 1 else 'their'} boxes"
+                             f" (unlock with {key or 'Edit > Lock / unlock object'}).")
+        return True
+
+    def set_flag(self, track_ids: list[int], flag: str, on: bool) -> None:
+        """Hide/show (``flag`` "hidden") or lock/unlock ("locked") objects: one undoable edit."""
+        if self.session.store is None or not track_ids:
+            return
+        if self.run_built(lambda: edits.set_object_flags(self._project(), track_ids, **{flag: on})):
+            names = ", ".join(f"#{t}" for t in track_ids)
+            word = {("hidden", True): "hidden", ("hidden", False): "shown",
+                    ("locked", True): "locked", ("locked", False): "unlocked"}[(flag, on)]
+            self.feedback.status(f"{names} {word}.")
+        else:
+            self.session.request_refresh(now=True)  # put the list's check boxes back
+
+    def toggle_flag(self, flag: str) -> None:
+        """H / L: hide (lock) the selected objects, or show (unlock) them when all already are."""
+        targets = self._targets()
+        if not targets:
+            return
+        objects = self._project().objects
+        self.set_flag(targets, flag, not all(getattr(objects[t], flag) for t in targets if t in objects))
+
     def delete_box(self) -> None:
         frame = self.session.displayed_frame
         targets = self._targets()
-        if frame is None or not targets:
+        if frame is None or not targets or self._refuse_locked(targets, "delete"):
             return
         self.run(self._merge(f"Delete box on frame {frame}",
                              [edits.delete_box(self._project(), t, frame) for t in targets]))
@@ -148,7 +229,7 @@ class EditController:
     def mark_absent(self) -> None:
         frame = self.session.displayed_frame
         targets = self._targets()
-        if frame is None or not targets:
+        if frame is None or not targets or self._refuse_locked(targets, "mark absent"):
             return
         self.run(self._merge(f"Mark absent on frame {frame}",
                              [edits.mark_absent(self._project(), t, frame) for t in targets]))
@@ -156,16 +237,17 @@ class EditController:
     def new_object(self) -> None:
         if self.session.store is None:
             return
-        label = None
-        if len(self.session.selected) == 1:
-            label = self._project().objects[self.session.selected[0]].label
+        if self.session.tracking:
+            self.run(edits.add_object(self._project())[0])  # refused, with the message
+            return
+        label = self.new_object_label()
         command, tid = edits.add_object(self._project(), label=label)
         if self.run(command):
             self.session.set_selection([tid])
             self.feedback.status(f"Object #{tid} added: drag on the frame to draw its box.")
 
     def delete_tracks(self, track_ids: list[int]) -> None:
-        if self.session.store is None or not track_ids:
+        if self.session.store is None or not track_ids or self._refuse_locked(track_ids, "delete"):
             return
         names = ", ".join(f"#{t}" for t in track_ids)
         if not self.feedback.prompts.confirm("Delete track", f"Delete {names} with all boxes? (Undo brings it back.)"):
@@ -203,7 +285,7 @@ class EditController:
         a["redo"].setEnabled(has_doc and store.can_redo() and not running)
         a["undo"].setText(f"&Undo {store.undo_text()}" if has_doc and store.can_undo() else "&Undo")
         a["redo"].setText(f"&Redo {store.redo_text()}" if has_doc and store.can_redo() else "&Redo")
-        for key in ("delete_box", "mark_absent", "delete_track"):
+        for key in ("delete_box", "mark_absent", "delete_track", "hide_object", "lock_object"):
             a[key].setEnabled(has_doc and bool(self.session.selected) and not running)
         for key in ("new_object", "edit_labels", "save", "save_as", "export", "import"):
             a[key].setEnabled(has_doc and not running)

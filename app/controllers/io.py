@@ -5,9 +5,12 @@ export cannot race it); the formats module writes atomically and never leaves pa
 Import reads another tool's file for the open video and adds its objects as new tracks in one
 undoable step (track ids are renumbered after the existing ones).
 
-Closing the window while a job runs (`confirm_close`, `cancel_and_wait`): the user is asked; the job is cancelled at
-its next progress report (the exporters then remove everything they staged, so no partial output
-is left) and the window waits for the thread, so Qt never destroys a running QThread.
+Cancel on the progress dialog, or closing the window while a job runs (`confirm_close`,
+`cancel_and_wait`; the user is asked first), cancels the job: an export at its next progress report
+(the exporters then remove everything they staged, so no partial output is left), an import at its
+next checkpoint (the importers check between files and between lines, boxes or annotations), and
+a cancelled import changes nothing in the project. The window waits for the thread, so Qt never
+destroys a running QThread.
 """
 from __future__ import annotations
 
@@ -43,6 +46,7 @@ class IoController:
     def __init__(self, session: Session, actions: dict[str, QtGui.QAction], feedback: Feedback):
         self.session, self.feedback = session, feedback
         self.task: Worker | None = None
+        self.progress: QtWidgets.QProgressDialog | None = None  # the running job's (tests press Cancel)
         a = actions
         a["export"].setVisible(formats_available())
         a["import"].setVisible(formats_available())
@@ -112,7 +116,7 @@ class IoController:
         video = w.doc.video_path
 
         def work(progress) -> Project:
-            return _formats.import_annotations(path, fmt, video)
+            return _formats.import_annotations(path, fmt, video, checkpoint=progress.checkpoint)
 
         def apply(imported: Project) -> None:
             if w.store is None or w.doc is None or w.doc.video_path != video:
@@ -157,6 +161,12 @@ class IoController:
                     raise _Cancelled()
                 ctx.report((done, total))
 
+            def checkpoint() -> None:
+                if ctx.cancelled():
+                    raise _Cancelled()
+
+            progress.checkpoint = checkpoint
+
             try:
                 return work(progress)
             except _Cancelled:
@@ -164,19 +174,31 @@ class IoController:
 
         def returned(result) -> None:
             if result is _CANCELLED or task.cancel_event.is_set():
-                self.feedback.status(f"{text} cancelled; nothing was written.")
+                self.feedback.status(f"{text} cancelled; nothing was "
+                                     f"{'imported' if text.startswith('Importing') else 'written'}.")
             else:
                 on_success(result)
 
         task = Worker(run, (_formats.FormatError, OSError), self.feedback.parent, name="io")
-        progress = QtWidgets.QProgressDialog(text + "\u2026", None, 0, 0, self.feedback.parent)
+        progress = QtWidgets.QProgressDialog(text + "\u2026", "Cancel", 0, 0, self.feedback.parent)
         progress.setWindowTitle(text)
+        progress.setAutoReset(False)
+        progress.setAutoClose(False)
+        progress.canceled.connect(task.cancel)
+        self.progress = progress
         progress.setMinimumDuration(400)  # quick jobs never flash a dialog
         task.yielded.connect(lambda p: (progress.setMaximum(p[1]), progress.setValue(p[0])))
         task.returned.connect(returned)
         task.errored.connect(lambda message, details: self.feedback.prompts.error(text + " failed", message, details))
-        task.finished.connect(progress.close)
-        task.finished.connect(progress.deleteLater)
+
+        def done() -> None:
+            progress.canceled.disconnect(task.cancel)  # closing the dialog emits canceled
+            progress.close()
+            progress.deleteLater()
+            if self.progress is progress:
+                self.progress = None
+
+        task.finished.connect(done)
         self.task = task
         task.start()
         return task

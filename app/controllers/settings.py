@@ -20,6 +20,8 @@ class SettingsController:
         actions["settings"].triggered.connect(self.edit_settings)
         actions["shortcuts"].triggered.connect(self.show_shortcuts)
         actions["about"].triggered.connect(self.show_about)
+        self._reload_pending = False  # engine settings changed during a run: reload after it
+        session.tracking_changed.connect(lambda running: None if running else self._reload_if_pending())
 
     def edit_settings(self) -> None:
         from ..dialogs.settings_dialog import SettingsDialog
@@ -29,12 +31,21 @@ class SettingsController:
         if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted:
             return
         new = dialog.result_settings()
-        engine_changed = (new.device, new.weights) != (s.settings.device, s.settings.weights)
+        engine_changed = ((new.device, new.weights, new.threads)
+                          != (s.settings.device, s.settings.weights, s.settings.threads))
         s.update_settings(**{k: getattr(new, k) for k in AppSettings.keys()})
         apply_shortcuts(self.actions, s.settings.shortcuts)
         self.track_panel.load(s.settings.to_mapping())
-        if engine_changed and not self.engine.busy:
-            self.engine.drop_tracker()  # the next run loads the engine with the new settings
+        if engine_changed:
+            self._reload_pending = True
+            self._reload_if_pending()
+
+    def _reload_if_pending(self) -> None:
+        """Release the engine so that the next run loads it with the new device, checkpoint and
+        threads; during a run, once it ended."""
+        if self._reload_pending and not self.engine.busy:
+            self._reload_pending = False
+            self.engine.drop_tracker()
             self.status_device.setText("")
 
     def show_shortcuts(self) -> None:

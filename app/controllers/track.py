@@ -100,12 +100,20 @@ class TrackController(QtCore.QObject):
 
     # ------------------------------------------------------------------ starting runs
     def _track_ids(self, scope: str) -> list[int]:
+        """The objects a run tracks; locked objects never (their boxes are not to change)."""
         project = self.session.store.project
         if scope == "all":
-            return sorted(project.objects)
-        if self.session.selected:
-            return list(self.session.selected)
-        return sorted(project.objects) if len(project.objects) == 1 else []
+            ids = sorted(project.objects)
+        elif self.session.selected:
+            ids = list(self.session.selected)
+        else:
+            ids = sorted(project.objects) if len(project.objects) == 1 else []
+        locked = [t for t in ids if t in project.objects and project.objects[t].locked]
+        if locked:
+            names = ", ".join(f"#{t}" for t in locked)
+            self.feedback.status(f"{names} locked: not tracked (unlock to track).")
+        self._all_locked = bool(locked) and len(locked) == len(ids)
+        return [t for t in ids if t not in locked]
 
     def track(self, direction: Direction, mode: RangeMode | None = None, scope: str | None = None,
               text: str | None = None, record_moves: bool = False) -> TrackingJob | None:
@@ -119,10 +127,13 @@ class TrackController(QtCore.QObject):
         s = w.settings
         mode = mode or RangeMode(s.track_range)
         word = "forward" if direction is Direction.FORWARD else "backward"
+        track_ids = self._track_ids(scope or s.track_scope)
+        if self._all_locked:
+            return None  # the status bar says they are locked
         try:
             job = plan_job(w.store.project, video_path=str(w.doc.video_path), frame_count=w.frame_count,
                            start=w.displayed_frame, direction=direction,
-                           track_ids=self._track_ids(scope or s.track_scope), mode=mode,
+                           track_ids=track_ids, mode=mode,
                            n_frames=s.track_frames, pause_below=s.confidence_threshold if s.auto_pause else None,
                            text=text or f"Track {word}", memory_edits=w.store.memory_edits,
                            correction_strategy=s.correction_strategy, two_sided=s.two_sided_fill,
@@ -182,6 +193,11 @@ class TrackController(QtCore.QObject):
         frame = w.displayed_frame
         if w.store is None or frame is None or not w.selected:
             self.feedback.status("Select an object to interpolate.")
+            return
+        locked = [t for t in w.selected if w.store.project.objects[t].locked]
+        if locked:
+            names = ", ".join(f"#{t}" for t in locked)
+            self.feedback.status(f"{names} locked: cannot interpolate its boxes.")
             return
         commands = []
         for tid in w.selected:

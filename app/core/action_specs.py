@@ -2,7 +2,8 @@
 
 The shortcuts are exactly those the annotation-window issue asks for, plus N (next suspicious
 frame) from the tracker-insight issue and, from "the window as a professional annotator needs it",
-D / M (draw and move modes), 1-9 (labels), Ctrl+O, Ctrl+Q, Ctrl+N (new object), A (mark absent), Ctrl+Left /
+D / M (draw and move modes), 1-9 (labels), H / L (hide, lock the selected objects), Ctrl+O,
+Ctrl+Q, Ctrl+N (new object), A (mark absent), Ctrl+Left /
 Ctrl+Right (previous / next keyframe) and Ctrl+= / Ctrl+- / Ctrl+0 (zoom, fit); every other command is
 reached through the menus, the panels or the toolbar. Users can override any shortcut in
 Settings (stored as AppSettings.shortcuts). New panels add their own specs to this table.
@@ -42,6 +43,12 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("mark_absent", "Edit", "Mark &absent on this frame", "A", tip="The selected object is not visible here"),
     ActionSpec("new_object", "Edit", "&New object", "Ctrl+N", tip="Add an object; then drag on the frame to draw it"),
     ActionSpec("delete_track", "Edit", "Delete &track", tip="Delete the selected objects with all their boxes"),
+    ActionSpec("hide_object", "Edit", "&Hide / show object", "H",
+               "Hide the selected objects' boxes on the frame (not drawn, not selectable; "
+               "H again shows them)"),
+    ActionSpec("lock_object", "Edit", "Loc&k / unlock object", "L",
+               "Lock the selected objects: their boxes cannot be moved, resized or deleted "
+               "(L again unlocks)"),
     ActionSpec("edit_labels", "Edit", "Edit &labels\u2026"),
     *(ActionSpec(f"label_{i}", "Edit", f"Label {i}", str(i),
                  f"Label {i} of the project's list for the selected objects and the boxes drawn next")

@@ -28,7 +28,8 @@ __all__ = ["Autosaver", "shadow_copy"]
 
 def shadow_copy(project: Project) -> Project:
     """A copy the GUI thread never touches again: new entry dicts, shared frozen entries."""
-    objects = {tid: TrackObject(o.track_id, o.label, o.color, dict(o.entries)) for tid, o in project.objects.items()}
+    objects = {tid: TrackObject(o.track_id, o.label, o.color, dict(o.entries), o.hidden, o.locked)
+               for tid, o in project.objects.items()}
     return Project(video=project.video, labels=list(project.labels), objects=objects)
 
 
@@ -47,9 +48,12 @@ def _apply(project: Project, changes: tuple) -> None:
             if c.after is None:
                 objects.pop(c.track_id, None)
             elif c.before is None or c.track_id not in objects:
-                objects[c.track_id] = TrackObject(c.track_id, c.after.label, c.after.color)
+                objects[c.track_id] = TrackObject(c.track_id, c.after.label, c.after.color,
+                                                  hidden=c.after.hidden, locked=c.after.locked)
             else:
-                objects[c.track_id].label, objects[c.track_id].color = c.after.label, c.after.color
+                obj = objects[c.track_id]
+                obj.label, obj.color = c.after.label, c.after.color
+                obj.hidden, obj.locked = c.after.hidden, c.after.locked
         elif isinstance(c, LabelsChange):
             project.labels[:] = list(c.after)
         elif isinstance(c, MemoryEditChange):

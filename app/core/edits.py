@@ -4,6 +4,7 @@ Nothing here mutates the project; `AnnotationStore.execute` applies what these r
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Mapping
 
 from tracker.project import DEFAULT_COLORS, BoxEntry, Project, Provenance, label_problem
@@ -23,6 +24,7 @@ __all__ = [
     "next_track_id",
     "set_keyframe",
     "set_labels",
+    "set_object_flags",
     "set_object_meta",
     "tracked_change",
 ]
@@ -101,7 +103,7 @@ def delete_track(project: Project, track_id: int, memory_edits: Mapping[int, tup
     changes: list = [EntryChange(track_id, f, obj.entries[f], None) for f in sorted(obj.entries)]
     if memory_edits and memory_edits.get(track_id):
         changes.append(MemoryEditChange(track_id, tuple(memory_edits[track_id]), ()))
-    changes.append(ObjectChange(track_id, ObjectMeta(track_id, obj.label, obj.color), None))
+    changes.append(ObjectChange(track_id, ObjectMeta.of(obj), None))
     return Command(f"Delete track #{track_id}", tuple(changes))
 
 
@@ -110,14 +112,37 @@ def set_object_meta(project: Project, track_id: int, label: str | None = None,
     obj = project.objects.get(track_id)
     if obj is None:
         raise StoreError(f"no object with track id {track_id}")
-    before = ObjectMeta(track_id, obj.label, obj.color)
-    after = ObjectMeta(track_id, label if label is not None else obj.label,
-                       color if color is not None else obj.color)
+    before = ObjectMeta.of(obj)
+    after = replace(before, label=label if label is not None else obj.label,
+                    color=color if color is not None else obj.color)
     if before == after:
         return Command("Edit object", ())
     changes: list = list(_label_changes(project, after.label))
     changes.append(ObjectChange(track_id, before, after))
     return Command(f"Edit object #{track_id}", tuple(changes))
+
+
+def set_object_flags(project: Project, track_ids: list[int], hidden: bool | None = None,
+                     locked: bool | None = None) -> Command:
+    """Hide or show (``hidden``), lock or unlock (``locked``) objects; None leaves a flag as it is.
+    One command for all of them (one undo step); empty when nothing changes."""
+    changes: list = []
+    for track_id in track_ids:
+        obj = project.objects.get(track_id)
+        if obj is None:
+            raise StoreError(f"no object with track id {track_id}")
+        before = ObjectMeta.of(obj)
+        after = replace(before, hidden=before.hidden if hidden is None else hidden,
+                        locked=before.locked if locked is None else locked)
+        if after != before:
+            changes.append(ObjectChange(track_id, before, after))
+    names = ", ".join(f"#{c.track_id}" for c in changes)
+    verbs = []
+    if hidden is not None:
+        verbs.append("Hide" if hidden else "Show")
+    if locked is not None:
+        verbs.append("Lock" if locked else "Unlock")
+    return Command(f"{' and '.join(verbs) or 'Edit'} {names}".strip(), tuple(changes))
 
 
 def set_labels(project: Project, labels: list[str]) -> Command:

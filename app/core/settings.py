@@ -50,6 +50,8 @@ class AppSettings:
             tracker's memory, one of tracker.CORRECTION_STRATEGIES.
         shortcuts: action id -> key sequence text, overriding the defaults.
         attention_opacity: how opaque the attention overlay is at its strongest (0..1).
+        label_picker: after a new object is drawn, ask for its label (a small picker, the last
+            chosen label as its default); off: new objects get the last chosen label silently.
         threads: CPU threads for the tracker, "auto" (tracker.threads: the usable cores less one for
             the window and less what other processes keep busy) or a number as text.
     """
@@ -71,6 +73,7 @@ class AppSettings:
     two_sided_fill: bool = True
     shortcuts: dict[str, str] = field(default_factory=dict, hash=False, compare=True)
     threads: str = "auto"
+    label_picker: bool = True
     attention_opacity: float = 0.55
 
     def __post_init__(self) -> None:

@@ -41,6 +41,12 @@ class ObjectMeta:
     track_id: int
     label: str
     color: str
+    hidden: bool = False
+    locked: bool = False
+
+    @classmethod
+    def of(cls, obj: TrackObject) -> "ObjectMeta":
+        return cls(obj.track_id, obj.label, obj.color, obj.hidden, obj.locked)
 
 
 @dataclass(frozen=True)
@@ -55,7 +61,8 @@ class EntryChange:
 
 @dataclass(frozen=True)
 class ObjectChange:
-    """An object is created (before None), deleted (after None) or renamed/recoloured."""
+    """An object is created (before None), deleted (after None) or renamed, recoloured, hidden,
+    shown, locked or unlocked."""
 
     track_id: int
     before: ObjectMeta | None
@@ -292,10 +299,12 @@ class AnnotationStore:
                 if c.after is None:
                     objects.pop(c.track_id, None)
                 elif c.before is None:
-                    objects[c.track_id] = TrackObject(c.track_id, c.after.label, c.after.color)
+                    objects[c.track_id] = TrackObject(c.track_id, c.after.label, c.after.color,
+                                                      hidden=c.after.hidden, locked=c.after.locked)
                 else:
                     obj = objects[c.track_id]
                     obj.label, obj.color = c.after.label, c.after.color
+                    obj.hidden, obj.locked = c.after.hidden, c.after.locked
             elif isinstance(c, MemoryEditChange):
                 if c.after:
                     self.memory_edits[c.track_id] = tuple(c.after)

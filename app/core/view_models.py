@@ -32,10 +32,11 @@ class BoxDisplay:
     selected: bool = False
     low_confidence: bool = False
     moved_from: Box | None = None  # the box before the last re-track, when it moved
+    locked: bool = False  # the object is locked: the box cannot be moved, resized or deleted
 
     @property
     def caption(self) -> str:
-        text = f"#{self.track_id} {self.label}"
+        text = f"#{self.track_id} {self.label}" + ("  locked" if self.locked else "")
         if self.provenance is Provenance.KEYFRAME:
             text += "  \u25c6"  # diamond: user keyframe
         elif self.provenance is Provenance.INTERPOLATED:
@@ -64,21 +65,25 @@ class ObjectRow:
     color: str
     summary: str  # e.g. "3 keyframes, 120 tracked"
     on_frame: str  # state on the current frame: "keyframe", "tracked 0.82", "absent", "-"
+    hidden: bool = False
+    locked: bool = False
 
 
 
 def box_displays(project: Project, frame: int, selected: list[int], threshold: float,
                  moved_from: Callable[[int, int], Box | None]) -> list[BoxDisplay]:
-    """The boxes stored for ``frame``, one per object that has a box there."""
+    """The boxes stored for ``frame``, one per shown (not hidden) object that has a box there."""
     out = []
     for tid in sorted(project.objects):
         obj = project.objects[tid]
+        if obj.hidden:
+            continue
         entry = obj.entries.get(frame)
         if entry is None or entry.box is None:
             continue
         low = entry.provenance is Provenance.TRACKED and entry.score is not None and entry.score < threshold
         out.append(BoxDisplay(tid, obj.label, obj.color, entry.box, entry.provenance, entry.score,
-                              tid in selected, low, moved_from(tid, frame)))
+                              tid in selected, low, moved_from(tid, frame), obj.locked))
     return out
 
 
@@ -108,7 +113,7 @@ def object_rows(project: Project, frame: int | None, cache: "RowCache | None" = 
         summary = cache.summary(obj)
         e = obj.entries.get(frame) if frame is not None else None
         here = "-" if e is None else e.provenance.value + (f" {e.score:.2f}" if e.score is not None else "")
-        rows.append(ObjectRow(tid, obj.label, obj.color, summary or "no boxes yet", here))
+        rows.append(ObjectRow(tid, obj.label, obj.color, summary or "no boxes yet", here, obj.hidden, obj.locked))
     return rows
 
 

@@ -1,9 +1,12 @@
-"""File > Settings: tracking thresholds, device, checkpoint, frame cache and shortcuts."""
+"""File > Settings: tracking thresholds, device, checkpoint, tracker threads, frame cache, the
+label picker and shortcuts."""
 from __future__ import annotations
 
 from PySide6 import QtGui, QtWidgets
 
 from ..core.action_specs import ACTIONS, action_text, shortcut_conflicts
+from tracker.threads import AUTO, MAX_THREADS, usable_cores
+
 from ..core.settings import DEVICES, AppSettings
 
 __all__ = ["SettingsDialog"]
@@ -45,6 +48,16 @@ class SettingsDialog(QtWidgets.QDialog):
         weights_row = QtWidgets.QHBoxLayout()
         weights_row.addWidget(self.weights, 1)
         weights_row.addWidget(browse)
+        self.threads = QtWidgets.QSpinBox()  # 0 shows "Auto": chosen for the machine and its load
+        self.threads.setRange(0, min(MAX_THREADS, max(64, 4 * usable_cores())))
+        self.threads.setSpecialValueText("Auto")
+        self.threads.setValue(0 if settings.threads == AUTO else int(settings.threads))
+        self.threads.setToolTip(f"CPU threads of the tracker's math libraries. Auto: the usable cores "
+                                f"({usable_cores()} here) less one for the window and less what other "
+                                "processes keep busy. Applies from the next tracking run.")
+        self.label_picker = QtWidgets.QCheckBox("Ask for the label of each new object (Enter accepts, Esc keeps "
+                                                "the last label)")
+        self.label_picker.setChecked(settings.label_picker)
         self.cache = QtWidgets.QSpinBox()
         self.cache.setRange(16, 65536)
         self.cache.setSuffix(" MB")
@@ -56,7 +69,9 @@ class SettingsDialog(QtWidgets.QDialog):
         form.addRow("Re-track: moved if IoU <", self.moved_iou)
         form.addRow("Tracker device:", self.device)
         form.addRow("Tracker checkpoint:", weights_row)
+        form.addRow("Tracker threads:", self.threads)
         form.addRow("Frame cache:", self.cache)
+        form.addRow("New objects:", self.label_picker)
         self.keys: dict[str, QtWidgets.QKeySequenceEdit] = {}
         keys_form = QtWidgets.QFormLayout()
         for spec in ACTIONS:
@@ -74,8 +89,7 @@ class SettingsDialog(QtWidgets.QDialog):
         general.setLayout(form)
         tabs.addTab(general, "General")
         tabs.addTab(scroll, "Shortcuts")
-        self.note = QtWidgets.QLabel("Device and checkpoint changes apply to the next tracker load "
-                                     "(restart the window).")
+        self.note = QtWidgets.QLabel("Device, checkpoint and thread changes apply from the next tracking run.")
         self.note.setWordWrap(True)
         self.conflicts_label = QtWidgets.QLabel("")
         self.conflicts_label.setWordWrap(True)
@@ -141,4 +155,6 @@ class SettingsDialog(QtWidgets.QDialog):
             confidence_threshold=round(self.threshold.value(), 2), auto_pause=self.auto_pause.isChecked(),
             jump_limit=round(self.jump_limit.value(), 1),
             moved_iou=round(self.moved_iou.value(), 2), device=self.device.currentText(),
-            weights=self.weights.text().strip(), cache_mb=self.cache.value(), shortcuts=overrides)
+            weights=self.weights.text().strip(), cache_mb=self.cache.value(), shortcuts=overrides,
+            threads=AUTO if self.threads.value() == 0 else str(self.threads.value()),
+            label_picker=self.label_picker.isChecked())

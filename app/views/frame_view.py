@@ -71,18 +71,65 @@ class _DrawViewBox(pg.ViewBox):
         super().mouseClickEvent(ev)
 
 
+def _place_label(box: QtCore.QRectF, size: QtCore.QSizeF, view: QtCore.QRectF,
+                 placed: list[QtCore.QRectF]) -> QtCore.QRectF:
+    """Where a label of ``size`` goes for ``box`` (scene pixels): above the box, else below it, else
+    inside its top edge; each of these shifted further out in steps of the label's height when it
+    would cover a label in ``placed``; always inside ``view`` when it fits. The first free place wins;
+    with none free, the place that covers the least."""
+    w, h = size.width(), size.height()
+
+    def inside(x: float, y: float) -> QtCore.QRectF:
+        x = min(max(x, view.left()), max(view.left(), view.right() - w))
+        y = min(max(y, view.top()), max(view.top(), view.bottom() - h))
+        return QtCore.QRectF(x, y, w, h)
+
+    candidates: list[QtCore.QRectF] = []
+    for step in range(0, 8):
+        candidates.append(inside(box.left(), box.top() - h - step * h))  # above, further up
+        candidates.append(inside(box.left(), box.bottom() + step * h))  # below, further down
+        candidates.append(inside(box.left(), box.top() + step * h))  # inside, further down
+    for step in range(1, 6):  # to the right of the box's left edge, at the first three heights
+        for y in (box.top() - h, box.bottom(), box.top()):
+            candidates.append(inside(box.left() + step * w / 2, y))
+
+    def covered(rect: QtCore.QRectF) -> float:
+        total = 0.0
+        for other in placed:
+            cut = rect.intersected(other)
+            if not cut.isEmpty():
+                total += cut.width() * cut.height()
+        return total
+
+    best, best_cover = candidates[0], None
+    for rect in candidates:
+        cover = covered(rect)
+        if cover == 0.0:
+            return rect
+        if best_cover is None or cover < best_cover:
+            best, best_cover = rect, cover
+    return best
+
+
 class FrameView(pg.GraphicsView):
     """Signals:
         box_drawn(int frame, Box): the user dragged out a new box on ``frame``.
         box_edited(int frame, int track_id, Box): the user moved or resized a box.
         box_clicked(int track_id): the user clicked a box (selects its object).
         draw_refused(str): a drawn box was dropped, with the reason (the frame is not on screen).
+        locked_box_dragged(int track_id): the user tried to drag a locked object's box (nothing moved).
+
+    Box labels are laid out (`layout_labels`) whenever the boxes or the view change: each goes
+    above its box, else below it, else inside its top edge, shifted away from labels already
+    placed (the selected box's first), and kept inside the view, so labels of nearby boxes never
+    cover each other.
     """
 
     box_drawn = QtCore.Signal(int, object)
     draw_refused = QtCore.Signal(str)
     box_edited = QtCore.Signal(int, int, object)
     box_clicked = QtCore.Signal(int)
+    locked_box_dragged = QtCore.Signal(int)
 
     def __init__(self, parent=None):
         super().__init__(parent, background="#1e1f22")
@@ -104,6 +151,12 @@ class FrameView(pg.GraphicsView):
         self.mode = "edit"
         self._drawing_enabled = True
         self.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
+        self.label_rects: dict[int, QtCore.QRectF] = {}  # track id -> its label's place, scene pixels
+        self._layout_timer = QtCore.QTimer(self)
+        self._layout_timer.setSingleShot(True)
+        self._layout_timer.setInterval(0)
+        self._layout_timer.timeout.connect(self.layout_labels)
+        self.vb.sigTransformChanged.connect(lambda *_: self._layout_timer.start())
         self.setToolTip("Drag: draw a box  |  drag a box or its handles: move/resize  |  "
                         "Ctrl+drag: pan  |  wheel: zoom  |  double-click: fit")
 
@@ -148,14 +201,17 @@ class FrameView(pg.GraphicsView):
         wanted = {d.track_id: d for d in boxes}
         for tid in list(self._items):
             if tid not in wanted:
-                self.vb.removeItem(self._items.pop(tid))
+                gone = self._items.pop(tid)
+                self.vb.removeItem(gone.label)
+                self.vb.removeItem(gone)
         for tid, display in wanted.items():
             item = self._items.get(tid)
             if item is None:
-                item = BoxItem(display, self._on_item_edited, self.box_clicked.emit)
+                item = BoxItem(display, self._on_item_edited, self.box_clicked.emit, self.locked_box_dragged.emit)
                 item.set_interactive(self.mode != "draw")
                 self._items[tid] = item
                 self.vb.addItem(item)
+                self.vb.addItem(item.label, ignoreBounds=True)
             elif not item.isMoving:
                 item.show_display(display)
             if self._size is not None and not item.isMoving:
@@ -164,6 +220,37 @@ class FrameView(pg.GraphicsView):
         for tid in list(self._ghosts):
             if tid not in wanted:
                 self._set_ghost(tid, None)
+        self.layout_labels()
+
+    # ------------------------------------------------------------------ label layout
+    def layout_labels(self) -> None:
+        """Place every box's label so that no two overlap (see the class docstring)."""
+        self._layout_timer.stop()
+        self.label_rects = {}
+        if not self._items:
+            return
+        view = self.vb.sceneBoundingRect()
+        placed: list[QtCore.QRectF] = []
+        order = sorted(self._items.values(),
+                       key=lambda it: (not (it.display is not None and it.display.selected), it.track_id))
+        for item in order:
+            if item.display is None:
+                continue
+            b = item.display.box
+            box = QtCore.QRectF(self.vb.mapViewToScene(QtCore.QPointF(b.x, b.y)),
+                                self.vb.mapViewToScene(QtCore.QPointF(b.x + b.w, b.y + b.h))).normalized()
+            size = item.label_size()
+            reach = box.adjusted(-4 * size.width(), -9 * size.height(), 4 * size.width(), 9 * size.height())
+            rect = _place_label(box, size, view, [r for r in placed if r.intersects(reach)])
+            placed.append(rect)
+            self.label_rects[item.track_id] = rect
+            item.place_label(self.vb.mapSceneToView(rect.topLeft()))
+
+    def resizeEvent(self, ev) -> None:
+        super().resizeEvent(ev)
+        timer = getattr(self, "_layout_timer", None)  # pyqtgraph resizes during construction
+        if timer is not None:
+            timer.start()
 
     def _set_ghost(self, tid: int, box: Box | None) -> None:
         ghost = self._ghosts.get(tid)
@@ -262,15 +349,21 @@ class FrameView(pg.GraphicsView):
             return box
         return Box(round(x0, 2), round(y0, 2), round(x1 - x0, 2), round(y1 - y0, 2))
 
+    def restore_box(self, track_id: int) -> None:
+        """Put a box the user dragged back where it is stored (the edit was refused)."""
+        item = self._items.get(track_id)
+        if item is not None and item.display is not None:
+            shown, item.display = item.display, None
+            item.show_display(shown)
+            self.layout_labels()
+
     def _on_item_edited(self, track_id: int, box: Box) -> None:
         if self.frame is None:
             return
         clamped = self.clamp(box)
         item = self._items.get(track_id)
         if clamped is None or (item is not None and item.display is not None and clamped == item.display.box):
-            if item is not None and item.display is not None:  # put the box back where it is stored
-                shown, item.display = item.display, None
-                item.show_display(shown)
+            self.restore_box(track_id)
             return
         self.box_edited.emit(self.frame, track_id, clamped)
 

@@ -1,5 +1,6 @@
-"""The object list: colour, track id, label (from the editable label list) and a summary per
-object; buttons to add an object, delete a track and edit the label list."""
+"""The object list: colour, track id, label (from the editable label list), shown and locked
+toggles and a summary per object; buttons to add an object, delete a track and edit the label
+list. Rows are compact (one line of text) so that a 1366x768 window lists at least 8 objects."""
 from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -12,7 +13,8 @@ __all__ = ["ObjectPanel", "ObjectRow"]
 class ObjectPanel(QtWidgets.QWidget):
     """Signals:
         selection_changed(list track_ids), label_changed(int, str), color_changed(int, str),
-        new_requested(), delete_requested(list track_ids), labels_requested(), absent_requested()
+        new_requested(), delete_requested(list track_ids), labels_requested(), absent_requested(),
+        hidden_changed(int, bool), locked_changed(int, bool) (the row's toggles were clicked)
     """
 
     selection_changed = QtCore.Signal(list)
@@ -22,8 +24,11 @@ class ObjectPanel(QtWidgets.QWidget):
     delete_requested = QtCore.Signal(list)
     labels_requested = QtCore.Signal()
     absent_requested = QtCore.Signal()
+    hidden_changed = QtCore.Signal(int, bool)
+    locked_changed = QtCore.Signal(int, bool)
 
-    COLUMNS = ("", "ID", "Label", "This frame", "Track")
+    COLUMNS = ("", "ID", "Label", "Show", "Lock", "This frame", "Track")
+    SHOW, LOCK, ON_FRAME, SUMMARY = 3, 4, 5, 6
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -34,6 +39,13 @@ class ObjectPanel(QtWidgets.QWidget):
         self.table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)  # keys stay window shortcuts
+        self.table.setWordWrap(False)  # one line per row; the full summary is in the tooltip
+        self.row_height = self.fontMetrics().height() + 6  # one line of text: many rows fit a small screen
+        rows = self.table.verticalHeader()
+        rows.setMinimumSectionSize(self.row_height)
+        rows.setDefaultSectionSize(self.row_height)
+        rows.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Fixed)
+        self.table.itemChanged.connect(self._on_item_changed)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
@@ -51,13 +63,14 @@ class ObjectPanel(QtWidgets.QWidget):
         self.delete_button.clicked.connect(lambda: self.delete_requested.emit(self.selected()))
         self.absent_button.clicked.connect(self.absent_requested.emit)
         self.labels_button.clicked.connect(self.labels_requested.emit)
-        buttons = QtWidgets.QGridLayout()
-        buttons.addWidget(self.new_button, 0, 0)
-        buttons.addWidget(self.delete_button, 0, 1)
-        buttons.addWidget(self.absent_button, 1, 0)
-        buttons.addWidget(self.labels_button, 1, 1)
+        buttons = QtWidgets.QHBoxLayout()  # one row: the list keeps the height
+        buttons.setSpacing(4)
+        for b in (self.new_button, self.delete_button, self.absent_button, self.labels_button):
+            b.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Fixed)
+            buttons.addWidget(b)
         layout = QtWidgets.QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setContentsMargins(4, 2, 4, 2)
+        layout.setSpacing(2)
         layout.addWidget(self.table)
         layout.addLayout(buttons)
         self._rows: list[ObjectRow] = []
@@ -69,16 +82,18 @@ class ObjectPanel(QtWidgets.QWidget):
         return [self._rows[r].track_id for r in rows if r < len(self._rows)]
 
     def set_objects(self, rows: list[ObjectRow], labels: list[str], selected: list[int]) -> None:
-        structure = ([(r.track_id, r.label, r.color) for r in rows] !=
-                     [(r.track_id, r.label, r.color) for r in self._rows] or labels != self._labels)
+        structure = ([(r.track_id, r.label, r.color, r.hidden, r.locked) for r in rows] !=
+                     [(r.track_id, r.label, r.color, r.hidden, r.locked) for r in self._rows]
+                     or labels != self._labels)
         self._updating = True
         try:
             if structure:
                 self._rebuild(rows, labels)
             else:
                 for k, row in enumerate(rows):
-                    self.table.item(k, 3).setText(row.on_frame)
-                    self.table.item(k, 4).setText(row.summary)
+                    self.table.item(k, self.ON_FRAME).setText(row.on_frame)
+                    self.table.item(k, self.SUMMARY).setText(row.summary)
+                    self.table.item(k, self.SUMMARY).setToolTip(row.summary)
             self._rows, self._labels = list(rows), list(labels)
             self._select(selected)
         finally:
@@ -98,11 +113,22 @@ class ObjectPanel(QtWidgets.QWidget):
             combo.addItems(labels if row.label in labels else labels + [row.label])
             combo.setCurrentText(row.label)
             combo.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+            combo.setMaximumHeight(self.row_height)
             combo.currentTextChanged.connect(
                 lambda text, tid=row.track_id: None if self._updating else self.label_changed.emit(tid, text))
             self.table.setCellWidget(k, 2, combo)
-            self.table.setItem(k, 3, QtWidgets.QTableWidgetItem(row.on_frame))
-            self.table.setItem(k, 4, QtWidgets.QTableWidgetItem(row.summary))
+            for column, on, tip in ((self.SHOW, not row.hidden, "Uncheck to hide the object's boxes (H)"),
+                                    (self.LOCK, row.locked, "Check to lock the object's boxes against edits (L)")):
+                toggle = QtWidgets.QTableWidgetItem()
+                toggle.setFlags(QtCore.Qt.ItemFlag.ItemIsEnabled | QtCore.Qt.ItemFlag.ItemIsUserCheckable
+                                | QtCore.Qt.ItemFlag.ItemIsSelectable)
+                toggle.setCheckState(QtCore.Qt.CheckState.Checked if on else QtCore.Qt.CheckState.Unchecked)
+                toggle.setToolTip(tip)
+                self.table.setItem(k, column, toggle)
+            self.table.setItem(k, self.ON_FRAME, QtWidgets.QTableWidgetItem(row.on_frame))
+            summary = QtWidgets.QTableWidgetItem(row.summary)
+            summary.setToolTip(row.summary)
+            self.table.setItem(k, self.SUMMARY, summary)
         self.table.setColumnWidth(0, 18)
 
     def _select(self, selected: list[int]) -> None:
@@ -119,6 +145,23 @@ class ObjectPanel(QtWidgets.QWidget):
     def _on_selection(self) -> None:
         if not self._updating:
             self.selection_changed.emit(self.selected())
+
+    def toggle(self, track_id: int, column: int) -> QtWidgets.QTableWidgetItem | None:
+        """The Show (``SHOW``) or Lock (``LOCK``) check box of an object's row."""
+        for k, row in enumerate(self._rows):
+            if row.track_id == track_id:
+                return self.table.item(k, column)
+        return None
+
+    def _on_item_changed(self, item: QtWidgets.QTableWidgetItem) -> None:
+        if self._updating or item.column() not in (self.SHOW, self.LOCK) or item.row() >= len(self._rows):
+            return
+        row = self._rows[item.row()]
+        checked = item.checkState() == QtCore.Qt.CheckState.Checked
+        if item.column() == self.SHOW and checked == row.hidden:
+            self.hidden_changed.emit(row.track_id, not checked)
+        elif item.column() == self.LOCK and checked != row.locked:
+            self.locked_changed.emit(row.track_id, checked)
 
     def _on_double_click(self, row: int, column: int) -> None:
         if column != 0 or row >= len(self._rows):

@@ -81,6 +81,10 @@ class ScriptedPrompts:
     def choose(self, title, label, items):
         return self._next("choose", None)
 
+    def pick_label(self, labels, default, near=None):
+        self.asked.append(("pick_label", tuple(labels), default))
+        return self._next("pick_label", default)
+
     def kinds(self) -> list[str]:
         return [a[0] for a in self.asked]
 

@@ -250,7 +250,7 @@ def test_keyboard_shortcuts_are_exactly_the_issue_list_and_work(qtbot, make_wind
                 "save": "Ctrl+S", "cancel": "Esc", "next_suspicious": "N", "draw_mode": "D", "move_mode": "M",
                 "open": "Ctrl+O", "quit": "Ctrl+Q", "new_object": "Ctrl+N", "mark_absent": "A", "fit": "Ctrl+0",
                 "zoom_in": "Ctrl+=", "zoom_out": "Ctrl+-", "prev_keyframe": "Ctrl+Left", "next_keyframe": "Ctrl+Right",
-                **{f"label_{i}": str(i) for i in range(1, 10)}}
+                "hide_object": "H", "lock_object": "L", **{f"label_{i}": str(i) for i in range(1, 10)}}
     path, truth = square_video
     w = make_window(FakeTracker())
     got = {a.objectName(): a.shortcut().toString() for a in w.actions.values() if not a.shortcut().isEmpty()}

@@ -55,6 +55,7 @@ from .formatting import box_count
 from .staging import StagedDir, check_target, publish_mode
 from .labelstudio_media import check_media_url
 from .errors import FormatError
+from .reading import _CHECKPOINT
 
 __all__ = [
     "EXPORT_FORMATS",
@@ -244,7 +245,8 @@ def export_project(
 
 
 def import_annotations(
-    path: str | os.PathLike, fmt: str, video_path: str | os.PathLike | None = None
+    path: str | os.PathLike, fmt: str, video_path: str | os.PathLike | None = None,
+    checkpoint: Callable[[], None] | None = None,
 ) -> Project:
     """Read annotations in format ``fmt`` (a key of IMPORT_FORMATS) into a new Project.
 
@@ -253,10 +255,18 @@ def import_annotations(
     the end, a different frame size). It is required except for ``project``, where it re-points
     the project at another copy of its video. Imported boxes get provenance ``imported`` unless
     the file records ours. Raises FormatError naming the file and the line / element.
+
+    ``checkpoint()`` is called between the files, lines, boxes or annotations read (in this
+    thread); whatever it raises stops the import and comes out of this function (a window's
+    Cancel), and no project is returned.
     """
     if fmt not in _IMPORTERS:
         raise FormatError(f"unknown import format {fmt!r} (known: {', '.join(IMPORT_FORMATS)})")
-    project = _IMPORTERS[fmt].load(Path(path), video_path)
+    token = _CHECKPOINT.set(checkpoint)
+    try:
+        project = _IMPORTERS[fmt].load(Path(path), video_path)
+    finally:
+        _CHECKPOINT.reset(token)
     if not project.labels:
         project.labels = ["object"]
     try:  # the imported project must be one the program can save and open again

@@ -14,7 +14,9 @@ from .errors import FormatError
 def video_ref(video_path: str | os.PathLike | None, fmt: str) -> VideoRef:
     """The VideoRef for an imported project, from the video (or image folder) itself."""
     from ..video import VideoError, open_source
+    from .reading import checkpoint
 
+    checkpoint()
     if video_path is None:
         raise FormatError(f"importing {fmt} needs the video (or image folder) the annotations belong to")
     try:

@@ -45,7 +45,7 @@ from .building import (
 )
 from .errors import FormatError
 from .export_context import ExportContext
-from .reading import read_json
+from .reading import checkpoint, read_json
 
 KIND = "file"
 DESCRIPTION = "COCO JSON with videos, frame ids and track ids (COCO-VID / TAO), score and provenance keys"
@@ -244,6 +244,7 @@ def load(path: Path, video_path) -> Project:
     track_cats: dict[int, list[str]] = {}
     colors: dict[int, str] = {}
     for k, a in enumerate(annotations):
+        checkpoint()  # a cancelled import stops here
         where = f"{path}: annotations[{k}]"
         if not isinstance(a, dict):
             raise FormatError(f"{where}: must be an object")

@@ -35,7 +35,7 @@ from .building import (
 from .errors import FormatError
 from .export_context import ExportContext
 from .formatting import format_context_error, num
-from .reading import LinedXML
+from .reading import LinedXML, checkpoint
 
 KIND = "file"
 DESCRIPTION = "CVAT for video 1.1 XML: tracks with keyframe/outside flags, provenance and score attributes"
@@ -192,6 +192,7 @@ def load(path: Path, video_path) -> Project:
     tracks = root.findall("track")
     raw = {}
     for track in tracks:
+        checkpoint()  # a cancelled import stops here
         raw_id = doc.attr_int(track, "id")
         if raw_id in raw:
             raise doc.error(track, f"duplicate track id {raw_id}")
@@ -212,6 +213,7 @@ def load(path: Path, video_path) -> Project:
 def _read_shapes(doc: LinedXML, track: ET.Element, video) -> list[_Shape]:
     shapes: dict[int, _Shape] = {}
     for el in track:
+        checkpoint()  # a cancelled import stops here
         if el.tag in SHAPES and el.tag != "box":
             raise doc.error(el, f"only box tracks can be imported, not <{el.tag}>")
         if el.tag != "box":

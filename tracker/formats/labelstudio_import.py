@@ -32,7 +32,7 @@ from ..types import Box
 from . import coords
 from .building import add_object, check_frame, make_box, new_project, video_ref
 from .errors import FormatError
-from .reading import read_json
+from .reading import checkpoint, read_json
 from .labelstudio_config import DATA_KEY
 
 KIND = "dir"
@@ -89,6 +89,7 @@ def _keyframes(value: dict, path: Path, where: str, video) -> list[tuple[int, bo
         raise FormatError(f"{path}: {where}.value.sequence: missing or not a list")
     keyframes: dict[int, tuple[int, bool, Box]] = {}
     for k, item in enumerate(sequence):
+        checkpoint()  # a cancelled import stops here
         at = f"{path}: {where}.value.sequence[{k}]"
         if not isinstance(item, dict):
             raise FormatError(f"{at}: must be an object")
@@ -151,6 +152,7 @@ def load(path: Path, video_path) -> Project:
         raise FormatError(f"{path}: {where}.result: missing or not a list")
     objects: list[tuple[int | None, str, dict[int, BoxEntry], str]] = []
     for k, r in enumerate(results):
+        checkpoint()  # a cancelled import stops here
         at = f"{where}.result[{k}]"
         if not isinstance(r, dict):
             raise FormatError(f"{path}: {at}: must be an object")

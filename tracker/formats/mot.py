@@ -37,7 +37,7 @@ from .building import add_object, check_frame, majority, make_box, new_project, 
 from .errors import FormatError
 from .export_context import ExportContext
 from .formatting import num
-from .reading import read_text, split_numbers
+from .reading import checkpoint, read_text, split_numbers
 
 KIND = "dir"
 DESCRIPTION = "MOTChallenge: gt/gt.txt + seqinfo.ini, 1-based frames and pixels, conf = score"
@@ -149,6 +149,7 @@ def load(path: Path, video_path) -> Project:
     rows: dict[int, dict[int, tuple[BoxEntry, int]]] = {}
     classes: dict[int, list[str]] = {}
     for lineno, line in enumerate(text.splitlines(), 1):
+        checkpoint()  # a cancelled import stops here
         if not line.strip():
             continue
         values = split_numbers(txt, lineno, line, 6, 10)

@@ -16,7 +16,7 @@ from ..types import Box
 from .building import make_box
 from .errors import FormatError
 from .formatting import num
-from .reading import read_text, split_numbers
+from .reading import checkpoint, read_text, split_numbers
 
 NAN_ROW = "NaN,NaN,NaN,NaN"
 
@@ -57,6 +57,7 @@ def read_box_lines(path: Path, video: VideoRef, convert: Callable[..., Box],
         absent = absent + [False] * (len(lines) - len(absent))
     entries: dict[int, BoxEntry] = {}
     for lineno, line in enumerate(lines, 1):
+        checkpoint()  # a cancelled import stops here
         frame = lineno - 1
         if not line.strip():
             raise FormatError(f"{path}: line {lineno}: empty line (every frame needs a line)")
@@ -74,6 +75,7 @@ def read_flags(path: Path) -> list[bool]:
     """A GOT-10k style ``.label`` file: one 0/1 per line."""
     flags = []
     for lineno, line in enumerate(read_text(path).splitlines(), 1):
+        checkpoint()  # a cancelled import stops here
         text = line.strip()
         if not text:
             continue

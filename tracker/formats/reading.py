@@ -3,16 +3,31 @@ from __future__ import annotations
 
 import math
 import re
+from contextvars import ContextVar
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from xml.parsers import expat
 
 from ..json_input import JSONInputError, parse_json
 from .errors import FormatError
 
 
+# The running import's checkpoint (`tracker.formats.import_annotations(checkpoint=...)`), per thread.
+_CHECKPOINT: ContextVar[Callable[[], None] | None] = ContextVar("import_checkpoint", default=None)
+
+
+def checkpoint() -> None:
+    """Called by the importers between files and between lines, boxes or annotations: runs the
+    running import's checkpoint, which raises to stop a cancelled import (nothing is returned, so
+    nothing of it is applied)."""
+    check = _CHECKPOINT.get()
+    if check is not None:
+        check()
+
+
 def read_text(path: Path) -> str:
+    checkpoint()
     try:
         return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -74,6 +89,7 @@ class LinedXML:
         self.root = self._parse(path)
 
     def _parse(self, path: Path) -> ET.Element:
+        checkpoint()
         parser = expat.ParserCreate()
         parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
         stack: list[ET.Element] = []

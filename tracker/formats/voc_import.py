@@ -24,7 +24,7 @@ from .building import (
     add_object, check_frame, make_box, new_project, parse_provenance, track_id_map, video_ref,
 )
 from .errors import FormatError
-from .reading import LinedXML
+from .reading import LinedXML, checkpoint
 from .frame_names import frame_names
 
 KIND = "dir"
@@ -83,6 +83,7 @@ def load(path: Path, video_path) -> Project:
     all_labels: list[str] = []
     with_ids: bool | None = None
     for file in files:
+        checkpoint()  # a cancelled import stops here
         doc = LinedXML(file)
         root = doc.root
         if root.tag != "annotation":

@@ -23,7 +23,7 @@ from . import coords
 from .building import add_object, check_frame, make_box, new_project, track_id_map, video_ref
 from .errors import FormatError
 from .formatting import num
-from .reading import read_text, split_numbers
+from .reading import checkpoint, read_text, split_numbers
 from .frame_names import frame_names
 
 KIND = "dir"
@@ -91,6 +91,7 @@ def load(path: Path, video_path) -> Project:
     track_class: dict[int, int] = {}
     with_ids: bool | None = None
     for file in files:
+        checkpoint()  # a cancelled import stops here
         frame = frames.frame_of(file.name)
         if frame is None:
             raise FormatError(f"{file}: no frame of {video.path} has this name (label files are named like the "
