@@ -65,7 +65,7 @@ class InsightPlots(pg.GraphicsLayoutWidget):
         legend = ("confidence (dashed: pause threshold) \u00b7 gates: "
                   "<span style='color:#9aa0a6'>no-op</span> <span style='color:#4da3ff'>update</span> "
                   "<span style='color:#f5a142'>allocate</span> \u00b7 mean residual gate \u00b7 read "
-                  "strength \u00b7 slots: shade = read weight, \u25cf top read, \u25b2 frame's "
+                  "strength<br>slots: shade = read weight, \u25cf top read, \u25b2 frame's "
                   "appearance written into the slot, grey = writes frozen")
         self.addLabel(legend, row=5, col=0, size="8pt", color="#8a8d93")
         for p in self.plots.values():
