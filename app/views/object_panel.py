@@ -76,9 +76,11 @@ class ObjectPanel(QtWidgets.QWidget):
             if structure:
                 self._rebuild(rows, labels)
             else:
-                for k, row in enumerate(rows):
-                    self.table.item(k, 3).setText(row.on_frame)
-                    self.table.item(k, 4).setText(row.summary)
+                for k, (row, old) in enumerate(zip(rows, self._rows)):
+                    if row.on_frame != old.on_frame:
+                        self.table.item(k, 3).setText(row.on_frame)
+                    if row.summary != old.summary:
+                        self.table.item(k, 4).setText(row.summary)
             self._rows, self._labels = list(rows), list(labels)
             self._select(selected)
         finally:
@@ -106,6 +108,9 @@ class ObjectPanel(QtWidgets.QWidget):
         self.table.setColumnWidth(0, 18)
 
     def _select(self, selected: list[int]) -> None:
+        wanted = [row.track_id for row in self._rows if row.track_id in selected]
+        if wanted == self.selected():
+            return  # already so: reselecting would repaint the table (every displayed frame)
         model = self.table.selectionModel()
         self.table.blockSignals(True)
         self.table.clearSelection()
