@@ -5,16 +5,16 @@ Row k spans y in [k, k+1) (row 0 on top): provenance bars in the upper part, the
 (red = 0, yellow = 0.5, green = 1) below them, flags for low-confidence frames (red) and boxes
 moved by the last re-track (orange) on top.
 
-Each row is its own graphics items (`_RowItem`s for the bars and the strip, a scatter for the markers),
-placed at its row and redrawn only when that object's row changes: an edit redraws one row, whatever
-the project's size. The row item keeps its rendering in a device-coordinate cache, so moving the
-frame cursor over it (once per frame while a run is followed) blits the cache instead of drawing the
-bars and the strip again.
+Each row is one graphics item (`_RowItem`: bars, markers, strip), placed at its row and redrawn
+only when that object's row changes: an edit redraws one row, whatever the project's size. The row
+item keeps its rendering in a device-coordinate cache, so moving the frame cursor over it (once per
+frame while a run is followed) blits the cache instead of drawing the row again.
 """
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from pyqtgraph.graphicsItems.ScatterPlotItem import renderSymbol
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from tracker.project import Provenance
@@ -42,47 +42,90 @@ def _confidence_rgba(scores: np.ndarray) -> np.ndarray:
     return rgba
 
 
-class _RowItem(pg.GraphicsObject):
-    """One object's provenance bars (``part`` "bars") or confidence strip ("strip"), in row
-    coordinates (y in [0, 1), x in frames); the view places it at its row with ``setPos(0, k)``.
-    The bars lie under the row's markers and the strip over them, as one item per layer drew them."""
+_KEY_PEN = pg.mkPen("#ffffff", width=1)
+_NO_PEN = pg.mkPen(None)
+_FLAG_BRUSH = pg.mkBrush("#ff4d4d")
+_MOVED_BRUSH = pg.mkBrush("#ff9f1a")
+_KEY_Y = (BAR[0] + BAR[1]) / 2  # keyframe diamonds, mid-bar
+_MARK_Y = 0.08  # low-confidence flags and moved marks, at the top of the row
+_PAD_PX = 8.0  # the markers' reach beyond their point, in screen pixels (diamond 9 + pen)
+_SYMBOLS: dict[tuple, QtGui.QImage] = {}
 
-    def __init__(self, part: str):
+
+def _symbol(symbol: str, size: int, pen: QtGui.QPen, brush: QtGui.QBrush) -> QtGui.QImage:
+    """The marker as pyqtgraph's scatter draws it (its own rendering, centred on the point)."""
+    key = (symbol, size, pen.color().name(QtGui.QColor.NameFormat.HexArgb), pen.style(),
+           brush.color().name(QtGui.QColor.NameFormat.HexArgb))
+    image = _SYMBOLS.get(key)
+    if image is None:
+        image = _SYMBOLS[key] = renderSymbol(symbol, size, pen, brush)
+    return image
+
+
+class _RowItem(pg.GraphicsObject):
+    """One object's row in row coordinates (y in [0, 1), x in frames), placed at its row with
+    ``setPos(0, k)``: provenance bars, then the markers (keyframe diamonds, low-confidence flags,
+    moved marks; fixed size on screen), then the confidence strip. Kept in a device-coordinate
+    cache: drawn again only when the row changes or the view zooms, blitted otherwise. Rows lower
+    down lie under the rows above them (z = -k), so a row's strip covers the markers of the row
+    below that reach into it, as when all strips lay over all markers."""
+
+    def __init__(self):
         super().__init__()
-        self.part = part
         self.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        self.setZValue(0 if part == "bars" else 2)
         self._bars: list[tuple[QtCore.QRectF, QtGui.QBrush]] = []
+        self._marks: list[tuple[float, float, QtGui.QImage]] = []
         self._strip: QtGui.QImage | None = None
         self._strip_rgba: np.ndarray | None = None  # the QImage's buffer
-        self._rect = QtCore.QRectF()
+        self._strip_rect = QtCore.QRectF()
+        self._core = QtCore.QRectF()  # bars, strip and marker points, without the markers' reach
+        self._rect: QtCore.QRectF | None = None  # with it, for the view's current scale
         self.paints = 0  # times drawn (into the cache or the view; tests)
 
     def set_row(self, row: TimelineRow) -> None:
+        base = QtGui.QColor(row.color)
+        bars, marks = [], []
+        for span in row.spans:
+            rect = QtCore.QRectF(span.start - 0.5, BAR[0], span.stop - span.start + 1.0, BAR[1] - BAR[0])
+            if span.kind is Provenance.ABSENT:
+                bars.append((rect, pg.mkBrush("#5a5a5a")))
+            else:
+                c = QtGui.QColor(base)
+                c.setAlpha(_ALPHA[span.kind])
+                bars.append((rect, pg.mkBrush(c)))
+        key = _symbol("d", 9, _KEY_PEN, pg.mkBrush(base))
+        marks += [(span.start, _KEY_Y, key) for span in row.spans if span.kind is Provenance.KEYFRAME]
+        flag = _symbol("t", 7, _NO_PEN, _FLAG_BRUSH)
+        marks += [(f, _MARK_Y, flag) for f in row.low_frames]
+        moved = _symbol("t1", 7, _NO_PEN, _MOVED_BRUSH)
+        marks += [(f, _MARK_Y, moved) for f in row.moved_frames]
+        n = len(row.scores)
+        self._strip_rgba = np.ascontiguousarray(_confidence_rgba(row.scores)[0]) if n else None
+        self._strip = (QtGui.QImage(self._strip_rgba.data, n, 1, 4 * n, QtGui.QImage.Format.Format_RGBA8888)
+                       if n else None)
+        self._strip_rect = QtCore.QRectF(-0.5, STRIP[0], n, STRIP[1] - STRIP[0])
+        core = self._strip_rect if n else QtCore.QRectF()
+        for rect, _ in bars:
+            core = core.united(rect)
+        for x, y, _ in marks:
+            core = core.united(QtCore.QRectF(x, y, 0.0, 0.0)) if not core.isNull() else QtCore.QRectF(x, y, 1e-9, 1e-9)
         self.prepareGeometryChange()
-        if self.part == "bars":
-            base = QtGui.QColor(row.color)
-            self._bars = []
-            for span in row.spans:
-                rect = QtCore.QRectF(span.start - 0.5, BAR[0], span.stop - span.start + 1.0, BAR[1] - BAR[0])
-                if span.kind is Provenance.ABSENT:
-                    self._bars.append((rect, pg.mkBrush("#5a5a5a")))
-                else:
-                    c = QtGui.QColor(base)
-                    c.setAlpha(_ALPHA[span.kind])
-                    self._bars.append((rect, pg.mkBrush(c)))
-            self._rect = QtCore.QRectF()
-            for rect, _ in self._bars:
-                self._rect = self._rect.united(rect)
-        else:
-            n = len(row.scores)
-            self._strip_rgba = np.ascontiguousarray(_confidence_rgba(row.scores)[0]) if n else None
-            self._strip = (QtGui.QImage(self._strip_rgba.data, n, 1, 4 * n, QtGui.QImage.Format.Format_RGBA8888)
-                           if n else None)
-            self._rect = QtCore.QRectF(-0.5, STRIP[0], n, STRIP[1] - STRIP[0]) if n else QtCore.QRectF()
+        self._bars, self._marks, self._core, self._rect = bars, marks, core, None
         self.update()
 
+    def viewTransformChanged(self) -> None:
+        self.prepareGeometryChange()  # the markers' reach in row coordinates changes with the zoom
+        self._rect = None
+
     def boundingRect(self) -> QtCore.QRectF:
+        if self._rect is None:
+            if not self._marks:
+                self._rect = QtCore.QRectF(self._core)
+            else:
+                px, py = self.pixelVectors()
+                dx = abs(px.x()) * _PAD_PX if px is not None else 0.0
+                dy = abs(py.y()) * _PAD_PX if py is not None else 0.0
+                self._rect = self._core.adjusted(-dx, -dy, dx, dy)
         return self._rect
 
     def paint(self, p: QtGui.QPainter, *args) -> None:
@@ -91,26 +134,16 @@ class _RowItem(pg.GraphicsObject):
         for rect, brush in self._bars:
             p.setBrush(brush)
             p.drawRect(rect)
+        if self._marks:
+            transform = p.transform()
+            p.save()
+            p.resetTransform()  # markers have a fixed size on screen (as pyqtgraph's scatter draws them)
+            for x, y, image in self._marks:
+                c = transform.map(QtCore.QPointF(x, y))
+                p.drawImage(QtCore.QPointF(c.x() - image.width() / 2, c.y() - image.height() / 2), image)
+            p.restore()
         if self._strip is not None:
-            p.drawImage(self._rect, self._strip)
-
-
-def _markers(row: TimelineRow) -> list[dict]:
-    """The row's keyframe diamonds, low-confidence flags and moved marks (row coordinates)."""
-    base = QtGui.QColor(row.color)
-    spots = [{"pos": (span.start, (BAR[0] + BAR[1]) / 2), "symbol": "d", "size": 9, "pen": _KEY_PEN,
-              "brush": pg.mkBrush(base)} for span in row.spans if span.kind is Provenance.KEYFRAME]
-    spots += [{"pos": (f, 0.08), "symbol": "t", "size": 7, "pen": _NO_PEN, "brush": _FLAG_BRUSH}
-              for f in row.low_frames]
-    spots += [{"pos": (f, 0.08), "symbol": "t1", "size": 7, "pen": _NO_PEN, "brush": _MOVED_BRUSH}
-              for f in row.moved_frames]
-    return spots
-
-
-_KEY_PEN = pg.mkPen("#ffffff", width=1)
-_NO_PEN = pg.mkPen(None)
-_FLAG_BRUSH = pg.mkBrush("#ff4d4d")
-_MOVED_BRUSH = pg.mkBrush("#ff9f1a")
+            p.drawImage(self._strip_rect, self._strip)
 
 
 def _same_array(a: np.ndarray, b: np.ndarray) -> bool:
@@ -118,53 +151,32 @@ def _same_array(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 class _Row:
-    """What one row shows now and the items that show it."""
+    """What one row shows now and the item that shows it."""
 
     def __init__(self, plot: pg.PlotItem):
         self.plot = plot
-        self.bars, self.strip = _RowItem("bars"), _RowItem("strip")
-        plot.addItem(self.bars)
-        plot.addItem(self.strip)
-        self.markers: pg.ScatterPlotItem | None = None
+        self.item = _RowItem()
+        plot.addItem(self.item)
         self.shown: TimelineRow | None = None
         self.k: int | None = None
 
     def show(self, row: TimelineRow, k: int) -> bool:
-        """Update the items to ``row`` at row ``k``; whether anything was redrawn."""
+        """Update the item to ``row`` at row ``k``; whether it was redrawn."""
         old = self.shown
         self.shown = row
         if self.k != k:
             self.k = k
-            self.bars.setPos(0, k)
-            self.strip.setPos(0, k)
-            if self.markers is not None:
-                self.markers.setPos(0, k)
-        bars_same = old is not None and old.color == row.color and old.spans == row.spans
-        if not bars_same:
-            self.bars.set_row(row)
-        strip_same = old is not None and _same_array(old.scores, row.scores)
-        if not strip_same:
-            self.strip.set_row(row)
-        marks_same = (old is not None and old.color == row.color and old.low_frames == row.low_frames
-                      and old.moved_frames == row.moved_frames
-                      and [s.start for s in old.spans if s.kind is Provenance.KEYFRAME]
-                      == [s.start for s in row.spans if s.kind is Provenance.KEYFRAME])
-        if not marks_same:
-            spots = _markers(row)
-            if spots and self.markers is None:
-                self.markers = pg.ScatterPlotItem(pxMode=True)
-                self.markers.setZValue(1)
-                self.markers.setPos(0, k)
-                self.plot.addItem(self.markers)
-            if self.markers is not None:
-                self.markers.setData(spots=spots)
-        return not (bars_same and strip_same and marks_same)
+            self.item.setPos(0, k)
+            self.item.setZValue(-k)
+        same = (old is not None and old.color == row.color and old.spans == row.spans
+                and old.low_frames == row.low_frames and old.moved_frames == row.moved_frames
+                and _same_array(old.scores, row.scores))
+        if not same:
+            self.item.set_row(row)
+        return not same
 
     def remove(self) -> None:
-        self.plot.removeItem(self.bars)
-        self.plot.removeItem(self.strip)
-        if self.markers is not None:
-            self.plot.removeItem(self.markers)
+        self.plot.removeItem(self.item)
 
 
 class TimelineView(pg.PlotWidget):
@@ -190,6 +202,7 @@ class TimelineView(pg.PlotWidget):
         self.selection = QtWidgets.QGraphicsRectItem()
         self.selection.setBrush(pg.mkBrush(255, 255, 255, 18))
         self.selection.setPen(pg.mkPen(None))
+        self.selection.setZValue(-1e9)  # under every row (rows have z = -k)
         self.selection.hide()
         plot.addItem(self.selection)
         self._rows: dict[int, _Row] = {}  # per track id

@@ -40,18 +40,18 @@ def test_an_edit_redraws_only_the_edited_objects_timeline_row(qtbot, make_window
     qtbot.wait(300)  # the coalesced refresh (and a first paint of every row) settle
     rows = w.timeline._rows
     assert sorted(rows) == [1, 2, 3]
-    qtbot.waitUntil(lambda: all(r.bars.paints > 0 for r in rows.values()), timeout=3000)
-    paints = {tid: r.bars.paints for tid, r in rows.items()}
+    qtbot.waitUntil(lambda: all(r.item.paints > 0 for r in rows.values()), timeout=3000)
+    paints = {tid: r.item.paints for tid, r in rows.items()}
     w.timeline.row_updates.clear()
     computed = w.navigation.rows.computed
 
     w.frame_view.box_edited.emit(5, 2, Box(55.0, 16.0, 20.0, 20.0))  # a box drag's end on frame 5
     qtbot.waitUntil(lambda: w.store.project.objects[2].entries[5].provenance is Provenance.KEYFRAME)
     qtbot.waitUntil(lambda: w.timeline.row_updates == [2], timeout=3000)
-    qtbot.waitUntil(lambda: rows[2].bars.paints > paints[2], timeout=3000)  # drawn again (into its cache)
+    qtbot.waitUntil(lambda: rows[2].item.paints > paints[2], timeout=3000)  # drawn again (into its cache)
     qtbot.wait(300)
     assert w.timeline.row_updates == [2]  # no other row was rebuilt ...
-    assert rows[1].bars.paints == paints[1] and rows[3].bars.paints == paints[3]  # ... nor drawn again
+    assert rows[1].item.paints == paints[1] and rows[3].item.paints == paints[3]  # ... nor drawn again
     assert w.navigation.rows.computed - computed == 2  # the edited object's timeline row and summary
     assert [s.start for s in w.timeline.rows[1].spans if s.kind is Provenance.KEYFRAME] == [0, 5]
 
