@@ -9,7 +9,7 @@ Two kinds of edit: moving the keyframe on frame 0 again (the timeline looks the 
 correcting a tracked box into a new keyframe on the frame on screen (the object's timeline row
 changes). Every object has a box on frame 0, at the same place: the frame view draws all 100 there.
 
-Run: .venv/bin/python bench/edit_latency.py [--edits N] [--profile]
+Run: .venv/bin/python bench/edit_latency.py [--edits N] [--profile] [--spread]
 """
 from __future__ import annotations
 
@@ -46,13 +46,24 @@ def make_video(path: Path, n: int = FRAMES) -> None:
     writer.release()
 
 
-def make_project(path: Path, video: Path, objects: int) -> None:
+def make_project(path: Path, video: Path, objects: int, spread: bool = False) -> None:
     project = Project(video=VideoRef(str(video), FRAMES, 64, 48, 25.0))
     for tid in range(1, objects + 1):
+        if spread:  # each object in its own cell of a 10 x 10 grid: no box overlaps another
+            x, y, w, h = 6.4 * ((tid - 1) % 10) + 1, 4.8 * ((tid - 1) // 10) + 1, 4, 3
+            entries = {f: BoxEntry(Box(x + f % 2, y, w, h), Provenance.TRACKED, 0.9) for f in range(FRAMES)}
+            entries[0] = BoxEntry(Box(x, y, w, h), Provenance.KEYFRAME)
+            project.objects[tid] = TrackObject(tid, "object", "#ff0000", entries)
+            continue
         entries = {f: BoxEntry(Box(10 + f % 7, 10, 20, 20), Provenance.TRACKED, 0.9) for f in range(FRAMES)}
         entries[0] = BoxEntry(Box(10, 10, 20, 20), Provenance.KEYFRAME)
         project.objects[tid] = TrackObject(tid, "object", "#ff0000", entries)
     save_project(path, project)
+
+
+def spread_box(kind: int, i: int) -> Box:
+    """Object 1's box moved within its own grid cell (``--spread``)."""
+    return Box(1.5 + 0.5 * (i % 3), 1.0 + 0.4 * kind + 0.3 * (i % 2), 4, 3)
 
 
 def drain(app: QtWidgets.QApplication, seconds: float = 0.0) -> None:
@@ -66,11 +77,11 @@ def drain(app: QtWidgets.QApplication, seconds: float = 0.0) -> None:
         time.sleep(0.005)
 
 
-def measure(app, folder: Path, video: Path, objects: int, edits: int, profile: bool) -> dict:
+def measure(app, folder: Path, video: Path, objects: int, edits: int, profile: bool, spread: bool = False) -> dict:
     from app.application import create_window
 
     project_file = folder / f"p{objects}.memtrack.json"
-    make_project(project_file, video, objects)
+    make_project(project_file, video, objects, spread)
     w = create_window(str(folder / f"s{objects}.ini"), folder / f"rec{objects}")
     t0 = time.perf_counter()
     assert w.files.open_path(project_file)
@@ -93,7 +104,7 @@ def measure(app, folder: Path, video: Path, objects: int, edits: int, profile: b
         return time.thread_time() - t0
 
     # 1. the keyframe on frame 0 moved again and again (the timeline row looks the same after it)
-    times = [timed_edit(0, Box(12 + i % 5, 11, 20, 20)) for i in range(edits)]
+    times = [timed_edit(0, spread_box(0, i) if spread else Box(12 + i % 5, 11, 20, 20)) for i in range(edits)]
     # 2. a tracked box corrected into a new keyframe on the frame on screen (the row gains a
     #    keyframe: its spans, strip and markers change); the seek before each edit is not timed
     new_key = []
@@ -124,14 +135,17 @@ def main() -> int:
     parser.add_argument("--edits", type=int, default=20)
     parser.add_argument("--profile", action="store_true", help="cProfile the edits at the larger size")
     parser.add_argument("--objects", type=int, default=100, help="objects of 3000 boxes in the larger project")
+    parser.add_argument("--spread", action="store_true",
+                        help="boxes in a grid, none over another (by default every box of a frame is at one place, "
+                             "so the frame view redraws all of them around an edited box)")
     args = parser.parse_args()
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         video = folder / "long.mp4"
         make_video(video)
-        small = measure(app, folder, video, 1, args.edits, False)
-        large = measure(app, folder, video, args.objects, args.edits, args.profile)
+        small = measure(app, folder, video, 1, args.edits, False, args.spread)
+        large = measure(app, folder, video, args.objects, args.edits, args.profile, args.spread)
     for r in (small, large):
         print(f"{r['boxes']:>7} boxes: GUI-thread time per edit median {r['median_ms']:.1f} ms, "
               f"max {r['max_ms']:.1f} ms (moving the keyframe on frame 0); {r['new_key_ms']:.1f} ms "

@@ -88,6 +88,12 @@ class NavigationController(QtCore.QObject):
     # ------------------------------------------------------------------ session events
     def _on_store_changed(self, change) -> None:
         self.rows.invalidate(None if change.structure else change.track_ids)
+        s = self.session
+        if s.tracking and s.settings.follow:
+            # a followed run: its follow tick seeks and refreshes in one pass (request_refresh now),
+            # a timer of our own would repaint the views in a pass of its own
+            self._timeline_dirty = True
+            return
         self.schedule_refresh(timeline=True)
 
     def _on_document(self) -> None:

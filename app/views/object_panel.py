@@ -63,6 +63,7 @@ class ObjectPanel(QtWidgets.QWidget):
         self._rows: list[ObjectRow] = []
         self._labels: list[str] = []
         self._updating = False
+        self._selection_shown: list[int] | None = None  # track ids selected in the table (None: unknown)
 
     def selected(self) -> list[int]:
         rows = sorted({i.row() for i in self.table.selectedIndexes()})
@@ -87,6 +88,7 @@ class ObjectPanel(QtWidgets.QWidget):
             self._updating = False
 
     def _rebuild(self, rows: list[ObjectRow], labels: list[str]) -> None:
+        self._selection_shown = None
         self.table.setRowCount(len(rows))
         for k, row in enumerate(rows):
             swatch = QtWidgets.QTableWidgetItem()
@@ -109,8 +111,9 @@ class ObjectPanel(QtWidgets.QWidget):
 
     def _select(self, selected: list[int]) -> None:
         wanted = [row.track_id for row in self._rows if row.track_id in selected]
-        if wanted == self.selected():
+        if wanted == self._selection_shown:
             return  # already so: reselecting would repaint the table (every displayed frame)
+        self._selection_shown = wanted
         model = self.table.selectionModel()
         self.table.blockSignals(True)
         self.table.clearSelection()
@@ -122,6 +125,7 @@ class ObjectPanel(QtWidgets.QWidget):
         self.table.blockSignals(False)
 
     def _on_selection(self) -> None:
+        self._selection_shown = None  # the user's clicks changed it
         if not self._updating:
             self.selection_changed.emit(self.selected())
 

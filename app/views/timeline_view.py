@@ -108,12 +108,13 @@ class _RowItem(pg.GraphicsObject):
         for rect, _ in bars:
             core = core.united(rect)
         for x, y, _ in marks:
-            core = core.united(QtCore.QRectF(x, y, 0.0, 0.0)) if not core.isNull() else QtCore.QRectF(x, y, 1e-9, 1e-9)
+            core = core.united(QtCore.QRectF(x, y, 1e-9, 1e-9))  # (a rect of no size would be ignored)
         self.prepareGeometryChange()
         self._bars, self._marks, self._core, self._rect = bars, marks, core, None
         self.update()
 
     def viewTransformChanged(self) -> None:
+        super().viewTransformChanged()
         self.prepareGeometryChange()  # the markers' reach in row coordinates changes with the zoom
         self._rect = None
 
