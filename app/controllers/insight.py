@@ -75,6 +75,13 @@ class InsightController(QtCore.QObject):
         self._series_dirty = True
         self._last_series = 0.0
         self.shown: tuple | None = None  # (track id, frame) on the current-frame views
+        # what the current-frame views were last drawn from (`_frame_key`): an update that finds
+        # the same inputs draws nothing (a run's frame_tracked and store_changed for frames other
+        # than the one on screen would otherwise redraw the overlay, and repaint the frame, 3x a frame)
+        self._frame_key: tuple | None = None
+        self.frame_renders = 0  # times the current-frame views were drawn (tests)
+        self._last_frame_update = 0.0  # when the current-frame views were last drawn
+        self._clock = time.monotonic  # (tests stop it)
         self._memory_at: tuple | None = None  # (track id, frame) the memory panel's freeze range is for
         self._hidden: set[int] = set()  # id() of the views that cannot be seen now
         self._tracked_at_open: dict[int, frozenset[int]] = {}  # frames tracked when the project was opened
@@ -89,6 +96,7 @@ class InsightController(QtCore.QObject):
             if id(view) in self._hidden:
                 self._hidden.discard(id(view))
                 self.shown = None  # bring it up to date with everything
+                self._frame_key = None
                 self.schedule(series=True)
         else:
             self._hidden.add(id(view))
@@ -99,7 +107,7 @@ class InsightController(QtCore.QObject):
         a["attention_overlay"].setChecked(bool(overlay_on))
         a["attention_overlay"].toggled.connect(self._on_overlay_toggled)
         a["retemplate"].triggered.connect(self._retemplate)
-        s.frame_displayed.connect(lambda _f: self.schedule())
+        s.frame_displayed.connect(self._on_frame_displayed)
         s.document_changed.connect(self._on_document)
         s.selection_changed.connect(lambda: self.schedule(series=True))
         s.store_changed.connect(lambda _change: self.schedule(series=True))
@@ -123,8 +131,18 @@ class InsightController(QtCore.QObject):
         if not self._timer.isActive():
             self._timer.start()
 
+    def _on_frame_displayed(self, _frame: int) -> None:
+        """A new frame is on screen: draw its overlay now, in the same event-loop pass as the image,
+        so the frame view repaints once per displayed frame; faster than ~30 frames a second (a
+        slider drag) the timer coalesces them and shows the last."""
+        if self._clock() - self._last_frame_update >= FRAME_INTERVAL_MS / 1000:
+            self.update()  # also does what a pending timer would (a run's frame_tracked starts one)
+        else:
+            self.schedule()
+
     def _on_document(self) -> None:
         self.shown = None
+        self._frame_key = None
         store = self.session.store
         self._tracked_at_open = {} if store is None else {
             tid: frozenset(f for f, e in obj.entries.items() if e.provenance is Provenance.TRACKED)
@@ -147,7 +165,12 @@ class InsightController(QtCore.QObject):
         """Repaint the current-frame views; the plots and the queue too when due."""
         self._timer.stop()
         tid, frame = self.current_object(), self.session.displayed_frame
-        self._show_frame(tid, frame)
+        key = self._key_for(tid, frame)
+        if self._frame_key is None or not _same_key(key, self._frame_key):
+            self._frame_key = key
+            self.frame_renders += 1
+            self._last_frame_update = self._clock()  # the rate limit is on drawing, not on asking
+            self._show_frame(tid, frame)
         if (tid, frame) != self.shown:
             self._series_dirty |= self.shown is None or self.shown[0] != tid
             self.shown = (tid, frame)
@@ -161,6 +184,22 @@ class InsightController(QtCore.QObject):
                 self._show_series(tid)
         if self.visible(self.plots):
             self.plots.set_cursor(frame)
+
+    def _key_for(self, tid: int | None, frame: int | None) -> tuple:
+        """Everything the current-frame views are drawn from: (values compared with ==, objects
+        compared by identity). Entries, diagnostics and slot records are replaced, never edited."""
+        store, diagnostics = self.session.store, self.session.diagnostics
+        obj = store.project.objects.get(tid) if store is not None and tid is not None else None
+        values = (tid, frame, store is not None, self.actions["attention_overlay"].isChecked(),
+                  self.session.settings.attention_opacity, self.session.tracking, frozenset(self._hidden),
+                  self.session.frame_count)
+        if obj is None or frame is None:
+            return values, ()
+        edits = store.memory_edits.get(tid, ())
+        values += (obj.label, obj.entries.get(frame), edits)
+        refs = (diagnostics.get(tid, frame), diagnostics.slots(tid, frame),
+                *(diagnostics.slots(tid, e.frame) for e in edits))
+        return values, refs
 
     def _show_frame(self, tid: int | None, frame: int | None) -> None:
         store = self.session.store
@@ -305,3 +344,8 @@ class InsightController(QtCore.QObject):
         tid = self.current_object()
         if tid is not None:
             self.memory.remove(tid, index)
+
+
+def _same_key(a: tuple, b: tuple) -> bool:
+    (values_a, refs_a), (values_b, refs_b) = a, b
+    return values_a == values_b and len(refs_a) == len(refs_b) and all(x is y for x, y in zip(refs_a, refs_b))

@@ -88,6 +88,12 @@ class NavigationController(QtCore.QObject):
     # ------------------------------------------------------------------ session events
     def _on_store_changed(self, change) -> None:
         self.rows.invalidate(None if change.structure else change.track_ids)
+        s = self.session
+        if s.tracking and s.settings.follow:
+            # a followed run: its follow tick seeks and refreshes in one pass (request_refresh now),
+            # a timer of our own would repaint the views in a pass of its own
+            self._timeline_dirty = True
+            return
         self.schedule_refresh(timeline=True)
 
     def _on_document(self) -> None:
@@ -229,8 +235,8 @@ class NavigationController(QtCore.QObject):
     # ------------------------------------------------------------------ refresh
     def schedule_refresh(self, timeline: bool = False) -> None:
         self._timeline_dirty |= timeline
-        if not self._refresh_timer.isActive():
-            self._refresh_timer.start()
+        if not self._refresh_timer.isActive() or self._refresh_timer.remainingTime() > REFRESH_INTERVAL_MS:
+            self._refresh_timer.start(REFRESH_INTERVAL_MS)
 
     def refresh(self) -> None:
         """Bring every view up to date with the store (coalesced: called at most ~30 times/s)."""
@@ -244,7 +250,11 @@ class NavigationController(QtCore.QObject):
         if s.store is not None and s.displayed_frame is not None:
             v.frame_view.set_boxes(self.box_displays(s.displayed_frame))
         if not heavy:
-            self._refresh_timer.start()  # come back for the deferred part
+            # the deferred part is done by the refresh of a later tracked frame (a run asks for one
+            # per frame, and for one when it ends); this timer only catches a run that went quiet.
+            # No polling at the refresh rate: every pass repaints the views it touches.
+            wait = HEAVY_INTERVAL_S - (now - self._last_heavy)
+            self._refresh_timer.start(int(1000 * (wait + HEAVY_INTERVAL_S)))
             return
         self._last_heavy = now
         if self._timeline_dirty:

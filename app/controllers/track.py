@@ -263,18 +263,22 @@ class TrackController(QtCore.QObject):
         self._last_frame = outcome.frame
         if outcome.low_confidence:
             self._pause = (outcome.frame, outcome.low_confidence, dict(outcome.pause_reasons))
+        self._show_progress()
         if w.settings.follow:
+            # the seek and the views' refresh happen together in `_follow`, in one event-loop pass,
+            # so each view repaints once per followed frame
             self._follow_frame = outcome.frame
             if not self._follow_timer.isActive():
                 self._follow_timer.start()
-        self._show_progress()
-        w.request_refresh(timeline=True)  # the views repaint there, at most ~30 times a second
+        else:
+            w.request_refresh(timeline=True)  # the views repaint there, at most ~30 times a second
 
     def _follow(self) -> None:
         """Show the last tracked frame (at most ~30 times a second while a run streams)."""
         if self._follow_frame is not None:
             frame, self._follow_frame = self._follow_frame, None
             self.session.request_seek(frame)
+        self.session.request_refresh(timeline=True, now=True)
 
     def _show_progress(self) -> None:
         """Progress and speed, at most ~5 times a second while a run streams."""

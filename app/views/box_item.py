@@ -59,6 +59,7 @@ class BoxItem(pg.ROI):
         self.sigClicked.connect(lambda *_: clicked_callback(self.track_id))
         self.setAcceptedMouseButtons(QtCore.Qt.MouseButton.LeftButton)
         self.display: BoxDisplay | None = None
+        self.bounds_for: tuple[int, int] | None = None  # the frame size `set_bounds` was given
         self.show_display(display)
 
     def show_display(self, display: BoxDisplay) -> None:
@@ -117,6 +118,7 @@ class BoxItem(pg.ROI):
         outside (a tracker result at the edge) may still move back in."""
         frame = QtCore.QRectF(0, 0, width, height)
         b = self.display.box if self.display is not None else None
+        self.bounds_for = (width, height)
         self.maxBounds = frame.united(QtCore.QRectF(b.x, b.y, b.w, b.h)) if b is not None else frame
 
     def set_interactive(self, interactive: bool) -> None:

@@ -206,6 +206,9 @@ class FrameView(pg.GraphicsView):
                 self.vb.removeItem(gone)
         for tid, display in wanted.items():
             item = self._items.get(tid)
+            if item is not None and item.display == display and item.bounds_for == self._size \
+                    and (display.moved_from is None) == (tid not in self._ghosts):
+                continue  # unchanged: nothing to do (most boxes, when one of many is edited)
             if item is None:
                 item = BoxItem(display, self._on_item_edited, self.box_clicked.emit, self.locked_box_dragged.emit)
                 item.set_interactive(self.mode != "draw")

@@ -76,6 +76,7 @@ class ObjectPanel(QtWidgets.QWidget):
         self._rows: list[ObjectRow] = []
         self._labels: list[str] = []
         self._updating = False
+        self._selection_shown: list[int] | None = None  # track ids selected in the table (None: unknown)
 
     def selected(self) -> list[int]:
         rows = sorted({i.row() for i in self.table.selectedIndexes()})
@@ -90,16 +91,19 @@ class ObjectPanel(QtWidgets.QWidget):
             if structure:
                 self._rebuild(rows, labels)
             else:
-                for k, row in enumerate(rows):
-                    self.table.item(k, self.ON_FRAME).setText(row.on_frame)
-                    self.table.item(k, self.SUMMARY).setText(row.summary)
-                    self.table.item(k, self.SUMMARY).setToolTip(row.summary)
+                for k, (row, old) in enumerate(zip(rows, self._rows)):
+                    if row.on_frame != old.on_frame:
+                        self.table.item(k, self.ON_FRAME).setText(row.on_frame)
+                    if row.summary != old.summary:
+                        self.table.item(k, self.SUMMARY).setText(row.summary)
+                        self.table.item(k, self.SUMMARY).setToolTip(row.summary)
             self._rows, self._labels = list(rows), list(labels)
             self._select(selected)
         finally:
             self._updating = False
 
     def _rebuild(self, rows: list[ObjectRow], labels: list[str]) -> None:
+        self._selection_shown = None
         self.table.setRowCount(len(rows))
         for k, row in enumerate(rows):
             swatch = QtWidgets.QTableWidgetItem()
@@ -132,6 +136,10 @@ class ObjectPanel(QtWidgets.QWidget):
         self.table.setColumnWidth(0, 18)
 
     def _select(self, selected: list[int]) -> None:
+        wanted = [row.track_id for row in self._rows if row.track_id in selected]
+        if wanted == self._selection_shown:
+            return  # already so: reselecting would repaint the table (every displayed frame)
+        self._selection_shown = wanted
         model = self.table.selectionModel()
         self.table.blockSignals(True)
         self.table.clearSelection()
@@ -143,6 +151,7 @@ class ObjectPanel(QtWidgets.QWidget):
         self.table.blockSignals(False)
 
     def _on_selection(self) -> None:
+        self._selection_shown = None  # the user's clicks changed it
         if not self._updating:
             self.selection_changed.emit(self.selected())
 
