@@ -17,6 +17,7 @@ PUBLIC_TRACKER_MODULES = {
     "tracker.threads",  # the engine's CPU thread count (the settings validate it)
     "tracker.protocols",  # what callers may rely on from a tracker (typed, runtime-checkable)
     "tracker.data_files",  # the one DatasetError, natural_key and ground-truth reader
+    "tracker.drift",  # the auto-pause rule and its calibrated defaults
 }
 
 
