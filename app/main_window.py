@@ -49,6 +49,15 @@ def _from_session(name: str) -> property:
     return property(lambda self: getattr(self.session, name))
 
 
+
+def _scrolling(widget: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
+    """``widget`` in a frameless scroll area that resizes it: it scrolls once shorter than its minimum."""
+    area = QtWidgets.QScrollArea()
+    area.setWidget(widget)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+    return area
+
 class MainWindow(QtWidgets.QMainWindow):
     """Signals: frame_changed(int) when another frame is displayed; document_changed() when a
     document is opened or closed."""
@@ -124,7 +133,8 @@ class MainWindow(QtWidgets.QMainWindow):
         # spans the frame only, so the object list keeps its rows on a 768-pixel-high screen
         self.setCorner(QtCore.Qt.Corner.TopRightCorner, Area.RightDockWidgetArea)
         self.setCorner(QtCore.Qt.Corner.BottomRightCorner, Area.RightDockWidgetArea)
-        self.timeline_dock = self._dock("Timeline", self.timeline, Area.BottomDockWidgetArea)
+        # many objects scroll instead of squeezing their rows
+        self.timeline_dock = self._dock("Timeline", _scrolling(self.timeline), Area.BottomDockWidgetArea)
         self.objects_dock = self._dock("Objects", self.objects, Area.RightDockWidgetArea)
         self.track_dock = self._dock("Tracking", self.track_panel, Area.RightDockWidgetArea)
         self.resizeDocks([self.objects_dock], [380], QtCore.Qt.Orientation.Horizontal)
@@ -148,11 +158,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.maps_dock = self.add_panel("Attention and response", self.maps, Area.RightDockWidgetArea)
         self.memory_dock = self.add_panel("Memory", self.memory_panel, Area.RightDockWidgetArea)
         self.review_dock = self.add_panel("Review queue", self.review_panel, Area.RightDockWidgetArea)
-        plots_scroll = QtWidgets.QScrollArea()  # a low dock scrolls the plots instead of squashing them
-        plots_scroll.setWidget(self.plots)
-        plots_scroll.setWidgetResizable(True)
-        plots_scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
-        self.plots_dock = self.add_panel("Tracker plots", plots_scroll, Area.BottomDockWidgetArea)
+        # a low dock scrolls the plots instead of squashing them
+        self.plots_dock = self.add_panel("Tracker plots", _scrolling(self.plots), Area.BottomDockWidgetArea)
         self.tabifyDockWidget(self.objects_dock, self.review_dock)
         self.tabifyDockWidget(self.track_dock, self.memory_dock)
         self.tabifyDockWidget(self.track_dock, self.maps_dock)

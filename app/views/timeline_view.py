@@ -180,8 +180,14 @@ class _Row:
         self.plot.removeItem(self.item)
 
 
+MIN_ROW_HEIGHT = 16  # pixels per object row: the row's caption stays readable (the dock scrolls beyond)
+AXIS_HEIGHT = 48  # the frame axis and margins
+
+
 class TimelineView(pg.PlotWidget):
-    """Signals: frame_requested(int), object_selected(int track_id)."""
+    """Signals: frame_requested(int), object_selected(int track_id). Its minimum height grows with the
+    number of rows (``MIN_ROW_HEIGHT`` each); inside a scroll area, many objects scroll instead of
+    squeezing their captions on top of each other."""
 
     frame_requested = QtCore.Signal(int)
     object_selected = QtCore.Signal(int)
@@ -234,6 +240,7 @@ class TimelineView(pg.PlotWidget):
 
     def _update_y_range(self) -> None:
         rows = max(1, len(self.rows))
+        self.setMinimumHeight(max(90, AXIS_HEIGHT + MIN_ROW_HEIGHT * rows))
         self.vb.setLimits(yMin=0, yMax=rows)
         self.vb.setYRange(0, rows, padding=0.02)
 

@@ -64,6 +64,28 @@ def test_the_object_list_shows_at_least_8_rows_at_1366x768(qtbot, make_window, s
     assert w.track_dock.isVisible() and w.track_panel.height() >= w.track_panel.minimumSizeHint().height()
 
 
+def test_many_objects_scroll_the_timeline_instead_of_squeezing_their_rows(qtbot, make_window, square_video):
+    from app.views.timeline_view import MIN_ROW_HEIGHT
+
+    path, _ = square_video
+    w = opened(qtbot, make_window, path)
+    w.resize(1366, 768)
+    w.show()
+    qtbot.waitExposed(w)
+    for i in range(15):
+        w.set_selection([])
+        w.frame_view.commit_drawn_rect(QtCore.QRectF(2 + 9 * i, 2 + 6 * i, 12, 12))
+    w.refresh()
+    qtbot.waitUntil(lambda: len(w.timeline.rows) == 15)
+    scroll = w.timeline_dock.widget()
+    assert isinstance(scroll, QtWidgets.QScrollArea) and scroll.widget() is w.timeline
+    # each row keeps room for its caption; the dock (190 px) is lower, so it scrolls
+    y0 = w.timeline.getPlotItem().getViewBox().mapViewToScene(QtCore.QPointF(0, 0)).y()
+    y1 = w.timeline.getPlotItem().getViewBox().mapViewToScene(QtCore.QPointF(0, 1)).y()
+    assert abs(y1 - y0) >= MIN_ROW_HEIGHT * 0.9
+    assert scroll.verticalScrollBar().maximum() > 0
+
+
 # ---------------------------------------------------------------------- 3: the label picker
 def test_label_picker_filters_takes_enter_and_keeps_the_default_on_esc(qtbot):
     from app.dialogs.label_picker import LabelPicker
