@@ -29,6 +29,8 @@ class TrackPanel(QtWidgets.QWidget):
         self.frames_spin.setSuffix(" frames")
         self.follow = QtWidgets.QCheckBox("Follow (show frames as they are tracked)")
         self.auto_pause = QtWidgets.QCheckBox("Pause when confidence <")
+        self.auto_pause.setToolTip("A run stops on a target whose confidence falls below the threshold, or whose "
+                                   "box jumps further than the limit set in Settings (0.7 box sizes by default)")
         self.threshold = QtWidgets.QDoubleSpinBox()
         self.threshold.setRange(0.0, 1.0)
         self.threshold.setSingleStep(0.05)
