@@ -45,8 +45,14 @@ class SettingsStore:
             return AppSettings(**good)
 
     def save(self, settings: AppSettings) -> None:
+        """Store only what differs from the defaults, so a default that changes in a later version (a
+        threshold calibrated for new weights, say) reaches everyone who never changed that setting."""
+        defaults = AppSettings().to_mapping()
         for key, value in settings.to_mapping().items():
-            self.qsettings.setValue(key, value)
+            if value == defaults[key]:
+                self.qsettings.remove(key)
+            else:
+                self.qsettings.setValue(key, value)
         self.qsettings.sync()
 
     def value(self, key: str, default=None):

@@ -73,3 +73,19 @@ def test_settings_persist_through_qsettings(tmp_path, qapp):
     store.qsettings.sync()
     again = SettingsStore(str(tmp_path / "s.ini")).load()
     assert again.device == "auto" and again.confidence_threshold == 0.55
+
+
+def test_only_changed_settings_are_stored_so_new_defaults_reach_users(tmp_path, qapp):
+    from app.qt_settings import SettingsStore
+
+    store = SettingsStore(str(tmp_path / "s.ini"))
+    store.save(AppSettings(device="cpu"))
+    assert store.qsettings.allKeys() == ["device"]
+    store.save(AppSettings(device="auto"))  # back to the default: the key goes
+    assert store.qsettings.allKeys() == []
+    # what is not stored comes from the running version's defaults: a default that a later version
+    # changes (the correction strategy, say) reaches a user who never chose one
+    store.save(AppSettings(two_sided_fill=False))
+    assert "correction_strategy" not in store.qsettings.allKeys()
+    loaded = SettingsStore(str(tmp_path / "s.ini")).load()
+    assert loaded == AppSettings(two_sided_fill=False)
