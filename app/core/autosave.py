@@ -21,7 +21,8 @@ from typing import Any, Callable
 from tracker.project import Project, TrackObject
 
 from .recovery import RecoveryStore
-from .store import EntryChange, LabelsChange, MemoryEditChange, ObjectChange
+from .store import (EntryChange, LabelsChange, MemoryEditChange, ObjectChange, apply_entry_change,
+                    apply_object_change)
 
 __all__ = ["Autosaver", "shadow_copy"]
 
@@ -38,22 +39,10 @@ def _apply(project: Project, changes: tuple) -> None:
     for c in changes:
         if isinstance(c, EntryChange):
             obj = objects.get(c.track_id)
-            if obj is None:
-                continue
-            if c.after is None:
-                obj.entries.pop(c.frame, None)
-            else:
-                obj.entries[c.frame] = c.after
+            if obj is not None:
+                apply_entry_change(obj, c)
         elif isinstance(c, ObjectChange):
-            if c.after is None:
-                objects.pop(c.track_id, None)
-            elif c.before is None or c.track_id not in objects:
-                objects[c.track_id] = TrackObject(c.track_id, c.after.label, c.after.color,
-                                                  hidden=c.after.hidden, locked=c.after.locked)
-            else:
-                obj = objects[c.track_id]
-                obj.label, obj.color = c.after.label, c.after.color
-                obj.hidden, obj.locked = c.after.hidden, c.after.locked
+            apply_object_change(objects, c)
         elif isinstance(c, LabelsChange):
             project.labels[:] = list(c.after)
         elif isinstance(c, MemoryEditChange):

@@ -21,6 +21,8 @@ __all__ = [
     "AnnotationStore",
     "Command",
     "EntryChange",
+    "apply_entry_change",
+    "apply_object_change",
     "LabelsChange",
     "MemoryEditChange",
     "ObjectChange",
@@ -67,6 +69,27 @@ class ObjectChange:
     track_id: int
     before: ObjectMeta | None
     after: ObjectMeta | None
+
+
+def apply_entry_change(obj: TrackObject, c: EntryChange) -> None:
+    """Set or remove the entry ``c`` describes on its object (the store and the autosave copy)."""
+    if c.after is None:
+        obj.entries.pop(c.frame, None)
+    else:
+        obj.entries[c.frame] = c.after
+
+
+def apply_object_change(objects: dict[int, TrackObject], c: ObjectChange) -> None:
+    """Create, delete or update the object ``c`` describes, keeping its entries when it is updated."""
+    if c.after is None:
+        objects.pop(c.track_id, None)
+    elif c.before is None or c.track_id not in objects:
+        objects[c.track_id] = TrackObject(c.track_id, c.after.label, c.after.color,
+                                          hidden=c.after.hidden, locked=c.after.locked)
+    else:
+        obj = objects[c.track_id]
+        obj.label, obj.color = c.after.label, c.after.color
+        obj.hidden, obj.locked = c.after.hidden, c.after.locked
 
 
 @dataclass(frozen=True)
@@ -287,24 +310,13 @@ class AnnotationStore:
                 obj = objects.get(c.track_id)
                 if obj is None:
                     raise StoreError(f"no object with track id {c.track_id}")
-                if c.after is None:
-                    obj.entries.pop(c.frame, None)
-                else:
-                    obj.entries[c.frame] = c.after
+                apply_entry_change(obj, c)
                 tids.add(c.track_id)
                 frames.add(c.frame)
             elif isinstance(c, ObjectChange):
                 structure = True
                 tids.add(c.track_id)
-                if c.after is None:
-                    objects.pop(c.track_id, None)
-                elif c.before is None:
-                    objects[c.track_id] = TrackObject(c.track_id, c.after.label, c.after.color,
-                                                      hidden=c.after.hidden, locked=c.after.locked)
-                else:
-                    obj = objects[c.track_id]
-                    obj.label, obj.color = c.after.label, c.after.color
-                    obj.hidden, obj.locked = c.after.hidden, c.after.locked
+                apply_object_change(objects, c)
             elif isinstance(c, MemoryEditChange):
                 if c.after:
                     self.memory_edits[c.track_id] = tuple(c.after)
