@@ -26,16 +26,21 @@ def checkpoint() -> None:
         check()
 
 
+def _unreadable(path: Path, e: OSError, expected: str = "a file") -> FormatError:
+    """The error for a file that could not be opened or read, naming it and the reason."""
+    if isinstance(e, FileNotFoundError):
+        return FormatError(f"{path}: no such file")
+    if isinstance(e, IsADirectoryError):
+        return FormatError(f"{path}: is a folder, expected {expected}")
+    return FormatError(f"{path}: cannot read: {e.strerror or e}")
+
+
 def read_text(path: Path) -> str:
     checkpoint()
     try:
         return path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise FormatError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise FormatError(f"{path}: is a folder, expected a file") from None
     except OSError as e:
-        raise FormatError(f"{path}: cannot read: {e.strerror or e}") from e
+        raise _unreadable(path, e) from e
     except UnicodeDecodeError as e:
         raise FormatError(f"{path}: not a UTF-8 text file ({e.reason} at byte {e.start})") from e
 
@@ -134,12 +139,8 @@ class LinedXML:
         try:
             with open(path, "rb") as f:
                 parser.ParseFile(f)
-        except FileNotFoundError:
-            raise FormatError(f"{path}: no such file") from None
-        except IsADirectoryError:
-            raise FormatError(f"{path}: is a folder, expected an XML file") from None
         except OSError as e:
-            raise FormatError(f"{path}: cannot read: {e.strerror or e}") from e
+            raise _unreadable(path, e, "an XML file") from e
         except _EntityDeclared as e:
             raise FormatError(f"{path}: line {e.line}: declares the entity {e.name!r}; XML files with "
                               "entity declarations are refused (they can expand without bound)") from None
