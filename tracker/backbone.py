@@ -139,21 +139,31 @@ class BackboneStem(nn.Module):
 
     def __init__(self, backbone: nn.Module, tail: int) -> None:
         super().__init__()
-        if not 0 <= tail < len(backbone.features):
-            raise ValueError(f"a backbone with {len(backbone.features)} blocks cannot train its last {tail}")
+        _split(backbone, tail)  # refuses a tail the backbone does not have
         self.backbone = backbone
         self.tail = tail
 
+    @property
+    def head(self) -> nn.Sequential:
+        """The entries of ``features`` before the tail (the backbone's own modules)."""
+        return _split(self.backbone, self.tail)[0]
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # x: (B, 3, H, W) in [0, 1] -> (B, C', H', W') the input of the tail blocks
-        head = self.backbone.features[: len(self.backbone.features) - self.tail]
-        return head(self.backbone.prepare(x))
+        return self.head(self.backbone.prepare(x))
+
+
+def _split(backbone: nn.Module, tail: int) -> tuple[nn.Sequential, nn.Sequential]:
+    """``features`` cut before its last ``tail`` entries: (head, tail), sharing the backbone's modules."""
+    n = len(backbone.features)
+    if not 0 <= tail < n:
+        raise ValueError(f"a backbone with {n} blocks cannot train its last {tail}")
+    return backbone.features[: n - tail], (backbone.features[n - tail :] if tail else nn.Sequential())
 
 
 def backbone_tail(backbone: nn.Module, tail: int) -> nn.Sequential:
     """The last ``tail`` entries of the backbone's ``features`` (its own modules, not copies); empty for 0."""
-    n = len(backbone.features)
-    return backbone.features[n - tail :] if tail else nn.Sequential()
+    return _split(backbone, tail)[1]
 
 
 def fuse_conv_bn(module: nn.Module) -> nn.Module:

@@ -85,11 +85,11 @@ def cached_to_backbone_features(net: MemTrackNet, tail: torch.nn.Module, z: torc
 class _TrainStep(torch.nn.Module):
     """The training forward as a module's ``forward``, which DistributedDataParallel wraps."""
 
-    def __init__(self, net: MemTrackNet, frozen_backbone: bool, tail_blocks: int = 0) -> None:
+    def __init__(self, net: MemTrackNet, frozen_backbone: bool, tail: torch.nn.Sequential) -> None:
         super().__init__()
         self.net = net
         self.frozen_backbone = frozen_backbone
-        self.tail = backbone_tail(net.backbone, tail_blocks)  # the net's own modules, not copies
+        self.tail = tail  # the backbone's trained last blocks (the net's own modules), or empty
 
     def forward(self, z: torch.Tensor, x: torch.Tensor, with_attention: bool = False
                 ) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -134,11 +134,11 @@ class Trainer:
         self.cells, self.zero_cell = net.response_geometry(clip_cfg.exemplar_size, clip_cfg.search_size)
         self.stride = net.backbone.stride
         self.tail_blocks = train.backbone_blocks_trained
-        BackboneStem(net.backbone, self.tail_blocks)  # refuses a tail longer than the backbone
+        tail = backbone_tail(net.backbone, self.tail_blocks)  # refuses a tail longer than the backbone
         if train.freeze_backbone:
             for p in net.backbone.parameters():
                 p.requires_grad_(False)
-            for p in backbone_tail(net.backbone, self.tail_blocks).parameters():
+            for p in tail.parameters():
                 p.requires_grad_(True)
         if train.start_residual_gate > 0:  # a fresh run; resume() loads the saved weights over this
             with torch.no_grad():
@@ -147,13 +147,13 @@ class Trainer:
             sync_batch_norms(net)
             net.lstm.shard = (self.dist.rank, self.dist.world_size)
         self.params = [p for p in net.parameters() if p.requires_grad]
-        tail_ids = {id(p) for p in backbone_tail(net.backbone, self.tail_blocks).parameters()}
+        tail_ids = {id(p) for p in tail.parameters()}
         # parameter groups with their learning rate relative to train.learning_rate
         groups = [{"params": [p for p in self.params if id(p) not in tail_ids], "scale": 1.0}]
         if tail_ids:
             groups.append({"params": [p for p in self.params if id(p) in tail_ids],
                            "scale": train.backbone_learning_rate_scale})
-        self._step = _TrainStep(net, train.freeze_backbone, self.tail_blocks)
+        self._step = _TrainStep(net, train.freeze_backbone, tail)
         self._ddp = None
         if train.foreign_frame_rate > 0 and train.batch_size // self.dist.world_size < 2:
             import warnings
@@ -270,8 +270,7 @@ class Trainer:
         import json
 
         backbone = hashlib.sha256()
-        stem = self.net.backbone.features[: len(self.net.backbone.features) - self.tail_blocks]  # not the tail
-        for tensor in stem.state_dict().values():
+        for tensor in BackboneStem(self.net.backbone, self.tail_blocks).head.state_dict().values():  # not the tail
             backbone.update(tensor.detach().float().cpu().numpy().tobytes())
         fields = {"version": CACHE_VERSION, "clips": asdict(self.clip_config), "seed": self.train.seed,
                   "count": len(self.dataset), "backbone": backbone.hexdigest(),
