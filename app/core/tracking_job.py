@@ -349,6 +349,7 @@ class JobRunner:
                 cut_short.append(True)
             return bool(cut_short)
 
+        rule = job.pause_rule
         for frame, image in iter_frames(self.source, job.start + d, job.stop, d, cancelled=cancelled):
             for tid in [t for t, plan in active.items() if not plan.covers(frame, job.start, d)]:
                 trk.remove(tid)  # this object's range ended (its next keyframe or an absent mark)
@@ -367,7 +368,6 @@ class JobRunner:
                     boxes[tid] = box
             tracked = {tid: self._merged(tid, frame, r, backward) for tid, r in results.items()
                        if tid in active and tid not in reseeded}
-            rule = job.pause_rule
             reasons = {tid: why for tid, r in tracked.items()
                        if (why := rule.reason(r.score, boxes.get(tid), r.box)) is not None}
             for tid, r in tracked.items():
