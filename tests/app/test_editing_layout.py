@@ -45,8 +45,7 @@ def test_labels_of_overlapping_boxes_do_not_overlap_and_stay_in_the_view(qtbot, 
 
 
 # ---------------------------------------------------------------------- 2: object list rows
-def test_the_object_list_shows_at_least_8_rows_at_1366x768(qtbot, make_window, square_video):
-    path, _ = square_video
+def _window_with_15_objects_at_1366x768(qtbot, make_window, path):
     w = opened(qtbot, make_window, path)
     w.resize(1366, 768)
     w.show()
@@ -55,6 +54,11 @@ def test_the_object_list_shows_at_least_8_rows_at_1366x768(qtbot, make_window, s
         w.set_selection([])
         w.frame_view.commit_drawn_rect(QtCore.QRectF(2 + 9 * i, 2 + 6 * i, 12, 12))
     w.refresh()
+    return w
+
+
+def test_the_object_list_shows_at_least_8_rows_at_1366x768(qtbot, make_window, square_video):
+    w = _window_with_15_objects_at_1366x768(qtbot, make_window, square_video[0])
     table = w.objects.table
     qtbot.waitUntil(lambda: table.rowCount() == 15)
     assert w.size() == QtCore.QSize(1366, 768) and w.objects_dock.isVisible()
@@ -67,15 +71,7 @@ def test_the_object_list_shows_at_least_8_rows_at_1366x768(qtbot, make_window, s
 def test_many_objects_scroll_the_timeline_instead_of_squeezing_their_rows(qtbot, make_window, square_video):
     from app.views.timeline_view import MIN_ROW_HEIGHT
 
-    path, _ = square_video
-    w = opened(qtbot, make_window, path)
-    w.resize(1366, 768)
-    w.show()
-    qtbot.waitExposed(w)
-    for i in range(15):
-        w.set_selection([])
-        w.frame_view.commit_drawn_rect(QtCore.QRectF(2 + 9 * i, 2 + 6 * i, 12, 12))
-    w.refresh()
+    w = _window_with_15_objects_at_1366x768(qtbot, make_window, square_video[0])
     qtbot.waitUntil(lambda: len(w.timeline.rows) == 15)
     scroll = w.timeline_dock.widget()
     assert isinstance(scroll, QtWidgets.QScrollArea) and scroll.widget() is w.timeline
